@@ -1,0 +1,74 @@
+# Two commands for a fresh machine:  make run   and   make test
+# Everything they need is installed into this folder (.venv, .tools) on first use.
+
+SHELL := /bin/bash
+PORT ?= 3000
+PY := .venv/bin/python
+TOOLS := $(CURDIR)/.tools
+BUN_VERSION := 1.4.5
+BUN := $(TOOLS)/bun/node_modules/.bin/bun
+
+# Reflex offline: our bun from the npm registry, no version/network probes.
+export PATH := $(TOOLS)/bun/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export BUN_INSTALL_CACHE_DIR := $(TOOLS)/bun-cache
+export REFLEX_CHECK_LATEST_VERSION := 0
+export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
+export REFLEX_TELEMETRY_ENABLED := false
+export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint format bench clean deps system-deps agent
+
+run: .venv/.installed $(BUN)
+	$(PY) -m interview_app.cli bootstrap
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops)"
+	PORT=$(PORT) $(PY) -m reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --loglevel warning
+
+agent: .venv/.installed
+	$(PY) -m agent start
+
+test: .venv/.dev-installed $(BUN) system-deps
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: .venv/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: .venv/.dev-installed
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+.venv/bin/python:
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --upgrade pip
+
+.venv/.installed: requirements.txt constraints.txt | .venv/bin/python
+	.venv/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+.venv/.dev-installed: requirements.txt requirements-dev.txt constraints.txt | .venv/bin/python
+	.venv/bin/pip install --quiet -r requirements-dev.txt
+	touch .venv/.installed $@
+
+$(BUN):
+	npm install --prefix $(TOOLS)/bun --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+
+# Debian packages the browser and audio tests use (root on CI and dev machines).
+system-deps:
+	@missing=""; \
+	for cmd in chromium:chromium espeak-ng:espeak-ng sox:sox; do \
+	  command -v $${cmd%%:*} >/dev/null || missing="$$missing $${cmd##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+bench: .venv/.dev-installed
+	$(PY) -m bench
+
+clean:
+	rm -rf .web .states __pycache__ .pytest_cache

@@ -1,0 +1,1 @@
+"""AI interview platform: the Reflex app package."""

@@ -1,0 +1,14 @@
+"""The FastAPI app mounted into Reflex's backend (``rx.App(api_transformer=...)``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from interview_app.api import health
+
+
+def create_api() -> FastAPI:
+    """Build the HTTP API: health, metrics, interview start, webhooks."""
+    api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json")
+    api.include_router(health.router)
+    return api

@@ -1,0 +1,131 @@
+"""Operator commands: ``python -m interview_app.cli COMMAND``.
+
+create-admin EMAIL   create an admin (password from stdin, or a prompt on a terminal)
+seed-demo [--json]   demo admin + template + a fresh invited interview
+migrate              apply database migrations (alembic upgrade head)
+bootstrap            migrate, seed demo data when the database is empty, print how to start
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from interview_app.settings import PROJECT_ROOT, ConfigError, get_settings
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def migrate() -> None:
+    """Bring the database schema to the newest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != first:
+            raise ValueError("The two passwords differ.")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from interview_app.db import session_scope
+    from interview_app.services.auth import AccountError, create_admin
+
+    try:
+        password = _read_password(args)
+        with session_scope() as session:
+            user = create_admin(session, args.email, password, role=args.role, name=args.name or "")
+            print(f"Created {user.role} {user.email}.")
+    except (AccountError, ValueError) as err:
+        return _fail(str(err))
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from interview_app.db import session_scope
+    from interview_app.services.demo import as_dict, seed_demo
+
+    try:
+        with session_scope() as session:
+            info = seed_demo(session, get_settings())
+    except RuntimeError as err:
+        return _fail(str(err))
+    if args.json:
+        print(json.dumps(as_dict(info)))
+    else:
+        _print_demo(as_dict(info))
+    return 0
+
+
+def _print_demo(info: dict[str, str]) -> None:
+    print("\n  Admin:      {admin_url}\n  Sign in:    {admin_email} / {admin_password}\n  Candidate:  {candidate_link}\n".format(**info))
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    migrate()
+    return 0
+
+
+def cmd_bootstrap(_args: argparse.Namespace) -> int:
+    """What `make run` does before serving: schema up to date, demo data on an empty DB."""
+    from interview_app.db import session_scope
+    from interview_app.services.auth import admin_count
+    from interview_app.services.demo import as_dict, seed_demo
+
+    migrate()
+    settings = get_settings()
+    marker = Path(settings.data_dir) / "demo.json"
+    with session_scope() as session:
+        empty = admin_count(session) == 0
+        if empty and not settings.production:
+            info = seed_demo(session, settings)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps(as_dict(info), indent=2))
+    if marker.is_file() and not settings.production:
+        print("Demo data (also in data/demo.json):")
+        _print_demo(json.loads(marker.read_text()))
+    elif empty:
+        print("No admin yet: create one with `python -m interview_app.cli create-admin you@example.com`.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m interview_app.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("create-admin", help="create an admin account")
+    p.add_argument("email")
+    p.add_argument("--role", default="admin", choices=["admin", "reviewer"])
+    p.add_argument("--name", default="")
+    p.set_defaults(func=cmd_create_admin)
+    p = sub.add_parser("seed-demo", help="demo admin, template and a fresh invited interview")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_seed_demo)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("bootstrap", help="migrate and seed an empty database").set_defaults(func=cmd_bootstrap)
+    args = parser.parse_args(argv)
+    try:
+        get_settings()
+        return args.func(args)
+    except ConfigError as err:
+        return _fail(f"configuration: {err}", 2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The Reflex app: pages plus the FastAPI routes mounted into its backend."""
+
+from __future__ import annotations
+
+import sys
+
+import reflex as rx
+
+from interview_app.settings import ConfigError, get_settings
+
+try:
+    get_settings()
+except ConfigError as err:  # one clear line, never a traceback
+    print(f"Configuration error: {err}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+from interview_app import pages  # noqa: E402,F401  (registers the pages)
+from interview_app.api import create_api  # noqa: E402
+
+app = rx.App(api_transformer=create_api())

@@ -1,0 +1,231 @@
+"""Database tables (SQLModel). Importable without reflex: the agent imports it.
+
+Enumerations are stored as short strings, not database enum types, so that a
+new status is a code change and a data migration, never an ALTER TYPE.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (sqlmodel rejects naive datetimes)."""
+    return datetime.now(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kwargs)
+
+
+def _opt_ts(**kwargs: Any) -> Any:
+    return Field(default=None, sa_type=sa.DateTime(timezone=True), **kwargs)
+
+
+class AdminRole(StrEnum):
+    admin = "admin"
+    reviewer = "reviewer"
+
+
+class InterviewStatus(StrEnum):
+    invited = "invited"
+    in_progress = "in_progress"
+    processing = "processing"
+    completed = "completed"
+    expired = "expired"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+TERMINAL_STATUSES = frozenset({InterviewStatus.completed, InterviewStatus.expired, InterviewStatus.failed, InterviewStatus.cancelled})
+
+
+class AdminUser(SQLModel, table=True):
+    __tablename__ = "admin_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default=AdminRole.admin.value, max_length=20)
+    active: bool = Field(default=True)
+    created_at: datetime = _ts()
+    last_login_at: datetime | None = _opt_ts()
+
+
+class AdminSession(SQLModel, table=True):
+    """A logged-in browser; the cookie/state carries the raw token, we keep its hash."""
+
+    __tablename__ = "admin_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="admin_user.id", index=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    revoked_at: datetime | None = _opt_ts()
+    client: str = Field(default="", max_length=200)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed and successful logins, for throttling per account and per client."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (sa.Index("ix_login_attempt_email_at", "email", "at"), sa.Index("ix_login_attempt_client_at", "client", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+    client: str = Field(default="", max_length=200)
+    success: bool = False
+    at: datetime = _ts()
+
+
+class Candidate(SQLModel, table=True):
+    __tablename__ = "candidate"
+    __table_args__ = (sa.Index("ix_candidate_created_at", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, index=True)
+    external_ref: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+
+
+class InterviewTemplate(SQLModel, table=True):
+    """What to ask and how to judge it.
+
+    ``questions`` is a list of contracts.PlanQuestion dicts (ordered);
+    ``rubric`` is a list of contracts.RubricCriterion dicts.
+    """
+
+    __tablename__ = "interview_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    job_description: str = Field(default="", sa_type=sa.Text)
+    language: str = Field(default="en", max_length=16)
+    duration_limit_minutes: int = Field(default=30)
+    persona: str = Field(default="", sa_type=sa.Text)
+    greeting: str = Field(default="", sa_type=sa.Text)
+    questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rubric: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    allow_text_mode: bool = Field(default=True)
+    archived: bool = Field(default=False, index=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Interview(SQLModel, table=True):
+    __tablename__ = "interview"
+    __table_args__ = (
+        sa.Index("ix_interview_status_created", "status", "created_at", "id"),
+        sa.Index("ix_interview_created_id", "created_at", "id"),
+        sa.Index("ix_interview_template_created", "template_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    template_id: int = Field(foreign_key="interview_template.id")
+    status: str = Field(default=InterviewStatus.invited.value, max_length=20)
+    mode: str = Field(default="voice", max_length=10)
+    invite_token_hash: str = Field(max_length=64, unique=True, index=True)
+    invite_expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    room_name: str | None = Field(default=None, max_length=128)
+    dispatch_id: str | None = Field(default=None, max_length=128)
+    egress_id: str | None = Field(default=None, max_length=128)
+    started_at: datetime | None = _opt_ts()
+    ended_at: datetime | None = _opt_ts()
+    end_reason: str | None = Field(default=None, max_length=500)
+    s3_recording_url: str | None = Field(default=None, max_length=1000)
+    s3_transcript_url: str | None = Field(default=None, max_length=1000)
+    recording_size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
+    result_received_at: datetime | None = _opt_ts()
+    latency: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class TranscriptSegment(SQLModel, table=True):
+    __tablename__ = "transcript_segment"
+    __table_args__ = (sa.UniqueConstraint("interview_id", "seq", name="uq_transcript_segment_interview_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: uuid.UUID = Field(foreign_key="interview.id", index=True)
+    seq: int
+    speaker: str = Field(max_length=20)
+    text: str = Field(sa_type=sa.Text)
+    start_ms: int = 0
+    end_ms: int = 0
+    question_id: str | None = Field(default=None, max_length=64)
+
+
+class EvaluationStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    needs_llm = "needs_llm"
+
+
+class Evaluation(SQLModel, table=True):
+    """The rubric evaluation of one interview; the row is also the durable job."""
+
+    __tablename__ = "evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: uuid.UUID = Field(foreign_key="interview.id", index=True)
+    status: str = Field(default=EvaluationStatus.pending.value, max_length=20, index=True)
+    scores: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    summary: str = Field(default="", sa_type=sa.Text)
+    recommendation: str = Field(default="", max_length=40)
+    model: str = Field(default="", max_length=200)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class InterviewEvent(SQLModel, table=True):
+    """Audit trail: status changes, webhooks received, recording views, integrity signals."""
+
+    __tablename__ = "interview_event"
+    __table_args__ = (sa.Index("ix_interview_event_interview_at", "interview_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: uuid.UUID | None = Field(default=None, foreign_key="interview.id")
+    kind: str = Field(max_length=60)
+    actor: str = Field(default="system", max_length=320)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = _ts()
+
+
+class WebhookReceipt(SQLModel, table=True):
+    """Deliveries already processed, so a replayed webhook changes nothing."""
+
+    __tablename__ = "webhook_receipt"
+    __table_args__ = (sa.UniqueConstraint("source", "delivery_id", name="uq_webhook_receipt_source_delivery"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=40)
+    delivery_id: str = Field(max_length=200)
+    received_at: datetime = _ts()
+
+
+ALL_TABLES = (
+    AdminUser,
+    AdminSession,
+    LoginAttempt,
+    Candidate,
+    InterviewTemplate,
+    Interview,
+    TranscriptSegment,
+    Evaluation,
+    InterviewEvent,
+    WebhookReceipt,
+)

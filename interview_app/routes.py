@@ -1,0 +1,15 @@
+"""Route constants and link builders (one place for every URL the app hands out)."""
+
+from __future__ import annotations
+
+HOME = "/"
+ADMIN = "/admin"
+CANDIDATE = "/interview/[token]"
+
+
+def candidate_link(app_url: str, raw_token: str) -> str:
+    return f"{app_url.rstrip('/')}/interview/{raw_token}"
+
+
+def interview_detail(interview_id: str) -> str:
+    return f"/admin/interviews/{interview_id}"

@@ -1,0 +1,1 @@
+"""Domain logic, framework-free (never imports reflex)."""

@@ -1,0 +1,187 @@
+"""The interview lifecycle: invitations, the status machine, plans.
+
+:func:`transition` owns every change of ``Interview.status``; nothing else
+assigns it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from interview_app.contracts import InterviewPlan, PlanQuestion
+from interview_app.models import (
+    TERMINAL_STATUSES,
+    Candidate,
+    Interview,
+    InterviewEvent,
+    InterviewStatus,
+    InterviewTemplate,
+    utcnow,
+)
+
+S = InterviewStatus
+
+#: Legal moves of the status machine. Anything else is refused.
+TRANSITIONS: dict[InterviewStatus, frozenset[InterviewStatus]] = {
+    S.invited: frozenset({S.in_progress, S.expired, S.failed, S.cancelled}),
+    S.in_progress: frozenset({S.processing, S.failed, S.cancelled}),
+    S.processing: frozenset({S.completed, S.failed, S.cancelled}),
+    S.completed: frozenset(),
+    S.expired: frozenset(),
+    S.failed: frozenset(),
+    S.cancelled: frozenset(),
+}
+
+
+class IllegalTransition(Exception):
+    """A status change the machine does not allow."""
+
+    def __init__(self, current: InterviewStatus, target: InterviewStatus) -> None:
+        super().__init__(f"An interview that is {current.value} cannot become {target.value}.")
+        self.current = current
+        self.target = target
+
+
+class InviteError(Exception):
+    """An invite link that cannot be used; ``code`` is the HTTP status the API answers."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+
+
+def can_transition(current: InterviewStatus | str, target: InterviewStatus | str) -> bool:
+    return S(target) in TRANSITIONS[S(current)]
+
+
+def transition(
+    session: Session,
+    interview: Interview,
+    target: InterviewStatus | str,
+    *,
+    reason: str = "",
+    actor: str = "system",
+    detail: dict[str, Any] | None = None,
+) -> InterviewEvent:
+    """Move ``interview`` to ``target`` and record the event (caller commits).
+
+    Raises:
+        IllegalTransition: the machine does not allow this move.
+    """
+    current, target = S(interview.status), S(target)
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(current, target)
+    now = utcnow()
+    interview.status = target.value
+    interview.updated_at = now
+    if target == S.in_progress and interview.started_at is None:
+        interview.started_at = now
+    if target in TERMINAL_STATUSES or target == S.processing:
+        interview.ended_at = interview.ended_at or now
+    if reason and (target in (S.failed, S.cancelled, S.expired) or not interview.end_reason):
+        interview.end_reason = reason[:500]
+    event = InterviewEvent(
+        interview_id=interview.id,
+        kind="status_changed",
+        actor=actor,
+        detail={"from": current.value, "to": target.value, "reason": reason, **(detail or {})},
+    )
+    session.add(interview)
+    session.add(event)
+    return event
+
+
+def record_event(session: Session, interview_id: uuid.UUID | None, kind: str, *, actor: str = "system", **detail: Any) -> InterviewEvent:
+    event = InterviewEvent(interview_id=interview_id, kind=kind, actor=actor, detail=detail)
+    session.add(event)
+    return event
+
+
+def hash_token(raw_token: str) -> str:
+    """The stored form of an invite token (the link carries the raw one)."""
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_invitation(
+    session: Session,
+    candidate: Candidate,
+    template: InterviewTemplate,
+    *,
+    ttl: timedelta,
+    actor: str = "system",
+) -> tuple[Interview, str]:
+    """Create an invited interview; returns it with the raw token (shown once)."""
+    if template.archived:
+        raise ValueError(f"The template “{template.title}” is archived; restore it before inviting.")
+    raw = new_invite_token()
+    interview = Interview(
+        candidate_id=candidate.id,  # type: ignore[arg-type]
+        template_id=template.id,  # type: ignore[arg-type]
+        invite_token_hash=hash_token(raw),
+        invite_expires_at=utcnow() + ttl,
+    )
+    interview.room_name = f"interview-{interview.id}"
+    session.add(interview)
+    session.flush()
+    record_event(session, interview.id, "invited", actor=actor, expires_at=interview.invite_expires_at.isoformat())
+    return interview, raw
+
+
+def find_by_token(session: Session, raw_token: str, *, for_update: bool = False) -> Interview | None:
+    if not raw_token or len(raw_token) > 200:
+        return None
+    stmt = select(Interview).where(Interview.invite_token_hash == hash_token(raw_token))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def as_aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def check_invite(interview: Interview | None, *, now: datetime | None = None) -> Interview:
+    """The interview behind a link, or InviteError saying why the link cannot be used."""
+    if interview is None:
+        raise InviteError(404, "unknown", "This interview link is not valid. Check that you copied the whole link.")
+    status = S(interview.status)
+    if status == S.cancelled:
+        raise InviteError(410, "revoked", "This interview invitation was withdrawn.")
+    if status in (S.processing, S.completed):
+        raise InviteError(410, "finished", "This interview is already finished. Thank you for taking part!")
+    if status == S.failed:
+        raise InviteError(410, "failed", "This interview could not be completed.")
+    now = now or utcnow()
+    if status == S.expired or (status == S.invited and as_aware(interview.invite_expires_at) <= now):
+        raise InviteError(410, "expired", "This interview link has expired.")
+    return interview
+
+
+def build_plan(interview: Interview, candidate: Candidate, template: InterviewTemplate, *, org_name: str = "") -> InterviewPlan:
+    """The InterviewPlan the agent runs, from the template and candidate."""
+    return InterviewPlan(
+        interview_id=interview.id,
+        candidate_name=candidate.name,
+        role_title=template.title,
+        job_description=template.job_description,
+        language=template.language,
+        duration_limit_seconds=max(60, template.duration_limit_minutes * 60),
+        persona=template.persona,
+        greeting=template.greeting,
+        org_name=org_name,
+        questions=[PlanQuestion.model_validate(q) for q in template.questions],
+        mode="text" if interview.mode == "text" else "voice",
+    )

@@ -1,0 +1,160 @@
+"""Shared fixtures: databases (SQLite and a throwaway PostgreSQL database), settings, the served app.
+
+PostgreSQL: `.ci/run` starts the server; each test run creates its own database and
+drops it at the end. Outside CI a missing server skips the PostgreSQL cases with the
+reason; under CI=true it fails them, because CI promises the server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from interview_app.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests never read the developer's .env; each sets what it needs.
+    os.environ["ENV_FILE"] = str(ROOT / "tests" / "does-not-exist.env")
+    for key in (
+        "DATABASE_URL",
+        "LIVEKIT_URL",
+        "LIVEKIT_API_KEY",
+        "LIVEKIT_API_SECRET",
+        "STORAGE_BACKEND",
+        "LLM_PROVIDER",
+        "REDIS_URL",
+        "APP_ENV",
+    ):
+        os.environ.pop(key, None)
+    os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
+    get_settings.cache_clear()
+
+
+def migrate_to(url: str, revision: str = "head") -> None:
+    """Run the project's Alembic migrations against ``url``."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, revision)
+
+
+def alembic_config(url: str):  # noqa: ANN201
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """Admin URL of a reachable PostgreSQL server, or a skip (a failure under CI)."""
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as err:  # noqa: BLE001
+        engine.dispose()
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {err.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(message + " (CI must provide it; .ci/run starts it)")
+        pytest.skip(message)
+    engine.dispose()
+    yield PG_ADMIN_URL
+
+
+def new_pg_database(admin_url: str) -> str:
+    """Create an empty database; returns its URL."""
+    name = f"itest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_empty_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    url = new_pg_database(pg_server)
+    yield url
+    drop_pg_database(pg_server, url)
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_url(pg_server: str) -> Iterator[str]:
+    """One migrated PostgreSQL database shared by the run (tests clean up via unique data)."""
+    url = new_pg_database(pg_server)
+    migrate_to(url)
+    yield url
+    drop_pg_database(pg_server, url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database URL: a SQLite file, and the run's PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        migrate_to(url)
+        return url
+    return request.getfixturevalue("pg_migrated_url")
+
+
+@pytest.fixture
+def app_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """Point the app's settings and engine at ``db_url``; yields the engine."""
+    from interview_app import db
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    engine = db.get_engine()
+    yield engine
+    engine.dispose()
+    db.get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def session(app_db: sa.Engine) -> Iterator[Session]:
+    with Session(app_db, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Set environment keys for one test and reload Settings: ``settings_env(LIVEKIT_URL=...)``."""
+
+    def apply(**values: str):  # noqa: ANN202
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield apply
+    get_settings.cache_clear()

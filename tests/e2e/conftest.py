@@ -1,0 +1,166 @@
+"""The app served as in production (`reflex run --env prod`, one port) and headless Chromium.
+
+One app process per test session: starting it costs about 10 s (frontend build).
+Its database is a fresh SQLite file, migrated and seeded with the demo data;
+``served_app.demo`` holds what `seed-demo --json` printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ServedApp:
+    url: str
+    env: dict[str, str]
+    database_url: str
+    demo: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run `python -m interview_app.cli ...` against the served app's database."""
+        return subprocess.run(
+            [sys.executable, "-m", "interview_app.cli", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+
+    def log_tail(self, n: int = 60) -> str:
+        if self.log_path and self.log_path.exists():
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        return ""
+
+
+def app_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "PYTEST_"))}
+    tools = ROOT / ".tools"
+    env.update(
+        {
+            "ENV_FILE": str(tmp / "none.env"),
+            "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+            "STORAGE_LOCAL_DIR": str(tmp / "storage"),
+            "AGENT_OUTBOX_DIR": str(tmp / "outbox"),
+            "PORT": str(port),
+            "APP_URL": f"http://127.0.0.1:{port}",
+            "SECRET_KEY": "e2e-secret-key-" + "y" * 40,
+            "PATH": f"{tools / 'bun' / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:{env.get('PATH', '')}",
+            "REFLEX_USE_SYSTEM_BUN": "1",
+            "BUN_INSTALL_CACHE_DIR": str(tools / "bun-cache"),
+            "REFLEX_CHECK_LATEST_VERSION": "0",
+            "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
+            "REFLEX_TELEMETRY_ENABLED": "false",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def start_app(tmp: Path, **extra: str) -> tuple[subprocess.Popen, ServedApp]:
+    port = free_port()
+    env = app_env(tmp, port, **extra)
+    served = ServedApp(url=f"http://127.0.0.1:{port}", env=env, database_url=env["DATABASE_URL"], log_path=tmp / "app.log")
+    served.cli("migrate")
+    served.demo = json.loads(served.cli("seed-demo", "--json").stdout)
+    log = served.log_path.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited with {proc.returncode}:\n{served.log_tail()}")
+        try:
+            if httpx.get(f"{served.url}/ping", timeout=2).status_code == 200 and httpx.get(served.url, timeout=2).status_code == 200:
+                return proc, served
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_app(proc)
+    raise RuntimeError(f"app did not become ready in 240 s:\n{served.log_tail()}")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    proc, served = start_app(tmp_path_factory.mktemp("app"))
+    yield served
+    stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path) -> Iterator:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    yield pg
+    artifacts = ROOT / "tests" / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    try:
+        pg.screenshot(path=str(artifacts / f"last-{os.getpid()}.png"), full_page=True)
+    except Exception:  # noqa: BLE001 - a screenshot is a convenience
+        pass
+    context.close()

@@ -1,0 +1,36 @@
+"""The served app's pages render in headless Chromium (foundation)."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import expect
+
+
+def test_landing_page_points_to_sign_in(served_app, page) -> None:  # noqa: ANN001
+    page.goto(served_app.url)
+    expect(page.get_by_text("AI interviews, reviewed by people")).to_be_visible()
+    expect(page.get_by_role("button", name="Recruiter sign in")).to_be_visible()
+
+
+def test_unknown_interview_link_says_so(served_app, page) -> None:  # noqa: ANN001
+    page.goto(f"{served_app.url}/interview/not-a-real-token")
+    expect(page.locator("#link-problem")).to_have_text("We could not find this interview", timeout=20_000)
+    expect(page.get_by_text("Check that you copied the whole link")).to_be_visible()
+
+
+def test_demo_candidate_link_greets_the_candidate(served_app, page) -> None:  # noqa: ANN001
+    page.goto(served_app.demo["candidate_link"])
+    expect(page.locator("#welcome")).to_contain_text("Alex Morgan", timeout=20_000)
+    expect(page.get_by_text("Backend Engineer (demo)")).to_be_visible()
+
+
+def test_admin_page_renders(served_app, page) -> None:  # noqa: ANN001
+    page.goto(f"{served_app.url}/admin")
+    expect(page.get_by_role("heading", name="Interviews")).to_be_visible(timeout=20_000)
+
+
+def test_health_endpoints_share_the_app_port(served_app) -> None:  # noqa: ANN001
+    assert httpx.get(f"{served_app.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{served_app.url}/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+    assert "/healthz" in httpx.get(f"{served_app.url}/openapi.json").json()["paths"]
