@@ -58,3 +58,55 @@ def create_admin(session: Session, email: str, password: str, *, role: str = Adm
 
 def admin_count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(AdminUser)).one()
+
+
+# --- admin sessions ---------------------------------------------------------
+
+#: Name of the browser cookie that carries the raw admin session token.
+ADMIN_SESSION_COOKIE = "admin_session"
+
+
+def _token_hash(raw: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def create_session(session: Session, user: AdminUser, *, ttl_minutes: int, client: str = "") -> str:
+    """Start an admin session; returns the raw token for the cookie (only its hash is stored)."""
+    import secrets
+    from datetime import timedelta
+
+    from interview_app.models import AdminSession, utcnow
+
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        AdminSession(
+            token_hash=_token_hash(raw), user_id=user.id, expires_at=utcnow() + timedelta(minutes=ttl_minutes), client=client[:200]
+        )
+    )
+    session.flush()
+    return raw
+
+
+def user_for_session(session: Session, raw_token: str) -> AdminUser | None:
+    """The active admin behind a session token, or None (unknown, expired, revoked, deactivated)."""
+    from interview_app.models import AdminSession, utcnow
+    from interview_app.services.interviews import as_aware
+
+    if not raw_token or len(raw_token) > 200:
+        return None
+    row = session.exec(select(AdminSession).where(AdminSession.token_hash == _token_hash(raw_token))).first()
+    if row is None or row.revoked_at is not None or as_aware(row.expires_at) <= utcnow():
+        return None
+    user = session.get(AdminUser, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def revoke_session(session: Session, raw_token: str) -> None:
+    from interview_app.models import AdminSession, utcnow
+
+    row = session.exec(select(AdminSession).where(AdminSession.token_hash == _token_hash(raw_token))).first()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
