@@ -1,0 +1,66 @@
+"""Settings: defaults, one-line errors naming the key, .env.example in step with the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from interview_app.settings import ConfigError, load_settings, settings_env_keys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_embedded_defaults_need_no_keys() -> None:
+    s = load_settings({"SECRET_KEY": "k" * 40})
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("data/interviews.db")
+    assert s.storage_backend == "local" and s.llm_provider == "scripted"
+    assert not s.livekit_configured
+    assert s.presign_ttl_seconds == 900 and s.agent_name == "interviewer"
+
+
+@pytest.mark.parametrize(
+    ("environ", "names"),
+    [
+        ({"LIVEKIT_URL": "wss://x.livekit.cloud"}, "LIVEKIT_API_KEY"),
+        ({"LIVEKIT_URL": "not a url", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": "s"}, "LIVEKIT_URL"),
+        ({"STORAGE_BACKEND": "s3"}, "S3_BUCKET"),
+        ({"STORAGE_BACKEND": "ftp"}, "STORAGE_BACKEND"),
+        ({"LLM_PROVIDER": "openai"}, "OPENAI_API_KEY"),
+        ({"PRESIGN_TTL_SECONDS": "soon"}, "PRESIGN_TTL_SECONDS"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"APP_ENV": "production", "SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"EMAIL_BACKEND": "smtp"}, "SMTP_HOST"),
+    ],
+)
+def test_bad_or_missing_setting_is_one_line_naming_the_key(environ: dict[str, str], names: str) -> None:
+    environ = {"SECRET_KEY": "k" * 40} | environ
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(names) or names in message.split(":")[0]
+
+
+def test_postgres_url_uses_psycopg2() -> None:
+    s = load_settings({"SECRET_KEY": "k" * 40, "DATABASE_URL": "postgres://u:p@db:5432/app"})
+    assert s.database_url == "postgresql+psycopg2://u:p@db:5432/app"
+
+
+def test_env_example_documents_exactly_the_keys_the_code_reads() -> None:
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    read = settings_env_keys() - {"ENV_FILE"}
+    assert documented == read, f"only in .env.example: {documented - read}; only in code: {read - documented}"
+
+
+def test_nothing_else_reads_the_environment() -> None:
+    offenders = []
+    for path in [*ROOT.glob("interview_app/**/*.py"), *ROOT.glob("agent/**/*.py")]:
+        if path.name == "settings.py":
+            continue
+        text = path.read_text()
+        if "os.environ" in text or "os.getenv" in text:
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
