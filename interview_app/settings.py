@@ -143,6 +143,7 @@ class Settings:
     livekit_url: str = ""
     livekit_api_key: str = ""
     livekit_api_secret: str = field(default="", repr=False)
+    livekit_public_url: str = ""
     agent_name: str = "interviewer"
     agent_join_timeout_seconds: int = 30
     candidate_token_ttl_seconds: int = 900
@@ -153,6 +154,7 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_endpoint_url: str = ""
     s3_force_path_style: bool = False
+    s3_public_endpoint_url: str = ""
     aws_access_key_id: str = ""
     aws_secret_access_key: str = field(default="", repr=False)
     presign_ttl_seconds: int = 900
@@ -203,6 +205,11 @@ class Settings:
     @property
     def livekit_configured(self) -> bool:
         return bool(self.livekit_url and self.livekit_api_key and self.livekit_api_secret)
+
+    @property
+    def livekit_browser_url(self) -> str:
+        """The LiveKit URL browsers connect to (differs from LIVEKIT_URL behind Docker networks)."""
+        return self.livekit_public_url or self.livekit_url
 
     @property
     def llm_configured(self) -> bool:
@@ -266,6 +273,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         livekit_url=_url(raw, "LIVEKIT_URL", "", ("wss", "ws", "https", "http")),
         livekit_api_key=raw.get("LIVEKIT_API_KEY", "").strip(),
         livekit_api_secret=raw.get("LIVEKIT_API_SECRET", "").strip(),
+        livekit_public_url=_url(raw, "LIVEKIT_PUBLIC_URL", "", ("wss", "ws", "https", "http")),
         agent_name=raw.get("AGENT_NAME", "").strip() or "interviewer",
         agent_join_timeout_seconds=_as_int(raw, "AGENT_JOIN_TIMEOUT_SECONDS", 30, minimum=1),
         candidate_token_ttl_seconds=min(_as_int(raw, "CANDIDATE_TOKEN_TTL_SECONDS", 900, minimum=60), 900),
@@ -275,6 +283,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         s3_region=raw.get("S3_REGION", "").strip() or "us-east-1",
         s3_endpoint_url=_url(raw, "S3_ENDPOINT_URL", "", ("http", "https")),
         s3_force_path_style=_as_bool(raw, "S3_FORCE_PATH_STYLE", bool(raw.get("S3_ENDPOINT_URL"))),
+        s3_public_endpoint_url=_url(raw, "S3_PUBLIC_ENDPOINT_URL", "", ("http", "https")),
         aws_access_key_id=raw.get("AWS_ACCESS_KEY_ID", "").strip(),
         aws_secret_access_key=raw.get("AWS_SECRET_ACCESS_KEY", "").strip(),
         presign_ttl_seconds=_as_int(raw, "PRESIGN_TTL_SECONDS", 900, minimum=30),

@@ -1,0 +1,1 @@
+"""The LiveKit Agents interviewer worker (filled by the agent issue)."""
