@@ -1,0 +1,121 @@
+"""Fixtures for the review tests: S3 servers (moto, s3rver) on free ports, storage settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+S3RVER_BIN = ROOT / ".tools" / "s3rver" / "node_modules" / ".bin" / "s3rver"
+MOTO_BIN = Path(sys.executable).parent / "moto_server"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class S3Server:
+    name: str
+    endpoint_url: str
+    access_key: str
+    secret_key: str
+    enforces_signatures: bool
+
+    def env(self, bucket: str) -> dict[str, str]:
+        return {
+            "STORAGE_BACKEND": "s3",
+            "S3_BUCKET": bucket,
+            "S3_REGION": "us-east-1",
+            "S3_ENDPOINT_URL": self.endpoint_url,
+            "S3_FORCE_PATH_STYLE": "true",
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+        }
+
+
+def _start(cmd: list[str], url: str, log: Path) -> subprocess.Popen:
+    out = log.open("w")
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=log.parent)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            httpx.get(url, timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    _stop(proc)
+    raise RuntimeError(f"{cmd[0]} did not answer at {url} within 30 s: {log.read_text()[-2000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's S3 server: fast, but ignores signatures and expiry."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _start([str(MOTO_BIN), "-H", "127.0.0.1", "-p", str(port)], url, tmp_path_factory.mktemp("moto") / "moto.log")
+    yield S3Server("moto", url, "testing", "testing", enforces_signatures=False)
+    _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """s3rver (npm): checks SigV4 signatures and expiry like S3 does."""
+    if not S3RVER_BIN.exists():
+        message = f"s3rver is not installed at {S3RVER_BIN}: run `npm install --prefix .tools/s3rver s3rver@3.7.1` (make test does)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path_factory.mktemp("s3rver")
+    cmd = [str(S3RVER_BIN), "-d", str(data / "data"), "-a", "127.0.0.1", "-p", str(port), "--no-vhost-buckets", "-s"]
+    proc = _start(cmd, url, data / "s3rver.log")
+    yield S3Server("s3rver", url, "S3RVER", "S3RVER", enforces_signatures=True)
+    _stop(proc)
+
+
+@pytest.fixture(params=["moto", "s3rver"])
+def s3_server(request: pytest.FixtureRequest) -> S3Server:
+    return request.getfixturevalue("moto_s3" if request.param == "moto" else "s3rver")
+
+
+def make_bucket(server: S3Server, bucket: str) -> None:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    client.create_bucket(Bucket=bucket)
