@@ -119,3 +119,61 @@ def make_bucket(server: S3Server, bucket: str) -> None:
         config=Config(s3={"addressing_style": "path"}),
     )
     client.create_bucket(Bucket=bucket)
+
+
+class ChatCompletionsServer:
+    """A small OpenAI-compatible chat-completions server with canned answers, on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.answers: list[tuple[int, str]] = []  # (HTTP status, assistant content) served in order
+        self.requests: list[dict] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                status, content = server.answers.pop(0) if server.answers else (500, "no canned answer left")
+                if status == 200:
+                    payload = {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "model": body.get("model"),
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                    }
+                    data = json.dumps(payload).encode()
+                else:
+                    data = json.dumps({"error": {"message": content}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:  # noqa: ANN002
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, content: object, status: int = 200) -> None:
+        import json
+
+        self.answers.append((status, content if isinstance(content, str) else json.dumps(content)))
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def llm_server() -> Iterator[ChatCompletionsServer]:
+    server = ChatCompletionsServer()
+    yield server
+    server.close()
