@@ -277,7 +277,7 @@ def _latency() -> rx.Component:
                 width="100%",
                 id="latency-chart",
             ),
-            rx.text("No latency measurements (text interviews have none).", color_scheme="gray", size="2"),
+            rx.text("No latency measurements were reported for this interview (text interviews have none).", color_scheme="gray", size="2"),
         ),
         icon="timer",
     )

@@ -193,7 +193,10 @@ class ReviewState(AdminState):
         self.evaluation_recommendation = RECOMMENDATION_LABELS.get(ev.recommendation, "")
         self.evaluation_model = ev.model
         overall = weighted_score(ev.scores)
+        scored = sum(1 for s in ev.scores if s.get("score") is not None)
         self.evaluation_overall = f"{overall * 100:.0f} / 100" if overall is not None else ""
+        if overall is not None and scored < len(ev.scores):
+            self.evaluation_overall += f" ({scored} of {len(ev.scores)} criteria scored)"
         for s in ev.scores:
             self.criteria.append(
                 CriterionRow(

@@ -109,3 +109,84 @@ def test_without_a_session_nothing_is_shown(served_app, page, reviewed) -> None:
     expect(page.locator("#review-error")).to_contain_text("Sign in", timeout=30_000)
     expect(page.locator("#review-player")).to_have_count(0)
     expect(page.locator(".transcript-line")).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def evaluated(served_app, reviewed) -> dict:  # noqa: ANN001
+    """A finished interview with a done evaluation (evidence linked to transcript lines) and a recording."""
+    engine = reviewed["engine"]
+    storage = LocalStorage(
+        served_app.env["STORAGE_LOCAL_DIR"], app_url=served_app.url, secret_key=served_app.env["SECRET_KEY"], ttl_seconds=900
+    )
+    wav = storage.get(f"interviews/{reviewed['id']}/recording.wav")
+    with Session(engine, expire_on_commit=False) as session:
+        interview, _ = finished_interview(session, evaluation=False)
+        interview.status = "completed"
+        interview.s3_recording_url = storage.put(recording_key(str(interview.id), "wav"), wav, "audio/wav")
+        session.add(interview)
+        session.add(
+            Evaluation(
+                interview_id=interview.id,
+                status="done",
+                model="judge-1",
+                summary="Concrete, measured answers about backend systems.",
+                recommendation="yes",
+                scores=[
+                    {
+                        "criterion": "Technical depth",
+                        "weight": 2,
+                        "scale_min": 1,
+                        "scale_max": 5,
+                        "score": 4,
+                        "rationale": "Gave numbers and a design choice.",
+                        "evidence": [
+                            {"quote": "It processed two million invoices a month", "seq": 1, "start_ms": 4000, "speaker": "candidate"}
+                        ],
+                        "dropped_evidence": 1,
+                    },
+                    {
+                        "criterion": "Communication",
+                        "weight": 1,
+                        "scale_min": 1,
+                        "scale_max": 5,
+                        "score": None,
+                        "rationale": "The model gave no valid score for this criterion.",
+                        "evidence": [],
+                        "dropped_evidence": 0,
+                    },
+                ],
+            )
+        )
+        session.commit()
+    return {"id": str(interview.id), "candidate_id": interview.candidate_id}
+
+
+def test_evaluation_shows_scores_evidence_and_advisory_label(served_app, page, reviewed, evaluated) -> None:  # noqa: ANN001
+    page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
+    page.goto(f"{served_app.url}/admin/review-preview/{evaluated['id']}")
+    result = page.locator("#evaluation-result")
+    expect(result).to_contain_text("Advisory recommendation: Yes", timeout=30_000)
+    expect(result).to_contain_text("The hiring decision is yours")
+    expect(result).to_contain_text("Technical depth")
+    expect(result).to_contain_text("It processed two million invoices a month")
+    expect(result).to_contain_text("1 quote(s) from the model did not occur in the transcript")
+    expect(page.locator("#evaluation-status")).to_have_text("Done")
+    page.wait_for_function("document.getElementById('review-player').readyState >= 1", timeout=20_000)
+    result.get_by_text("It processed two million invoices a month").click()
+    page.wait_for_function("Math.abs(document.getElementById('review-player').currentTime - 4) < 0.5", timeout=10_000)
+    expect(page.locator("#segment-1")).to_have_attribute("data-active", "true", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "review-evaluation.png"), full_page=True)
+
+
+def test_admin_deletes_the_candidates_data(served_app, page, reviewed, evaluated) -> None:  # noqa: ANN001
+    page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
+    page.goto(f"{served_app.url}/admin/review-preview/{evaluated['id']}")
+    page.locator("#delete-candidate").click(timeout=30_000)
+    page.locator("#confirm-delete").click()
+    page.wait_for_url(f"{served_app.url}/admin", timeout=20_000)
+    with Session(reviewed["engine"]) as session:
+        from interview_app.models import Candidate, Interview
+
+        assert session.get(Interview, uuid.UUID(evaluated["id"])) is None
+        assert session.get(Candidate, evaluated["candidate_id"]) is None
+    assert not (Path(served_app.env["STORAGE_LOCAL_DIR"]) / "interviews" / evaluated["id"]).exists()

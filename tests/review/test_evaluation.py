@@ -184,3 +184,22 @@ def test_cli_evaluate_pending(session: Session, app_db: sa.Engine, settings_env,
     assert main(["evaluate-pending"]) == 0
     assert f"evaluation {ev.id}: needs_llm" in capsys.readouterr().out
     assert _reload(session, ev).status == "needs_llm"
+
+
+async def test_the_in_app_worker_works_off_jobs_until_cancelled(session: Session, app_db: sa.Engine, settings_env) -> None:  # noqa: ANN001
+    import asyncio
+
+    settings_env(LLM_PROVIDER="scripted")
+    interview, ev = finished_interview(session)
+    task = asyncio.create_task(ev_service.evaluation_worker(poll_seconds=0.05))
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if _reload(session, ev).status != "pending":
+                break
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert _reload(session, ev).status == "needs_llm"
+    assert session.get(Interview, interview.id).status == "completed"
