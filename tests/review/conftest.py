@@ -16,7 +16,11 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-S3RVER_BIN = ROOT / ".tools" / "s3rver" / "node_modules" / ".bin" / "s3rver"
+S3RVER_JS = ROOT / ".tools" / "s3rver" / "node_modules" / "s3rver" / "bin" / "s3rver.js"
+S3RVER_SIGV4_JS = ROOT / ".tools" / "s3rver-sigv4" / "node_modules" / "@20minutes" / "s3rver" / "lib" / "s3rver.js"
+S3RVER_INSTALL = (
+    "npm install --prefix .tools/s3rver s3rver@3.7.1 && npm install --prefix .tools/s3rver-sigv4 @20minutes/s3rver@5.0.0 (make test does)"
+)
 MOTO_BIN = Path(sys.executable).parent / "moto_server"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -84,26 +88,44 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     _stop(proc)
 
 
-@pytest.fixture(scope="session")
-def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """s3rver (npm): checks SigV4 signatures and expiry like S3 does."""
-    if not S3RVER_BIN.exists():
-        message = f"s3rver is not installed at {S3RVER_BIN}: run `npm install --prefix .tools/s3rver s3rver@3.7.1` (make test does)"
+def _require(path: Path) -> None:
+    if not path.exists():
+        message = f"{path.relative_to(ROOT)} is missing: {S3RVER_INSTALL}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """s3rver 3.7.1 (npm): checks the expiry of presigned URLs, not their SigV4 signature."""
+    _require(S3RVER_JS)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data = tmp_path_factory.mktemp("s3rver")
-    cmd = [str(S3RVER_BIN), "-d", str(data / "data"), "-a", "127.0.0.1", "-p", str(port), "--no-vhost-buckets", "-s"]
+    cmd = ["node", str(S3RVER_JS), "-d", str(data / "data"), "-a", "127.0.0.1", "-p", str(port), "--no-vhost-buckets", "-s"]
     proc = _start(cmd, url, data / "s3rver.log")
-    yield S3Server("s3rver", url, "S3RVER", "S3RVER", enforces_signatures=True)
+    yield S3Server("s3rver", url, "S3RVER", "S3RVER", enforces_signatures=False)
     _stop(proc)
 
 
-@pytest.fixture(params=["moto", "s3rver"])
+@pytest.fixture(scope="session")
+def s3rver_sigv4(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """@20minutes/s3rver 5.0.0 (npm): the s3rver fork that verifies SigV4 signatures and expiry."""
+    _require(S3RVER_SIGV4_JS)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path_factory.mktemp("s3rver-sigv4")
+    (data / "data").mkdir()
+    launcher = Path(__file__).with_name("s3rver_sigv4.js")
+    proc = _start(["node", str(launcher), str(S3RVER_SIGV4_JS), str(data / "data"), str(port)], url, data / "s3rver.log")
+    yield S3Server("s3rver-sigv4", url, "S3RVER", "S3RVER", enforces_signatures=True)
+    _stop(proc)
+
+
+@pytest.fixture(params=["moto_s3", "s3rver", "s3rver_sigv4"])
 def s3_server(request: pytest.FixtureRequest) -> S3Server:
-    return request.getfixturevalue("moto_s3" if request.param == "moto" else "s3rver")
+    return request.getfixturevalue(request.param)
 
 
 def make_bucket(server: S3Server, bucket: str) -> None:

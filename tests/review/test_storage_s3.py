@@ -1,4 +1,4 @@
-"""The S3 backend against real S3 servers: moto (fast) and s3rver (checks SigV4 and expiry)."""
+"""The S3 backend against real S3 servers: moto (fast), s3rver (expiry) and the s3rver fork that verifies SigV4."""
 
 from __future__ import annotations
 
@@ -86,18 +86,6 @@ def _s3rver_storage(s3rver: S3Server, settings_env) -> S3Storage:  # noqa: ANN00
     return storage
 
 
-def test_s3rver_refuses_an_expired_url_and_accepts_a_fresh_one(s3rver: S3Server, settings_env) -> None:  # noqa: ANN001
-    storage = _s3rver_storage(s3rver, settings_env)
-    uri = storage.put("interviews/t/recording.ogg", b"secret-audio", "audio/ogg")
-    assert httpx.get(storage.presigned_url(uri), timeout=10).status_code == 200
-    short = storage.presigned_url(uri, ttl_seconds=1)
-    assert httpx.get(short, timeout=10).status_code == 200
-    time.sleep(2.2)
-    expired = httpx.get(short, timeout=10)
-    assert expired.status_code == 403
-    assert b"Request has expired" in expired.content
-
-
 def test_s3rver_refuses_urls_tampered_in_what_it_checks(s3rver: S3Server, settings_env) -> None:  # noqa: ANN001
     storage = _s3rver_storage(s3rver, settings_env)
     uri = storage.put("interviews/t/recording.ogg", b"secret-audio", "audio/ogg")
@@ -110,18 +98,34 @@ def test_s3rver_refuses_urls_tampered_in_what_it_checks(s3rver: S3Server, settin
     assert httpx.get(forged, timeout=10).status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="s3rver 3.7.1 does not compute SigV4 signatures (lib/middleware/authentication.js: "
-    "'Signature version 4 calculation is unimplemeneted'); AWS, MinIO and R2 refuse these URLs",
-)
-def test_s3rver_refuses_a_forged_signature(s3rver: S3Server, settings_env) -> None:  # noqa: ANN001
-    storage = _s3rver_storage(s3rver, settings_env)
+@pytest.mark.parametrize("server", ["s3rver", "s3rver_sigv4"])
+def test_expired_url_is_refused_and_a_fresh_one_works(server: str, request: pytest.FixtureRequest, settings_env) -> None:  # noqa: ANN001
+    storage = _s3rver_storage(request.getfixturevalue(server), settings_env)
+    uri = storage.put("interviews/e/recording.ogg", b"secret-audio", "audio/ogg")
+    short = storage.presigned_url(uri, ttl_seconds=1)
+    assert httpx.get(short, timeout=10).status_code == 200
+    time.sleep(2.2)
+    expired = httpx.get(short, timeout=10)
+    assert expired.status_code == 403
+    assert b"expired" in expired.content
+
+
+def test_forged_and_tampered_urls_are_refused(s3rver_sigv4: S3Server, settings_env) -> None:  # noqa: ANN001
+    """On the SigV4-verifying s3rver: only the exact URL we signed opens the object."""
+    storage = _s3rver_storage(s3rver_sigv4, settings_env)
     uri = storage.put("interviews/t/recording.ogg", b"secret-audio", "audio/ogg")
     storage.put("interviews/u/recording.ogg", b"other-audio", "audio/ogg")
     fresh = storage.presigned_url(uri)
+    assert httpx.get(fresh, timeout=10).content == b"secret-audio"
+
     sig = dict(parse_qsl(urlsplit(fresh).query))["X-Amz-Signature"]
     forged = _with_query(fresh, **{"X-Amz-Signature": ("0" if sig[0] != "0" else "1") + sig[1:]})
-    other_key = fresh.replace("/interviews/t/", "/interviews/u/")
     assert httpx.get(forged, timeout=10).status_code == 403
-    assert httpx.get(other_key, timeout=10).status_code == 403
+    other_object = fresh.replace("/interviews/t/", "/interviews/u/")
+    assert httpx.get(other_object, timeout=10).status_code == 403
+    longer = _with_query(fresh, **{"X-Amz-Expires": "3600"})
+    assert httpx.get(longer, timeout=10).status_code == 403
+    other_type = _with_query(fresh, **{"response-content-type": "text/html"})
+    assert httpx.get(other_type, timeout=10).status_code == 403
+    wrong_secret = S3Storage(settings_env(AWS_SECRET_ACCESS_KEY="not-the-secret"))
+    assert httpx.get(wrong_secret.presigned_url(uri), timeout=10).status_code == 403
