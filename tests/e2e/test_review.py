@@ -190,3 +190,22 @@ def test_admin_deletes_the_candidates_data(served_app, page, reviewed, evaluated
         assert session.get(Interview, uuid.UUID(evaluated["id"])) is None
         assert session.get(Candidate, evaluated["candidate_id"]) is None
     assert not (Path(served_app.env["STORAGE_LOCAL_DIR"]) / "interviews" / evaluated["id"]).exists()
+
+
+def test_transcript_downloads_as_json_and_text(served_app, page, reviewed) -> None:  # noqa: ANN001
+    import json
+
+    _open(page, served_app, reviewed)
+    expect(page.locator(".transcript-line")).to_have_count(len(TRANSCRIPT), timeout=30_000)
+    with page.expect_download(timeout=15_000) as info:
+        page.get_by_role("button", name="JSON").click()
+    download = info.value
+    assert download.suggested_filename == f"transcript-{reviewed['id']}.json"
+    body = json.loads(Path(download.path()).read_text())
+    assert [s["text"] for s in body["segments"]] == [text for _, text in TRANSCRIPT]
+    assert body["segments"][1] == {**body["segments"][1], "speaker": "candidate", "start_ms": 4000}
+    with page.expect_download(timeout=15_000) as info:
+        page.get_by_role("button", name="Text").click()
+    text = Path(info.value.path()).read_text()
+    assert info.value.suggested_filename.endswith(".txt")
+    assert "[00:04] Candidate: I built the billing pipeline" in text
