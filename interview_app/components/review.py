@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex_base.event import no_args_event_spec
 from reflex_base.vars.object import ObjectVar
 
 from interview_app.state.review import CriterionRow, EvidenceRow, IntegrityRow, ReviewState, SegmentRow
@@ -26,6 +27,8 @@ class ReviewAudio(rx.el.Audio):
 
     on_time_update: rx.EventHandler[_current_time]
     on_seeked: rx.EventHandler[_current_time]
+    on_error: rx.EventHandler[no_args_event_spec]
+    on_loaded_metadata: rx.EventHandler[no_args_event_spec]
 
 
 class ReviewVideo(rx.el.Video):
@@ -33,6 +36,8 @@ class ReviewVideo(rx.el.Video):
 
     on_time_update: rx.EventHandler[_current_time]
     on_seeked: rx.EventHandler[_current_time]
+    on_error: rx.EventHandler[no_args_event_spec]
+    on_loaded_metadata: rx.EventHandler[no_args_event_spec]
 
 
 def _section(title: str, *children: rx.Component, icon: str, **props: Any) -> rx.Component:
@@ -56,6 +61,8 @@ def _player() -> rx.Component:
         "preload": "metadata",
         "on_time_update": ReviewState.track_position,
         "on_seeked": ReviewState.track_position,
+        "on_error": ReviewState.recording_failed,
+        "on_loaded_metadata": ReviewState.recording_ready,
         "width": "100%",
     }
     return rx.cond(
@@ -69,6 +76,7 @@ def _player() -> rx.Component:
                 ),
                 spacing="1",
             ),
+            rx.cond(ReviewState.media_message != "", rx.text(ReviewState.media_message, size="1", color_scheme="red")),
             width="100%",
             spacing="1",
         ),

@@ -8,6 +8,7 @@ The recording URL is minted on load (and on request when it expired), never stor
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 import reflex as rx
@@ -85,6 +86,8 @@ class ReviewState(AdminState):
     media_url: str = ""
     media_is_video: bool = False
     media_expires: str = ""
+    media_expires_ts: int = 0
+    resume_ms: int = 0
     media_message: str = ""
 
     segments: list[SegmentRow] = []
@@ -245,6 +248,7 @@ class ReviewState(AdminState):
         self.media_url = link.url
         self.media_is_video = link.content_type.startswith("video/")
         self.media_expires = link.expires_at.strftime("%H:%M UTC")
+        self.media_expires_ts = int(link.expires_at.timestamp())
         self.media_message = ""
 
     @rx.event
@@ -255,13 +259,36 @@ class ReviewState(AdminState):
             self._clear()
             self.review_error = NOT_ALLOWED
             return
+        self._renew_link(admin.email)
+
+    def _renew_link(self, actor: str) -> None:
         interview_id = parse_interview_id(self.review_interview_id)
         if interview_id is None:
             return
         with session_scope() as session:
             data = load_review(session, interview_id)
             if data is not None:
-                self._mint(session, data, admin.email)
+                self._mint(session, data, actor)
+
+    @rx.event
+    def recording_failed(self) -> None:
+        """The player could not load: after the link expired, mint a new one and resume there."""
+        admin = self.guard()
+        if admin is None:
+            return
+        if self.media_url and time.time() >= self.media_expires_ts - 5:
+            self.resume_ms = self.position_ms
+            self._renew_link(admin.email)
+        elif self.media_url:
+            self.media_message = "The recording could not be played. Reload the page; if that does not help, check the storage settings."
+
+    @rx.event
+    def recording_ready(self):  # noqa: ANN201
+        """Metadata of a (new) link loaded: continue where playback was when the old link expired."""
+        if self.guard() is None or self.resume_ms <= 0:
+            return None
+        seconds, self.resume_ms = self.resume_ms / 1000, 0
+        return rx.call_script(f"(() => {{ const p = document.getElementById('review-player'); if (p) p.currentTime = {seconds:.3f}; }})()")
 
     # --- transcript ------------------------------------------------------------
 

@@ -125,3 +125,22 @@ def test_an_admin_reruns_and_deletes(review_state, stored, session: Session) -> 
     assert session.get(Interview, interview_id) is None and session.get(Candidate, candidate_id) is None
     audit = session.exec(select(InterviewEvent).where(InterviewEvent.kind == "candidate_data_deleted", InterviewEvent.actor == email)).one()
     assert audit.interview_id is None and audit.detail["interview_ids"] == [str(interview_id)]
+
+
+def test_an_expired_link_is_renewed_when_the_player_fails(review_state, stored, session: Session) -> None:  # noqa: ANN001
+    interview, tokens = stored
+    _at(review_state, interview.id, tokens["reviewer"][0])
+    _call(review_state, "load_review")
+    first = review_state.media_url
+    _call(review_state, "recording_failed")  # link still valid: no new link, a sentence instead
+    assert review_state.media_url == first and "could not be played" in review_state.media_message
+    assert len(_views(session, interview.id)) == 1
+
+    review_state.media_expires_ts = 1  # the link has expired
+    review_state.position_ms = 7_500
+    _call(review_state, "recording_failed")
+    assert review_state.media_url.startswith("http://127.0.0.1:3999/api/files/") and review_state.media_message == ""
+    assert review_state.media_expires_ts > 1 and review_state.resume_ms == 7_500
+    assert len(_views(session, interview.id)) == 2
+    assert _call(review_state, "recording_ready") is not None and review_state.resume_ms == 0
+    assert _call(review_state, "recording_ready") is None
