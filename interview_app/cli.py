@@ -4,6 +4,8 @@ create-admin EMAIL   create an admin (password from stdin, or a prompt on a term
 seed-demo [--json]   demo admin + template + a fresh invited interview
 migrate              apply database migrations (alembic upgrade head)
 bootstrap            migrate, seed demo data when the database is empty, print how to start
+evaluate-pending     run the rubric evaluations that are due (the app also runs them)
+retention [--dry-run]  delete recordings and transcripts older than RETENTION_DAYS
 """
 
 from __future__ import annotations
@@ -104,6 +106,43 @@ def cmd_bootstrap(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate_pending(args: argparse.Namespace) -> int:
+    """Work off due evaluation jobs (safe beside running app processes)."""
+    from interview_app.services.evaluation import run_pending
+
+    results = run_pending(limit=args.limit)
+    for ev_id, status in results:
+        print(f"evaluation {ev_id}: {status}")
+    if not results:
+        print("No evaluation is due.")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Delete (or with --dry-run list) recordings and transcripts past RETENTION_DAYS."""
+    from interview_app.db import session_scope
+    from interview_app.services.retention import apply_retention
+
+    settings = get_settings()
+    with session_scope() as session:
+        report = apply_retention(session, settings=settings, dry_run=args.dry_run)
+    if report.cutoff is None:
+        print("RETENTION_DAYS is 0: recordings and transcripts are kept. Set RETENTION_DAYS in .env to delete them after that many days.")
+        return 0
+    verb = "Would delete" if args.dry_run else "Deleted"
+    for item in report.items:
+        print(
+            f"{verb}: interview {item.interview_id} (ended {item.ended_at:%Y-%m-%d}): "
+            f"{len(item.objects)} file(s), {item.transcript_segments} transcript segment(s)"
+        )
+        for uri in item.objects:
+            print(f"    {uri}")
+    print(f"{len(report.items)} interview(s) ended before {report.cutoff:%Y-%m-%d %H:%M} UTC (RETENTION_DAYS={settings.retention_days}).")
+    for error in report.errors:
+        print(f"error: could not delete {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m interview_app.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -119,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_seed_demo)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("bootstrap", help="migrate and seed an empty database").set_defaults(func=cmd_bootstrap)
+    p = sub.add_parser("evaluate-pending", help="run the rubric evaluations that are due")
+    p.add_argument("--limit", type=int, default=None, help="stop after this many jobs")
+    p.set_defaults(func=cmd_evaluate_pending)
+    p = sub.add_parser("retention", help="delete recordings and transcripts older than RETENTION_DAYS")
+    p.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    p.set_defaults(func=cmd_retention)
     args = parser.parse_args(argv)
     try:
         get_settings()

@@ -1,18 +1,381 @@
-"""Sections of the admin interview detail page filled by the review feature.
+"""Sections of the admin interview detail page: recording, transcript, evaluation, latency, integrity.
 
-Placeholder until the review issue lands: the detail page calls ``review_sections()``.
+The detail page (``/admin/interviews/[interview_id]``) calls ``review_sections()``; the
+sections load themselves on mount (``ReviewState.load_review``) from the route's last
+segment, so the page may also put ``ReviewState.load_review`` in its ``on_load``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex_base.event import no_args_event_spec
+from reflex_base.vars.object import ObjectVar
+
+from interview_app.state.review import CriterionRow, EvidenceRow, IntegrityRow, ReviewState, SegmentRow
+
+PLAYER_ID = "review-player"
+
+
+def _current_time(event: ObjectVar[dict[str, Any]]) -> list[rx.Var[float]]:
+    return [event["target"].to(dict)["currentTime"].to(float)]
+
+
+class ReviewAudio(rx.el.Audio):
+    """<audio> that reports its position (the native ``timeupdate`` event, ~4 Hz)."""
+
+    on_time_update: rx.EventHandler[_current_time]
+    on_seeked: rx.EventHandler[_current_time]
+    on_error: rx.EventHandler[no_args_event_spec]
+    on_loaded_metadata: rx.EventHandler[no_args_event_spec]
+
+
+class ReviewVideo(rx.el.Video):
+    """<video> that reports its position."""
+
+    on_time_update: rx.EventHandler[_current_time]
+    on_seeked: rx.EventHandler[_current_time]
+    on_error: rx.EventHandler[no_args_event_spec]
+    on_loaded_metadata: rx.EventHandler[no_args_event_spec]
+
+
+def _section(title: str, *children: rx.Component, icon: str, **props: Any) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.icon(icon, size=18, color=rx.color("accent", 10)), rx.heading(title, size="4"), align="center", spacing="2"),
+            *children,
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        **props,
+    )
+
+
+def _player() -> rx.Component:
+    common = {
+        "id": PLAYER_ID,
+        "src": ReviewState.media_url,
+        "controls": True,
+        "preload": "metadata",
+        "on_time_update": ReviewState.track_position,
+        "on_seeked": ReviewState.track_position,
+        "on_error": ReviewState.recording_failed,
+        "on_loaded_metadata": ReviewState.recording_ready,
+        "width": "100%",
+    }
+    return rx.cond(
+        ReviewState.media_url != "",
+        rx.vstack(
+            rx.cond(ReviewState.media_is_video, ReviewVideo.create(**common, max_height="360px"), ReviewAudio.create(**common)),
+            rx.hstack(
+                rx.text("Playback link valid until ", ReviewState.media_expires, ". ", size="1", color_scheme="gray"),
+                rx.link(
+                    "Get a new link", on_click=ReviewState.refresh_recording_link, size="1", id="refresh-recording-link", cursor="pointer"
+                ),
+                spacing="1",
+            ),
+            rx.cond(ReviewState.media_message != "", rx.text(ReviewState.media_message, size="1", color_scheme="red")),
+            width="100%",
+            spacing="1",
+        ),
+        rx.callout(ReviewState.media_message, icon="info", color_scheme="gray", id="recording-unavailable", width="100%"),
+    )
+
+
+def _segment_line(row: SegmentRow) -> rx.Component:
+    active = row.seq == ReviewState.active_seq
+    return rx.hstack(
+        rx.badge(row.at, variant="soft", color_scheme="gray", font_family="monospace"),
+        rx.text(
+            row.label,
+            weight="bold",
+            size="2",
+            min_width="90px",
+            color=rx.cond(row.speaker == "candidate", rx.color("accent", 11), rx.color("gray", 11)),
+        ),
+        rx.text(row.text, size="2", flex="1"),
+        id="segment-" + row.seq.to_string(),
+        class_name=rx.cond(active, "transcript-line active", "transcript-line"),
+        data_active=rx.cond(active, "true", "false"),
+        on_click=ReviewState.seek_to(row.seq),
+        background=rx.cond(active, rx.color("accent", 4), "transparent"),
+        border_left=rx.cond(active, f"3px solid {rx.color('accent', 9)}", "3px solid transparent"),
+        _hover={"background": rx.color("accent", 3)},
+        padding="6px 8px",
+        border_radius="6px",
+        cursor="pointer",
+        align="start",
+        spacing="3",
+        width="100%",
+    )
+
+
+def _transcript() -> rx.Component:
+    return _section(
+        "Transcript",
+        rx.hstack(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                placeholder="Search the transcript",
+                value=ReviewState.transcript_query,
+                on_change=ReviewState.set_transcript_query.debounce(250),
+                id="transcript-search",
+                width="260px",
+            ),
+            rx.text(ReviewState.match_note, size="1", color_scheme="gray", id="transcript-count"),
+            rx.spacer(),
+            rx.button(rx.icon("download", size=14), "JSON", variant="soft", size="1", on_click=ReviewState.download_transcript_json),
+            rx.button(rx.icon("download", size=14), "Text", variant="soft", size="1", on_click=ReviewState.download_transcript_text),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            ReviewState.segments.length() > 0,
+            rx.scroll_area(
+                rx.vstack(rx.foreach(ReviewState.visible_segments, _segment_line), spacing="1", width="100%", id="transcript-lines"),
+                type="auto",
+                scrollbars="vertical",
+                max_height="440px",
+            ),
+            rx.text("No transcript was stored for this interview.", color_scheme="gray", size="2"),
+        ),
+        icon="scroll-text",
+    )
+
+
+def _evidence(row: EvidenceRow) -> rx.Component:
+    return rx.hstack(
+        rx.badge(row.at, variant="outline", color_scheme="gray", font_family="monospace"),
+        rx.text("“", row.quote, "”", size="2", style={"font_style": "italic"}),
+        on_click=ReviewState.seek_to(row.seq),
+        cursor="pointer",
+        spacing="2",
+        align="start",
+    )
+
+
+def _criterion(row: CriterionRow) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(row.criterion, weight="bold"),
+            rx.badge(row.score, " / ", row.scale, size="2"),
+            rx.text("weight ", row.weight, size="1", color_scheme="gray"),
+            align="center",
+            spacing="3",
+        ),
+        rx.text(row.rationale, size="2"),
+        rx.foreach(row.evidence, _evidence),
+        rx.cond(
+            row.dropped > 0,
+            rx.text(
+                row.dropped, " quote(s) from the model did not occur in the transcript and were left out.", size="1", color_scheme="gray"
+            ),
+        ),
+        spacing="1",
+        width="100%",
+        padding_y="2",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def _evaluation() -> rx.Component:
+    rerun = rx.cond(
+        ReviewState.can_manage,
+        rx.button(
+            rx.icon("refresh-cw", size=14),
+            "Re-run evaluation",
+            variant="soft",
+            size="1",
+            on_click=ReviewState.rerun_evaluation,
+            id="rerun-evaluation",
+            disabled=ReviewState.evaluation_status == "running",
+        ),
+    )
+    return _section(
+        "Evaluation",
+        rx.hstack(
+            rx.badge(
+                rx.match(
+                    ReviewState.evaluation_status,
+                    ("done", "Done"),
+                    ("pending", "Queued"),
+                    ("running", "Running"),
+                    ("failed", "Failed"),
+                    ("needs_llm", "Needs an LLM provider"),
+                    ("none", "Not started"),
+                    ReviewState.evaluation_status,
+                ),
+                id="evaluation-status",
+                variant="surface",
+                color_scheme=rx.match(ReviewState.evaluation_status, ("done", "green"), ("failed", "red"), ("needs_llm", "amber"), "gray"),
+            ),
+            rx.cond(ReviewState.evaluation_model != "", rx.text("by ", ReviewState.evaluation_model, size="1", color_scheme="gray")),
+            rx.spacer(),
+            rerun,
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            ReviewState.evaluation_message != "",
+            rx.callout(
+                ReviewState.evaluation_message,
+                icon=rx.cond(ReviewState.evaluation_status == "failed", "triangle-alert", "info"),
+                color_scheme=rx.cond(ReviewState.evaluation_status == "failed", "red", "blue"),
+                id="evaluation-message",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            ReviewState.evaluation_status == "done",
+            rx.vstack(
+                rx.hstack(
+                    rx.cond(ReviewState.evaluation_overall != "", rx.badge("Overall ", ReviewState.evaluation_overall, size="2")),
+                    rx.cond(
+                        ReviewState.evaluation_recommendation != "",
+                        rx.badge("Advisory recommendation: ", ReviewState.evaluation_recommendation, color_scheme="amber", size="2"),
+                    ),
+                    spacing="2",
+                ),
+                rx.text(
+                    "The recommendation is advisory, produced by a language model. The hiring decision is yours.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.text(ReviewState.evaluation_summary, size="2"),
+                rx.foreach(ReviewState.criteria, _criterion),
+                width="100%",
+                spacing="2",
+                id="evaluation-result",
+            ),
+        ),
+        icon="clipboard-check",
+    )
+
+
+def _latency() -> rx.Component:
+    return _section(
+        "Response latency",
+        rx.cond(
+            ReviewState.latency.length() > 0,
+            rx.vstack(
+                rx.text(
+                    "End of candidate speech → first interviewer audio, per turn. Median ",
+                    ReviewState.latency_median,
+                    ", 95th percentile ",
+                    ReviewState.latency_p95,
+                    ".",
+                    size="2",
+                ),
+                rx.recharts.composed_chart(
+                    rx.recharts.bar(data_key="end_of_turn_ms", name="End of turn", stack_id="parts", fill=rx.color("blue", 8)),
+                    rx.recharts.bar(data_key="llm_ttft_ms", name="LLM first token", stack_id="parts", fill=rx.color("violet", 8)),
+                    rx.recharts.bar(data_key="tts_ttfb_ms", name="TTS first audio", stack_id="parts", fill=rx.color("amber", 8)),
+                    rx.recharts.line(data_key="total_ms", name="Total", stroke=rx.color("gray", 12), type_="monotone"),
+                    rx.recharts.x_axis(data_key="turn", name="Turn"),
+                    rx.recharts.y_axis(unit=" ms", width=80),
+                    rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+                    rx.recharts.graphing_tooltip(),
+                    rx.recharts.legend(),
+                    data=ReviewState.latency,
+                    width="100%",
+                    height=280,
+                ),
+                width="100%",
+                id="latency-chart",
+            ),
+            rx.text("No latency measurements were reported for this interview (text interviews have none).", color_scheme="gray", size="2"),
+        ),
+        icon="timer",
+    )
+
+
+def _integrity_row(row: IntegrityRow) -> rx.Component:
+    return rx.hstack(
+        rx.icon("flag", size=14, color=rx.color("amber", 10)),
+        rx.text(row.at, size="1", color_scheme="gray", font_family="monospace"),
+        rx.text(row.message, size="2"),
+        spacing="2",
+        align="center",
+    )
+
+
+def _integrity() -> rx.Component:
+    return _section(
+        "Integrity signals",
+        rx.cond(
+            ReviewState.integrity.length() > 0,
+            rx.vstack(rx.foreach(ReviewState.integrity, _integrity_row), spacing="1", id="integrity-events"),
+            rx.text("No integrity signals were reported.", color_scheme="gray", size="2"),
+        ),
+        rx.text("Signals are hints for the reviewer, not findings.", size="1", color_scheme="gray"),
+        icon="shield-check",
+    )
+
+
+def _danger_zone() -> rx.Component:
+    return rx.cond(
+        ReviewState.can_manage,
+        _section(
+            "Candidate data",
+            rx.text(
+                "Deletes this candidate, all their interviews, recordings, transcripts and evaluations. "
+                "An audit entry without personal data is kept.",
+                size="2",
+            ),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(
+                    rx.button("Delete this candidate's data", color_scheme="red", variant="soft", id="delete-candidate")
+                ),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Delete ", ReviewState.candidate_name, "'s data?"),
+                    rx.alert_dialog.description("This cannot be undone."),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                        rx.alert_dialog.action(
+                            rx.button("Delete", color_scheme="red", on_click=ReviewState.delete_candidate, id="confirm-delete")
+                        ),
+                        spacing="3",
+                        justify="end",
+                        margin_top="4",
+                    ),
+                ),
+            ),
+            icon="trash-2",
+        ),
+    )
 
 
 def review_sections() -> rx.Component:
-    return rx.vstack(
-        rx.card(rx.heading("Recording", size="4"), rx.text("Recording playback arrives with the review feature.", color_scheme="gray")),
-        rx.card(rx.heading("Transcript", size="4"), rx.text("The transcript appears here after the interview.", color_scheme="gray")),
-        rx.card(rx.heading("Evaluation", size="4"), rx.text("The rubric evaluation appears here.", color_scheme="gray")),
+    """Everything an admin reviews after the interview (the detail page embeds this)."""
+    return rx.box(
+        rx.cond(
+            ReviewState.review_error != "",
+            rx.callout(ReviewState.review_error, icon="lock", color_scheme="amber", id="review-error"),
+            rx.cond(
+                ReviewState.review_loaded,
+                rx.vstack(
+                    rx.cond(
+                        ReviewState.action_message != "",
+                        rx.callout(ReviewState.action_message, icon="info", id="review-action-message", width="100%"),
+                    ),
+                    rx.grid(
+                        rx.vstack(_section("Recording", _player(), icon="audio-lines"), _transcript(), spacing="4", width="100%"),
+                        rx.vstack(_evaluation(), _integrity(), spacing="4", width="100%"),
+                        columns=rx.breakpoints(initial="1", md="2"),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    _latency(),
+                    _danger_zone(),
+                    spacing="4",
+                    width="100%",
+                ),
+                rx.center(rx.spinner(size="3"), padding="6"),
+            ),
+        ),
+        on_mount=ReviewState.load_review,
         width="100%",
-        spacing="4",
+        id="review-sections",
     )

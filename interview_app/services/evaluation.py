@@ -1,0 +1,437 @@
+"""Rubric evaluation of a finished interview, run as a durable job.
+
+The ``Evaluation`` row is the job: ``pending → running → done | failed | needs_llm``.
+Any number of app processes (and the ``evaluate-pending`` CLI) may run
+:func:`run_pending` at once: a row is claimed with ``SELECT … FOR UPDATE SKIP LOCKED``
+on PostgreSQL and with a conditional UPDATE on SQLite, so each job runs once. A row
+left ``running`` by a crashed process is claimed again after :data:`LEASE_SECONDS`.
+
+Scores come only from a configured LLM (``LLM_PROVIDER=openai``); every evidence
+quote is checked against the transcript and dropped when it does not occur there.
+With the scripted provider the job ends in ``needs_llm`` — never invented scores.
+The recommendation is advisory: the hiring decision stays with people.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from interview_app.contracts import RubricCriterion
+from interview_app.models import (
+    Evaluation,
+    EvaluationStatus,
+    Interview,
+    InterviewStatus,
+    InterviewTemplate,
+    TranscriptSegment,
+    utcnow,
+)
+from interview_app.services.interviews import record_event, transition
+from interview_app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+#: A ``running`` row older than this belongs to a process that died; it is claimed again.
+LEASE_SECONDS = 600
+#: Attempts before a job ends ``failed`` (an admin can re-run it).
+MAX_ATTEMPTS = 3
+#: Wait before a failed attempt is tried again.
+RETRY_DELAY_SECONDS = 30
+#: How often the in-app worker looks for pending jobs.
+POLL_SECONDS = 5.0
+#: The transcript handed to the model is cut at this many characters.
+MAX_TRANSCRIPT_CHARS = 60_000
+
+RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
+RECOMMENDATION_LABELS = {
+    "strong_yes": "Strong yes",
+    "yes": "Yes",
+    "no": "No",
+    "strong_no": "Strong no",
+}
+NEEDS_LLM_MESSAGE = (
+    "Evaluation needs an LLM provider: set LLM_PROVIDER=openai, OPENAI_API_KEY (and OPENAI_BASE_URL for a "
+    "self-hosted server) in .env, restart the app, then press Re-run evaluation."
+)
+
+E = EvaluationStatus
+
+
+class EvaluationError(Exception):
+    """An attempt failed in a way a later attempt may not (network, malformed answer)."""
+
+
+class EvaluationLLM(Protocol):
+    """What the evaluator needs from a language model: one JSON answer to a chat."""
+
+    model: str
+
+    def complete_json(self, messages: list[dict[str, str]]) -> str: ...
+
+
+class OpenAIChatLLM:
+    """OpenAI-compatible ``POST {base}/chat/completions`` with JSON output, over httpx."""
+
+    def __init__(self, *, base_url: str, api_key: str, model: str, timeout: float = 120.0) -> None:
+        self.base_url = (base_url or "https://api.openai.com/v1").rstrip("/")
+        self.model = model
+        self._api_key = api_key
+        self._timeout = timeout
+
+    def complete_json(self, messages: list[dict[str, str]]) -> str:
+        body = {"model": self.model, "messages": messages, "temperature": 0, "response_format": {"type": "json_object"}}
+        try:
+            response = httpx.post(
+                f"{self.base_url}/chat/completions",
+                json=body,
+                headers={"Authorization": f"Bearer {self._api_key}"},
+                timeout=self._timeout,
+            )
+        except httpx.HTTPError as err:
+            raise EvaluationError(f"The LLM server at {self.base_url} could not be reached ({err.__class__.__name__}).") from err
+        if response.status_code != 200:
+            raise EvaluationError(f"The LLM server at {self.base_url} answered HTTP {response.status_code}: {response.text[:300]}")
+        try:
+            return response.json()["choices"][0]["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError) as err:
+            raise EvaluationError("The LLM server's answer is not an OpenAI chat completion.") from err
+
+
+def llm_from_settings(settings: Settings) -> EvaluationLLM | None:
+    """The configured evaluator model, or None for the scripted provider."""
+    if settings.llm_provider == "openai":
+        return OpenAIChatLLM(base_url=settings.openai_base_url, api_key=settings.openai_api_key, model=settings.llm_model)
+    return None
+
+
+# --- evidence -----------------------------------------------------------------
+
+_QUOTE_CHARS = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
+
+
+def _normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_CHARS).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def locate_quote(quote: str, segments: list[TranscriptSegment]) -> TranscriptSegment | None:
+    """The segment that contains ``quote`` word for word (case and spacing aside), else None."""
+    needle = _normalize(quote).strip(" \"'.…")
+    if len(needle) < 3:
+        return None
+    for segment in segments:
+        if needle in _normalize(segment.text):
+            return segment
+    return None
+
+
+# --- the job ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    interview_id: uuid.UUID
+    role_title: str
+    job_description: str
+    rubric: list[RubricCriterion]
+    segments: list[TranscriptSegment]
+
+
+def _format_ms(ms: int) -> str:
+    seconds = max(0, ms) // 1000
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def build_messages(data: EvaluationInput) -> list[dict[str, str]]:
+    """The chat sent to the model (rubric, transcript, the JSON shape to answer in)."""
+    rubric = "\n".join(f"- {c.name} (weight {c.weight:g}, score {c.scale_min}..{c.scale_max}): {c.description}" for c in data.rubric)
+    lines = []
+    for s in data.segments:
+        lines.append(f"[{s.seq}] {'Interviewer' if s.speaker == 'agent' else 'Candidate'} {_format_ms(s.start_ms)}: {s.text}")
+    transcript = "\n".join(lines)[:MAX_TRANSCRIPT_CHARS]
+    shape = {
+        "criteria": [{"name": "<criterion name>", "score": "<integer in the criterion's range>", "rationale": "<1-3 sentences>",
+                      "evidence": ["<exact quote copied from a Candidate line>"]}],
+        "summary": "<3-5 sentences>",
+        "recommendation": "|".join(RECOMMENDATIONS),
+    }  # fmt: skip
+    system = (
+        "You assess a job interview transcript against a rubric for a hiring team. Judge only what the candidate said. "
+        "Evidence quotes must be copied character for character from the Candidate lines of the transcript; "
+        "never paraphrase or invent a quote. Score every criterion. Your recommendation is advisory; people decide. "
+        f"Answer with one JSON object of this shape: {json.dumps(shape)}"
+    )
+    user = (
+        f"Role: {data.role_title}\n\nJob description:\n{data.job_description or '(none)'}\n\nRubric:\n{rubric}\n\nTranscript:\n{transcript}"
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+@dataclass(frozen=True)
+class EvaluationOutcome:
+    scores: list[dict[str, Any]]
+    summary: str
+    recommendation: str
+    dropped_quotes: int
+
+
+def parse_answer(raw: str, data: EvaluationInput) -> EvaluationOutcome:
+    """Check the model's JSON against the rubric and the transcript.
+
+    Raises:
+        EvaluationError: the answer is not the JSON object asked for.
+    """
+    text = raw.strip()
+    if text.startswith("```"):  # some servers wrap JSON in a fence despite response_format
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        answer = json.loads(text)
+    except ValueError as err:
+        raise EvaluationError("The LLM answered with something that is not JSON.") from err
+    if not isinstance(answer, dict) or not isinstance(answer.get("criteria"), list):
+        raise EvaluationError("The LLM answer has no list of criteria.")
+    by_name: dict[str, dict[str, Any]] = {}
+    for item in answer["criteria"]:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            by_name.setdefault(_normalize(item["name"]), item)
+    scores: list[dict[str, Any]] = []
+    dropped_total = 0
+    for criterion in data.rubric:
+        item = by_name.get(_normalize(criterion.name), {})
+        score = item.get("score")
+        note = ""
+        if isinstance(score, float) and score.is_integer():
+            score = int(score)
+        if not isinstance(score, int) or isinstance(score, bool) or not criterion.scale_min <= score <= criterion.scale_max:
+            note = "The model gave no valid score for this criterion." if item else "The model did not assess this criterion."
+            score = None
+        evidence: list[dict[str, Any]] = []
+        dropped = 0
+        quotes = item.get("evidence") if isinstance(item.get("evidence"), list) else []
+        for quote in quotes:
+            segment = locate_quote(quote, data.segments) if isinstance(quote, str) else None
+            if segment is None:
+                dropped += 1
+                continue
+            evidence.append({"quote": quote.strip(), "seq": segment.seq, "start_ms": segment.start_ms, "speaker": segment.speaker})
+        dropped_total += dropped
+        rationale = item.get("rationale") if isinstance(item.get("rationale"), str) else ""
+        scores.append(
+            {
+                "criterion": criterion.name,
+                "weight": criterion.weight,
+                "scale_min": criterion.scale_min,
+                "scale_max": criterion.scale_max,
+                "score": score,
+                "rationale": (rationale or note)[:2000],
+                "evidence": evidence,
+                "dropped_evidence": dropped,
+            }
+        )
+    recommendation = str(answer.get("recommendation", "")).strip().lower().replace(" ", "_")
+    if recommendation not in RECOMMENDATIONS:
+        recommendation = ""
+    summary = answer.get("summary") if isinstance(answer.get("summary"), str) else ""
+    return EvaluationOutcome(scores=scores, summary=summary.strip()[:5000], recommendation=recommendation, dropped_quotes=dropped_total)
+
+
+def weighted_score(scores: list[dict[str, Any]]) -> float | None:
+    """Weighted mean of the criteria that have a score, on a 0..1 scale (None when none have)."""
+    total = weight = 0.0
+    for s in scores:
+        if s.get("score") is None:
+            continue
+        span = (s["scale_max"] - s["scale_min"]) or 1
+        total += s["weight"] * (s["score"] - s["scale_min"]) / span
+        weight += s["weight"]
+    return total / weight if weight else None
+
+
+def _load_input(session: Session, interview: Interview) -> EvaluationInput:
+    template = session.get(InterviewTemplate, interview.template_id)
+    rubric = [RubricCriterion.model_validate(c) for c in (template.rubric if template else [])]
+    segments = list(
+        session.exec(select(TranscriptSegment).where(TranscriptSegment.interview_id == interview.id).order_by(col(TranscriptSegment.seq)))
+    )
+    return EvaluationInput(
+        interview_id=interview.id,
+        role_title=template.title if template else "",
+        job_description=template.job_description if template else "",
+        rubric=rubric,
+        segments=segments,
+    )
+
+
+def _due(now: Any, lease_seconds: int) -> Any:
+    return sa.or_(
+        sa.and_(
+            Evaluation.status == E.pending.value,
+            sa.or_(Evaluation.attempts == 0, Evaluation.updated_at <= now - timedelta(seconds=RETRY_DELAY_SECONDS)),
+        ),
+        sa.and_(Evaluation.status == E.running.value, Evaluation.updated_at <= now - timedelta(seconds=lease_seconds)),
+    )
+
+
+def claim_next(engine: Engine, *, lease_seconds: int = LEASE_SECONDS) -> int | None:
+    """Mark the oldest due job ``running`` for this process; its id, or None when none is due."""
+    now = utcnow()
+    order = (col(Evaluation.created_at), col(Evaluation.id))
+    with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            row = session.exec(
+                select(Evaluation).where(_due(now, lease_seconds)).order_by(*order).limit(1).with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return None
+            row.status, row.attempts, row.updated_at = E.running.value, row.attempts + 1, now
+            session.add(row)
+            session.commit()
+            return row.id
+        # SQLite has no row locks: claim with an UPDATE that only matches the row as we read it.
+        candidates = session.exec(
+            select(Evaluation.id, Evaluation.status, Evaluation.attempts).where(_due(now, lease_seconds)).order_by(*order).limit(10)
+        ).all()
+        for ev_id, status, attempts in candidates:
+            result = session.execute(
+                sa.update(Evaluation)
+                .where(col(Evaluation.id) == ev_id, col(Evaluation.status) == status, col(Evaluation.attempts) == attempts)
+                .values(status=E.running.value, attempts=attempts + 1, updated_at=now)
+            )
+            session.commit()
+            if result.rowcount == 1:
+                return ev_id
+        return None
+
+
+def _finish_interview(session: Session, interview: Interview | None) -> None:
+    """processing → completed once the evaluation has an outcome (a person takes it from there)."""
+    if interview is not None and interview.status == InterviewStatus.processing.value:
+        transition(session, interview, InterviewStatus.completed, reason="evaluation finished", actor="evaluator")
+
+
+def process(engine: Engine, evaluation_id: int, *, settings: Settings | None = None, llm: EvaluationLLM | None = None) -> str:
+    """Run one claimed job to its next status; returns that status."""
+    settings = settings or get_settings()
+    llm = llm if llm is not None else llm_from_settings(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        ev = session.get(Evaluation, evaluation_id)
+        if ev is None or ev.status != E.running.value:
+            return ev.status if ev else "missing"
+        interview = session.get(Interview, ev.interview_id)
+        if interview is None:
+            ev.status, ev.error = E.failed.value, "The interview of this evaluation no longer exists."
+        elif llm is None:
+            ev.status, ev.error, ev.scores, ev.summary, ev.recommendation = E.needs_llm.value, NEEDS_LLM_MESSAGE, [], "", ""
+            ev.model = ""
+        elif ev.attempts > MAX_ATTEMPTS:
+            ev.status = E.failed.value
+            ev.error = f"The evaluation was interrupted {MAX_ATTEMPTS} times ({ev.error or 'no error recorded'}); press Re-run evaluation."
+        else:
+            data = _load_input(session, interview)
+            session.commit()  # release SQLite's read snapshot while the model thinks
+            try:
+                if not data.rubric:
+                    raise ValueError("The interview's template has no rubric: add criteria to the template, then re-run.")
+                if not any(s.speaker == "candidate" and s.text.strip() for s in data.segments):
+                    raise ValueError("The transcript has no answers from the candidate, so there is nothing to evaluate.")
+                outcome = parse_answer(llm.complete_json(build_messages(data)), data)
+            except ValueError as err:  # nothing a retry would change
+                ev.status, ev.error = E.failed.value, str(err)
+            except EvaluationError as err:
+                ev.error = str(err)
+                ev.status = E.pending.value if ev.attempts < MAX_ATTEMPTS else E.failed.value
+                if ev.status == E.failed.value:
+                    ev.error = f"{err} Gave up after {ev.attempts} attempts; check the LLM settings and press Re-run evaluation."
+            else:
+                ev.status, ev.error = E.done.value, None
+                ev.scores, ev.summary, ev.recommendation = outcome.scores, outcome.summary, outcome.recommendation
+                ev.model = llm.model[:200]
+                if outcome.dropped_quotes:
+                    log.info("evaluation %s: dropped %d quotes not found in the transcript", ev.id, outcome.dropped_quotes)
+        ev.updated_at = utcnow()
+        session.add(ev)
+        if ev.status != E.pending.value and interview is not None:
+            _finish_interview(session, interview)
+            record_event(session, ev.interview_id, "evaluation_finished", actor="evaluator", status=ev.status, evaluation_id=ev.id)
+        session.commit()
+        return ev.status
+
+
+def run_pending(
+    engine: Engine | None = None, *, settings: Settings | None = None, llm: EvaluationLLM | None = None, limit: int | None = None
+) -> list[tuple[int, str]]:
+    """Claim and run due jobs until none is left (or ``limit``); returns (id, status) pairs."""
+    if engine is None:
+        from interview_app.db import get_engine
+
+        engine = get_engine()
+    done: list[tuple[int, str]] = []
+    while limit is None or len(done) < limit:
+        ev_id = claim_next(engine)
+        if ev_id is None:
+            break
+        try:
+            done.append((ev_id, process(engine, ev_id, settings=settings, llm=llm)))
+        except Exception:  # the row stays running; the lease hands it to the next try
+            log.exception("evaluation %s crashed", ev_id)
+            done.append((ev_id, E.running.value))
+    return done
+
+
+def request_rerun(session: Session, interview_id: uuid.UUID, *, actor: str) -> Evaluation:
+    """Queue a fresh evaluation of an interview (caller commits).
+
+    Raises:
+        ValueError: the interview does not exist, has not finished, or is being evaluated right now.
+    """
+    interview = session.get(Interview, interview_id)
+    if interview is None:
+        raise ValueError("This interview no longer exists.")
+    if interview.status not in (InterviewStatus.processing.value, InterviewStatus.completed.value):
+        raise ValueError("Only a finished interview can be evaluated.")
+    ev = latest_evaluation(session, interview_id)
+    if ev is not None and ev.status == E.running.value:
+        raise ValueError("The evaluation is running right now; wait for it to finish.")
+    if ev is None:
+        ev = Evaluation(interview_id=interview_id)
+    ev.status, ev.attempts, ev.error, ev.updated_at = E.pending.value, 0, None, utcnow()
+    ev.scores, ev.summary, ev.recommendation, ev.model = [], "", "", ""
+    session.add(ev)
+    record_event(session, interview_id, "evaluation_requested", actor=actor)
+    return ev
+
+
+def latest_evaluation(session: Session, interview_id: uuid.UUID) -> Evaluation | None:
+    return session.exec(
+        select(Evaluation)
+        .where(Evaluation.interview_id == interview_id)
+        .order_by(col(Evaluation.id).desc())
+        .limit(1)
+        .execution_options(populate_existing=True)  # the worker changes it in another session
+    ).first()
+
+
+async def evaluation_worker(poll_seconds: float = POLL_SECONDS) -> None:
+    """Runs in the app (Reflex lifespan task): works off due jobs until the app stops."""
+    log.info("evaluation worker started")
+    while True:
+        try:
+            await asyncio.to_thread(run_pending)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a database hiccup must not end the worker
+            log.exception("evaluation worker: a round failed; retrying in %s s", poll_seconds)
+        await asyncio.sleep(poll_seconds)

@@ -1,0 +1,417 @@
+"""State of the review sections on the admin interview detail page.
+
+Every handler starts with ``self.guard(...)`` (any admin role may view; re-running the
+evaluation and deleting a candidate's data need role ``admin``) and refuses otherwise.
+The recording URL is minted on load (and on request when it expired), never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import reflex as rx
+
+from interview_app import routes
+from interview_app.db import session_scope
+from interview_app.models import AdminRole
+from interview_app.services.evaluation import NEEDS_LLM_MESSAGE, RECOMMENDATION_LABELS, request_rerun, weighted_score
+from interview_app.services.retention import DeletionError, delete_candidate_data
+from interview_app.services.review import (
+    SPEAKER_LABELS,
+    RecordingUnavailable,
+    ReviewData,
+    clock,
+    integrity_message,
+    latency_summary,
+    load_review,
+    mint_recording_link,
+    parse_interview_id,
+    transcript_json,
+    transcript_text,
+)
+from interview_app.state.auth import AdminState
+
+NOT_ALLOWED = "Sign in as an admin to review this interview."
+ADMIN_ONLY = "Only an admin can do this; ask an admin of your team."
+
+
+@dataclass
+class SegmentRow:
+    seq: int
+    speaker: str
+    label: str
+    text: str
+    start_ms: int
+    at: str
+
+
+@dataclass
+class EvidenceRow:
+    quote: str
+    seq: int
+    at: str
+
+
+@dataclass
+class CriterionRow:
+    criterion: str
+    score: str
+    scale: str
+    weight: str
+    rationale: str
+    evidence: list[EvidenceRow]
+    dropped: int
+
+
+@dataclass
+class IntegrityRow:
+    at: str
+    message: str
+
+
+class ReviewState(AdminState):
+    """Recording, transcript, evaluation, latency and integrity of one finished interview."""
+
+    review_interview_id: str = ""
+    review_error: str = ""
+    review_loaded: bool = False
+    can_manage: bool = False
+
+    candidate_name: str = ""
+    role_title: str = ""
+    interview_status: str = ""
+
+    media_url: str = ""
+    media_is_video: bool = False
+    media_expires: str = ""
+    media_expires_ts: int = 0
+    resume_ms: int = 0
+    media_message: str = ""
+
+    segments: list[SegmentRow] = []
+    transcript_query: str = ""
+    position_ms: int = 0
+
+    evaluation_status: str = ""
+    evaluation_message: str = ""
+    evaluation_summary: str = ""
+    evaluation_recommendation: str = ""
+    evaluation_overall: str = ""
+    evaluation_model: str = ""
+    criteria: list[CriterionRow] = []
+
+    integrity: list[IntegrityRow] = []
+    latency: list[dict[str, float]] = []  # recharts rows: turn, total_ms and its parts
+    latency_median: str = ""
+    latency_p95: str = ""
+
+    action_message: str = ""
+
+    # --- derived ---------------------------------------------------------------
+
+    @rx.var
+    def visible_segments(self) -> list[SegmentRow]:
+        query = self.transcript_query.strip().casefold()
+        if not query:
+            return self.segments
+        return [s for s in self.segments if query in s.text.casefold() or query in s.label.casefold()]
+
+    @rx.var
+    def active_seq(self) -> int:
+        """The line being played: the last one that started at or before the play position."""
+        active = -1
+        for s in self.segments:
+            if s.start_ms <= self.position_ms:
+                active = s.seq
+            else:
+                break
+        return active
+
+    @rx.var
+    def match_note(self) -> str:
+        if not self.transcript_query.strip():
+            return f"{len(self.segments)} lines"
+        return f"{len(self.visible_segments)} of {len(self.segments)} lines match"
+
+    # --- loading ---------------------------------------------------------------
+
+    def _route_interview_id(self) -> str:
+        path = self.router.url.path.rstrip("/")
+        return path.rsplit("/", 1)[-1] if path else ""
+
+    def _clear(self) -> None:
+        self.review_loaded = False
+        self.candidate_name = self.role_title = self.interview_status = ""
+        self.media_url = self.media_expires = self.media_message = ""
+        self.segments, self.criteria, self.integrity, self.latency = [], [], [], []
+        self.evaluation_status = self.evaluation_message = self.evaluation_summary = ""
+        self.evaluation_recommendation = self.evaluation_overall = self.evaluation_model = ""
+        self.latency_median = self.latency_p95 = ""
+        self.position_ms = 0
+
+    def _fill(self, data: ReviewData) -> None:
+        self.candidate_name = data.candidate_name
+        self.role_title = data.role_title
+        self.interview_status = data.interview.status
+        self.segments = [
+            SegmentRow(s.seq, s.speaker, SPEAKER_LABELS.get(s.speaker, s.speaker), s.text, s.start_ms, clock(s.start_ms))
+            for s in data.segments
+        ]
+        self.integrity = [IntegrityRow(e.at.strftime("%Y-%m-%d %H:%M:%S UTC"), integrity_message(e)) for e in data.integrity]
+        self.latency = [
+            {
+                "turn": t.turn,
+                "total_ms": t.total_ms or 0.0,
+                "end_of_turn_ms": t.end_of_turn_ms or 0.0,
+                "llm_ttft_ms": t.llm_ttft_ms or 0.0,
+                "tts_ttfb_ms": t.tts_ttfb_ms or 0.0,
+            }
+            for t in data.latency
+        ]
+        summary = latency_summary(data.latency)
+        self.latency_median = f"{summary['median_ms']:.0f} ms" if summary["median_ms"] is not None else ""
+        self.latency_p95 = f"{summary['p95_ms']:.0f} ms" if summary["p95_ms"] is not None else ""
+        self._fill_evaluation(data)
+
+    def _fill_evaluation(self, data: ReviewData) -> None:
+        ev = data.evaluation
+        self.criteria = []
+        self.evaluation_summary = self.evaluation_recommendation = self.evaluation_overall = self.evaluation_model = ""
+        if ev is None:
+            self.evaluation_status = "none"
+            self.evaluation_message = "No evaluation yet: it starts when the interview's result arrives."
+            return
+        self.evaluation_status = ev.status
+        self.evaluation_message = {
+            "pending": "The evaluation is queued and starts within seconds.",
+            "running": "The evaluation is running.",
+            "needs_llm": NEEDS_LLM_MESSAGE,
+            "failed": ev.error or "The evaluation failed; press Re-run evaluation.",
+        }.get(ev.status, "")
+        if ev.status != "done":
+            return
+        self.evaluation_summary = ev.summary
+        self.evaluation_recommendation = RECOMMENDATION_LABELS.get(ev.recommendation, "")
+        self.evaluation_model = ev.model
+        overall = weighted_score(ev.scores)
+        scored = sum(1 for s in ev.scores if s.get("score") is not None)
+        self.evaluation_overall = f"{overall * 100:.0f} / 100" if overall is not None else ""
+        if overall is not None and scored < len(ev.scores):
+            self.evaluation_overall += f" ({scored} of {len(ev.scores)} criteria scored)"
+        for s in ev.scores:
+            self.criteria.append(
+                CriterionRow(
+                    criterion=s.get("criterion", ""),
+                    score="—" if s.get("score") is None else str(s["score"]),
+                    scale=f"{s.get('scale_min', 1)}–{s.get('scale_max', 5)}",
+                    weight=f"{s.get('weight', 1):g}",
+                    rationale=s.get("rationale", ""),
+                    evidence=[EvidenceRow(q["quote"], q.get("seq", -1), clock(q.get("start_ms", 0))) for q in s.get("evidence", [])],
+                    dropped=int(s.get("dropped_evidence", 0)),
+                )
+            )
+
+    @rx.event
+    def load_review(self) -> None:
+        """Load the interview named by the route and mint a fresh recording link."""
+        admin = self.guard()
+        self._clear()
+        self.action_message = ""
+        if admin is None:
+            self.review_error = NOT_ALLOWED
+            return
+        self.can_manage = admin.role == AdminRole.admin.value
+        raw_id = self._route_interview_id()
+        interview_id = parse_interview_id(raw_id)
+        if interview_id is None:
+            self.review_error = "This is not an interview address. Open the interview from the list."
+            return
+        self.review_interview_id = str(interview_id)
+        with session_scope() as session:
+            data = load_review(session, interview_id)
+            if data is None:
+                self.review_error = "This interview does not exist (it may have been deleted)."
+                return
+            self._fill(data)
+            self._mint(session, data, admin.email)
+        self.review_error = ""
+        self.review_loaded = True
+
+    def _mint(self, session, data: ReviewData, actor: str) -> None:  # noqa: ANN001
+        try:
+            link = mint_recording_link(session, data.interview, actor=actor)
+        except RecordingUnavailable as err:
+            self.media_url, self.media_message = "", str(err)
+            return
+        self.media_url = link.url
+        self.media_is_video = link.content_type.startswith("video/")
+        self.media_expires = link.expires_at.strftime("%H:%M UTC")
+        self.media_expires_ts = int(link.expires_at.timestamp())
+        self.media_message = ""
+
+    @rx.event
+    def refresh_recording_link(self) -> None:
+        """A new playback link after the previous one expired."""
+        admin = self.guard()
+        if admin is None:
+            self._clear()
+            self.review_error = NOT_ALLOWED
+            return
+        self._renew_link(admin.email)
+
+    def _renew_link(self, actor: str) -> None:
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return
+        with session_scope() as session:
+            data = load_review(session, interview_id)
+            if data is not None:
+                self._mint(session, data, actor)
+
+    @rx.event
+    def recording_failed(self) -> None:
+        """The player could not load: after the link expired, mint a new one and resume there."""
+        admin = self.guard()
+        if admin is None:
+            return
+        if self.media_url and time.time() >= self.media_expires_ts - 5:
+            self.resume_ms = self.position_ms
+            self._renew_link(admin.email)
+        elif self.media_url:
+            self.media_message = "The recording could not be played. Reload the page; if that does not help, check the storage settings."
+
+    @rx.event
+    def recording_ready(self):  # noqa: ANN201
+        """Metadata of a (new) link loaded: continue where playback was when the old link expired."""
+        if self.guard() is None or self.resume_ms <= 0:
+            return None
+        seconds, self.resume_ms = self.resume_ms / 1000, 0
+        return rx.call_script(f"(() => {{ const p = document.getElementById('review-player'); if (p) p.currentTime = {seconds:.3f}; }})()")
+
+    # --- transcript ------------------------------------------------------------
+
+    @rx.event
+    def set_transcript_query(self, value: str) -> None:
+        if self.guard() is None:
+            return
+        self.transcript_query = value[:200]
+
+    @rx.event
+    def track_position(self, seconds: float) -> None:
+        """The player's position (time updates); moves the highlight."""
+        if self.guard() is None:
+            return
+        try:
+            self.position_ms = max(0, int(float(seconds) * 1000))
+        except (TypeError, ValueError):
+            return
+
+    @rx.event
+    def seek_to(self, seq: int):  # noqa: ANN201
+        """Play from the start of transcript line ``seq``."""
+        if self.guard() is None:
+            return None
+        row = next((s for s in self.segments if s.seq == seq), None)
+        if row is None:
+            return None
+        self.position_ms = row.start_ms
+        seconds = row.start_ms / 1000
+        return rx.call_script(
+            "(() => { const p = document.getElementById('review-player'); "
+            f"if (p) {{ p.currentTime = {seconds:.3f}; const r = p.play(); if (r) r.catch(() => {{}}); }} }})()"
+        )
+
+    def _download_data(self) -> ReviewData | None:
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return None
+        with session_scope() as session:
+            return load_review(session, interview_id)
+
+    @rx.event
+    def download_transcript_json(self):  # noqa: ANN201
+        if self.guard() is None:
+            return None
+        data = self._download_data()
+        if data is None:
+            return None
+        return rx.download(data=transcript_json(data), filename=f"transcript-{data.interview.id}.json", mime_type="application/json")
+
+    @rx.event
+    def download_transcript_text(self):  # noqa: ANN201
+        if self.guard() is None:
+            return None
+        data = self._download_data()
+        if data is None:
+            return None
+        return rx.download(data=transcript_text(data), filename=f"transcript-{data.interview.id}.txt", mime_type="text/plain")
+
+    # --- admin actions -----------------------------------------------------------
+
+    @rx.event
+    def rerun_evaluation(self):  # noqa: ANN201
+        admin = self.guard(AdminRole.admin.value)
+        if admin is None:
+            self.action_message = ADMIN_ONLY
+            return None
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return None
+        try:
+            with session_scope() as session:
+                request_rerun(session, interview_id, actor=admin.email)
+        except ValueError as err:
+            self.action_message = str(err)
+            return None
+        self.action_message = "Evaluation queued."
+        self.evaluation_status = "pending"
+        self.evaluation_message = "The evaluation is queued and starts within seconds."
+        self.criteria = []
+        self.evaluation_summary = self.evaluation_recommendation = self.evaluation_overall = ""
+        return ReviewState.watch_evaluation
+
+    @rx.event(background=True)
+    async def watch_evaluation(self) -> None:
+        """Refresh the evaluation section until the queued job has an outcome (about 3 min at most)."""
+        for _ in range(60):
+            await asyncio.sleep(3)
+            async with self:
+                if self.guard() is None:
+                    return
+                interview_id = parse_interview_id(self.review_interview_id)
+                if interview_id is None:
+                    return
+                with session_scope() as session:
+                    data = load_review(session, interview_id)
+                if data is None:
+                    return
+                self._fill_evaluation(data)
+                self.interview_status = data.interview.status
+                if self.evaluation_status not in ("pending", "running"):
+                    return
+
+    @rx.event
+    def delete_candidate(self):  # noqa: ANN201
+        admin = self.guard(AdminRole.admin.value)
+        if admin is None:
+            self.action_message = ADMIN_ONLY
+            return None
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return None
+        with session_scope() as session:
+            data = load_review(session, interview_id)
+        if data is None:
+            self.action_message = "This interview was already deleted."
+            return None
+        try:
+            with session_scope() as session:
+                delete_candidate_data(session, data.candidate_id, actor=admin.email)
+        except DeletionError as err:
+            self.action_message = str(err)
+            return None
+        self._clear()
+        self.review_error = "The candidate's data was deleted."
+        return [rx.toast.success("The candidate's data was deleted."), rx.redirect(routes.ADMIN)]
