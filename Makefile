@@ -28,7 +28,10 @@ run: .venv/.installed $(BUN)
 agent: .venv/.installed
 	$(PY) -m agent start
 
-test: .venv/.dev-installed $(BUN) system-deps
+S3RVER := $(TOOLS)/s3rver/node_modules/s3rver/bin/s3rver.js
+S3RVER_SIGV4 := $(TOOLS)/s3rver-sigv4/node_modules/@20minutes/s3rver/lib/s3rver.js
+
+test: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) system-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -54,6 +57,13 @@ format: .venv/.dev-installed
 
 $(BUN):
 	npm install --prefix $(TOOLS)/bun --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+
+# S3 test servers: s3rver checks expiry; the @20minutes fork also checks SigV4 signatures.
+$(S3RVER):
+	npm install --prefix $(TOOLS)/s3rver --no-audit --no-fund --loglevel=error s3rver@3.7.1
+
+$(S3RVER_SIGV4):
+	npm install --prefix $(TOOLS)/s3rver-sigv4 --no-audit --no-fund --loglevel=error @20minutes/s3rver@5.0.0
 
 # Debian packages the browser and audio tests use (root on CI and dev machines).
 system-deps:
