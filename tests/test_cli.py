@@ -20,7 +20,9 @@ def run_cli(env_db: str, *args: str, stdin: str = "", extra_env: dict[str, str] 
     import os
 
     env = dict(os.environ) | {"DATABASE_URL": env_db, "ENV_FILE": "/nonexistent"} | (extra_env or {})
-    return subprocess.run([sys.executable, "-m", "interview_app.cli", *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "interview_app.cli", *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture

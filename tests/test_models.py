@@ -69,7 +69,13 @@ def test_contracts_refuse_bad_payloads() -> None:
         InterviewPlan.model_validate({"interview_id": "x", "candidate_name": "A", "role_title": "B", "questions": []})
     with pytest.raises(ValidationError):
         InterviewResult.model_validate({"interview_id": str(uuid.uuid4()), "outcome": "maybe"})
-    ok = InterviewResult.model_validate({"interview_id": str(uuid.uuid4()), "outcome": "completed", "segments": [{"seq": 0, "speaker": "agent", "text": "Hi", "start_ms": 0, "end_ms": 10}]})
+    ok = InterviewResult.model_validate(
+        {
+            "interview_id": str(uuid.uuid4()),
+            "outcome": "completed",
+            "segments": [{"seq": 0, "speaker": "agent", "text": "Hi", "start_ms": 0, "end_ms": 10}],
+        }
+    )
     assert ok.segments[0].speaker == "agent"
 
 

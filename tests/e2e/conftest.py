@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,12 +50,13 @@ class ServedApp:
     database_url: str
     demo: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
+    project: Path = ROOT
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run `python -m interview_app.cli ...` against the served app's database."""
         return subprocess.run(
             [sys.executable, "-m", "interview_app.cli", *args],
-            cwd=ROOT,
+            cwd=self.project,
             env=self.env,
             input=stdin,
             capture_output=True,
@@ -93,16 +95,45 @@ def app_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
+def project_copy(tmp: Path) -> Path:
+    """A private copy of the project for one app process.
+
+    Reflex compiles the frontend into ``<cwd>/.web`` with the backend's port baked in, so two
+    apps started from one folder would overwrite each other's build. Each app gets its own
+    folder; the installed packages (.venv, .tools, .web/node_modules) are shared by links.
+    """
+    dst = tmp / "project"
+    files = (
+        subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    for rel in filter(None, files):
+        src = ROOT / rel
+        if src.is_file() and not rel.startswith("tests/"):
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / rel)
+    for shared in (".venv", ".tools"):
+        if (ROOT / shared).exists():
+            (dst / shared).symlink_to((ROOT / shared).resolve())
+    web = ROOT / ".web"
+    if (web / "node_modules").is_dir():
+        shutil.copytree(web, dst / ".web", ignore=shutil.ignore_patterns("node_modules", "build", ".react-router"), symlinks=True)
+        (dst / ".web" / "node_modules").symlink_to((web / "node_modules").resolve())
+    return dst
+
+
 def start_app(tmp: Path, **extra: str) -> tuple[subprocess.Popen, ServedApp]:
     port = free_port()
     env = app_env(tmp, port, **extra)
-    served = ServedApp(url=f"http://127.0.0.1:{port}", env=env, database_url=env["DATABASE_URL"], log_path=tmp / "app.log")
+    project = project_copy(tmp)
+    served = ServedApp(url=f"http://127.0.0.1:{port}", env=env, database_url=env["DATABASE_URL"], log_path=tmp / "app.log", project=project)
     served.cli("migrate")
     served.demo = json.loads(served.cli("seed-demo", "--json").stdout)
     log = served.log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
-        cwd=ROOT,
+        cwd=project,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
