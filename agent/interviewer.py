@@ -22,7 +22,7 @@ from collections.abc import AsyncIterable, Callable
 from typing import Any
 
 from livekit.agents import Agent, ModelSettings, RunContext, function_tool, llm
-from livekit.agents.voice.events import UserStateChangedEvent
+from livekit.agents.voice.events import ConversationItemAddedEvent, UserStateChangedEvent
 from livekit.agents.voice.speech_handle import SpeechHandle
 
 from agent.progress import InterviewProgress
@@ -129,16 +129,20 @@ class Interviewer(Agent):
     async def on_enter(self) -> None:
         self.progress.start()
         self.session.on("user_state_changed", self._on_user_state_changed)
+        self.session.on("conversation_item_added", self._on_conversation_item)
         if self._watch_deadline:
             self._spawn(self._deadline_watch())
         self.raise_event("greeting")
 
     async def on_exit(self) -> None:
+        self.session.off("user_state_changed", self._on_user_state_changed)
+        self.session.off("conversation_item_added", self._on_conversation_item)
         for task in list(self._tasks):
             task.cancel()
 
-    async def on_user_turn_completed(self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage) -> None:
-        self._idle_strikes = 0
+    def _on_conversation_item(self, ev: ConversationItemAddedEvent) -> None:
+        if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
+            self._idle_strikes = 0  # the candidate is active again (voice or text)
 
     @property
     def finished(self) -> bool:
