@@ -72,6 +72,10 @@ def parse_plan(job_metadata: str, room_metadata: str = "", room_name: str = "") 
         raise PlanError(f"interview plan metadata is malformed ({fields})", recovered) from None
 
 
+class CandidateAbsent(Exception):
+    """The candidate never joined the room."""
+
+
 class InterviewerServer(AgentServer):
     """AgentServer that remembers why it stopped, so ``main`` can exit non-zero (upstream exits 0)."""
 
@@ -156,7 +160,11 @@ async def interview_session(ctx: JobContext) -> None:
         )
         collector.attach(session)
         candidate_identity = f"candidate-{plan.interview_id}"
-        participant = await asyncio.wait_for(ctx.wait_for_participant(), timeout=max(60, settings.agent_join_timeout_seconds * 10))
+        join_timeout = max(60, settings.agent_join_timeout_seconds * 10)
+        try:
+            participant = await asyncio.wait_for(ctx.wait_for_participant(), timeout=join_timeout)
+        except TimeoutError:
+            raise CandidateAbsent(f"the candidate did not join within {join_timeout} s") from None
         if participant.identity != candidate_identity:
             logger.warning("first participant is %s, expected %s", participant.identity, candidate_identity)
 
@@ -178,6 +186,9 @@ async def interview_session(ctx: JobContext) -> None:
             reason = "time limit reached"
             interviewer.finish(reason)
         await session.aclose()
+    except CandidateAbsent as err:
+        outcome, reason = "failed", str(err)
+        interviewer.finish(reason)
     except Exception as err:  # noqa: BLE001 - report, never crash-loop
         logger.exception("interview %s failed", plan.interview_id)
         outcome, reason = "failed", f"the interviewer failed: {type(err).__name__}: {err}"[:500]
