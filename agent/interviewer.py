@@ -112,6 +112,7 @@ class Interviewer(Agent):
         idle_reminders: int = 1,
         time_up_grace_seconds: float = 60.0,
         watch_deadline: bool = True,
+        deadline_poll_seconds: float = 5.0,
     ) -> None:
         super().__init__(instructions=render_instructions(plan))
         self.plan = plan
@@ -119,6 +120,7 @@ class Interviewer(Agent):
         self.idle_reminders = idle_reminders
         self.time_up_grace_seconds = time_up_grace_seconds
         self._watch_deadline = watch_deadline
+        self._deadline_poll = deadline_poll_seconds
         self._pending_event: str | None = None
         self._closing = False
         self._idle_strikes = 0
@@ -189,7 +191,7 @@ class Interviewer(Agent):
         while not self.finished:
             left = self.progress.total_time_left()
             if left > 0:
-                await asyncio.sleep(min(left, 5.0))
+                await asyncio.sleep(min(left, self._deadline_poll))
                 continue
             self.raise_event("time_up")
             try:

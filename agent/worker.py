@@ -16,6 +16,7 @@ import logging
 import re
 import sys
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from livekit import rtc
@@ -23,6 +24,7 @@ from livekit.agents import Agent, AgentServer, AgentSession, JobContext, JobProc
 from livekit.agents.voice import room_io
 from pydantic import ValidationError
 
+import agent
 from agent.interviewer import PLAN_ERROR_MESSAGE, Interviewer
 from agent.providers import build_llm, build_stt, build_tts, build_turn_detector, build_vad, check_voice_settings, turn_handling
 from agent.recording import start_recording, stop_recording
@@ -123,9 +125,27 @@ async def _fail_plan(ctx: JobContext, err: PlanError) -> None:
         await session.aclose()
     except Exception as speak_err:  # noqa: BLE001 - telling the candidate is best effort
         logger.warning("could not tell the candidate about the failed start: %s", speak_err)
-    if err.interview_id is not None:
-        await _deliver(InterviewResult(interview_id=err.interview_id, outcome="failed", end_reason=err.reason[:500], mode="voice"))
+    result = failed_plan_result(err)
+    if result is not None:
+        await _deliver(result)
     ctx.shutdown(reason=err.reason)
+
+
+def failed_plan_result(err: PlanError) -> InterviewResult | None:
+    """The failed result for an unusable dispatch (None when no interview id could be recovered)."""
+    if err.interview_id is None:
+        logger.error("no interview id in the unusable dispatch; nothing can be reported (%s)", err.reason)
+        return None
+    now = datetime.now(UTC)
+    return InterviewResult(
+        interview_id=err.interview_id,
+        outcome="failed",
+        end_reason=f"could not start: {err.reason}"[:500],
+        mode="voice",
+        started_at=now,
+        ended_at=now,
+        agent_version=agent.__version__,
+    )
 
 
 class _Apology(Agent):

@@ -197,3 +197,14 @@ def test_refused_requests_write_nothing(client: TestClient, session: Session) ->
 def test_result_for_unknown_interview_is_404(client: TestClient) -> None:
     body = a_result(uuid.uuid4()).model_dump_json().encode()
     assert post(client, body, sign_body(body, KEY, SECRET)).status_code == 404
+
+
+def test_duplicate_segment_numbers_are_refused_without_writing(env, session: Session) -> None:  # noqa: ANN001
+    interview = started_interview(session)
+    before = snapshot(session, interview.id)
+    result = a_result(interview.id)
+    result.segments[1].seq = 0
+    with pytest.raises(ResultRejected) as err:
+        accept_result(session, result, source="webhook")
+    assert err.value.code == 422
+    assert snapshot(session, interview.id) == before

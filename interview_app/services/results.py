@@ -78,8 +78,12 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
         source: who delivered it, e.g. ``"webhook"`` or ``"text-interview"`` (kept in the audit trail).
 
     Raises:
-        ResultRejected: 404 unknown interview; 503 the transcript could not be stored (retry later).
+        ResultRejected: 404 unknown interview; 422 duplicate segment numbers;
+            503 the transcript could not be stored (retry later).
     """
+    seqs = [seg.seq for seg in result.segments]
+    if len(set(seqs)) != len(seqs):
+        raise ResultRejected(422, "The transcript has two segments with the same seq; number them 0, 1, 2, ... and send it again.")
     stmt = select(Interview).where(Interview.id == result.interview_id)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()  # concurrent deliveries of one result queue up here

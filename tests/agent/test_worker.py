@@ -193,3 +193,17 @@ def test_turn_latency_from_message_metrics() -> None:
     assert [(s.speaker, s.start_ms, s.end_ms) for s in collector.segments] == [("candidate", 1000, 3500), ("agent", 4400, 5000)]
     result = collector.build_result(outcome="completed", end_reason="done")
     assert result.latency[0].total_ms == 930.0
+
+
+def test_unusable_dispatch_reports_a_failed_result_when_the_interview_is_known() -> None:
+    from agent.worker import failed_plan_result
+
+    interview_id = uuid.uuid4()
+    with pytest.raises(PlanError) as err:
+        parse_plan("{broken", "", f"interview-{interview_id}")
+    result = failed_plan_result(err.value)
+    assert result is not None and result.interview_id == interview_id and result.outcome == "failed"
+    assert result.end_reason == "could not start: interview plan metadata is not JSON"
+    with pytest.raises(PlanError) as err:
+        parse_plan("", "", "some-room")
+    assert failed_plan_result(err.value) is None
