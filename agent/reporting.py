@@ -185,9 +185,9 @@ class Outbox:
         logger.error("result %s refused by the app and moved to %s: %s", path.stem, self.dead_dir, reason)
         return DeliveryAttempt("dead", reason)
 
-    def deliver_due(self) -> dict[str, DeliveryStatus]:
-        """One pass over every pending result whose backoff has run out."""
-        return {path.stem: self.deliver(path).status for path in self.pending()}
+    def deliver_due(self, *, force: bool = False) -> dict[str, DeliveryStatus]:
+        """One pass over every pending result whose backoff has run out (all of them with ``force``)."""
+        return {path.stem: self.deliver(path, force=force).status for path in self.pending()}
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest pending result is due (None when the outbox is empty)."""

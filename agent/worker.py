@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
         if command == "deliver-outbox":
-            results = Outbox.from_settings(settings).deliver_due()
+            results = Outbox.from_settings(settings).deliver_due(force=True)
             print(json.dumps(results))
             return 0 if all(v == "delivered" for v in results.values()) else 1
         if command in ("start", "dev"):
