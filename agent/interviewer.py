@@ -183,9 +183,18 @@ class Interviewer(Agent):
 
     def _on_user_state_changed(self, ev: UserStateChangedEvent) -> None:
         if ev.new_state == "away":
-            self.candidate_idle()
+            handle = self.candidate_idle()
+            if handle is not None and not self._closing:
+                self._spawn(self._rearm_idle_timer(handle))
         elif ev.new_state == "speaking":
             self._idle_strikes = 0
+
+    async def _rearm_idle_timer(self, reminder: SpeechHandle) -> None:
+        # The session reports "away" once; after the reminder, count the silence again so that a
+        # candidate who stays silent gets the polite end instead of an open room.
+        await reminder.wait_for_playout()
+        if not self.finished:
+            self.session.reset_away_timer()
 
     async def _deadline_watch(self) -> None:
         while not self.finished:

@@ -97,6 +97,10 @@ async def test_spoken_interview_turns_latency_and_idle(tmp_path: Path) -> None:
         # silence → the session marks the candidate away → one reminder
         await wait_for(lambda: len(agent_turns()) == 4, 20, "the idle reminder")
         assert "are you still there" in agent_turns()[3]
+        # still silent → a polite end
+        await wait_for(lambda: interviewer.finished, 20, "the end after a second silence")
+        assert "end the interview here" in agent_turns()[4]
+        assert interviewer.progress.end_reason == "candidate idle"
     finally:
         await session.aclose()
 
