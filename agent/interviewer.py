@@ -216,22 +216,25 @@ class Interviewer(Agent):
         task.add_done_callback(self._tasks.discard)
 
     # --- LLM ---------------------------------------------------------------------
-    def state_note(self) -> dict[str, Any]:
+    def state_note(self) -> tuple[dict[str, Any], bool]:
+        """The note for this LLM call, and whether its event still needs its instructions spelled out."""
         note = self.progress.snapshot()
         event, self._pending_event = self._pending_event, None
+        needs_instructions = False
         if event is None and self.progress.time_is_up() and not self._closing:
+            # noticed on a candidate turn: no generate_reply carried the instructions
             self._closing = True
-            event = "time_up"
+            event, needs_instructions = "time_up", True
         note["event"] = event
-        return note
+        return note, needs_instructions
 
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
     ) -> AsyncIterable[llm.ChatChunk | str]:
         ctx = chat_ctx.copy()
-        note = self.state_note()
-        if note["event"]:
-            ctx.add_message(role="system", content=f"Interview event: {note['event']}. {EVENT_INSTRUCTIONS[note['event']]}")
+        note, needs_instructions = self.state_note()
+        if needs_instructions:
+            ctx.add_message(role="system", content=EVENT_INSTRUCTIONS[note["event"]])
         ctx.add_message(role="system", content=STATE_NOTE_PREFIX + json.dumps(note, ensure_ascii=False))
         async for chunk in Agent.default.llm_node(self, ctx, tools, model_settings):
             yield chunk

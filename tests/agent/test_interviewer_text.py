@@ -221,3 +221,43 @@ async def test_greeting_template_and_language_reach_the_instructions(clock: Fake
         assert 'language with code "de"' in instructions and "[q2] How do you find the cause of a slow service?" in instructions
     finally:
         await ti.close()
+
+
+class RecordingLLM(ScriptedLLM):
+    """The scripted LLM, keeping every chat context it was given (what a real model would read)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contexts: list = []
+
+    def chat(self, *, chat_ctx, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        self.contexts.append(chat_ctx.copy())
+        return super().chat(chat_ctx=chat_ctx, **kwargs)
+
+
+def system_texts(ctx) -> list[str]:  # noqa: ANN001
+    return [item.text_content or "" for item in ctx.items if item.type == "message" and item.role in ("system", "developer")]
+
+
+async def test_a_real_model_sees_instructions_state_and_event_guidance(clock: FakeClock) -> None:
+    from agent.interviewer import EVENT_INSTRUCTIONS, STATE_NOTE_PREFIX
+
+    model = RecordingLLM()
+    ti = await TextInterview.start(make_plan(), llm_model=model, clock=clock)
+    try:
+        greeting_ctx = system_texts(model.contexts[0])
+        assert greeting_ctx[0].startswith("You are a friendly, professional interviewer.")
+        assert "You are interviewing Grace Hopper" in greeting_ctx[0]
+        assert any(EVENT_INSTRUCTIONS["greeting"] in t for t in greeting_ctx)  # from generate_reply(instructions=...)
+        state = json.loads(greeting_ctx[-1].removeprefix(STATE_NOTE_PREFIX))
+        assert state["event"] == "greeting" and state["current_question"]["id"] == "q1" and state["total_time_left_seconds"] == 900
+
+        clock.advance(950)  # time ran out while the candidate talked: the guidance must be spelled out
+        await ti.send("And then we shipped it.")
+        assert len(model.contexts) == 2  # one step: closing words + end_interview
+        last = system_texts(model.contexts[-1])
+        assert EVENT_INSTRUCTIONS["time_up"] in last
+        assert json.loads(last[-1].removeprefix(STATE_NOTE_PREFIX))["event"] == "time_up"
+        assert ti.finished and ti.end_reason == "time limit reached"
+    finally:
+        await ti.close()
