@@ -208,3 +208,34 @@ def test_duplicate_segment_numbers_are_refused_without_writing(env, session: Ses
         accept_result(session, result, source="webhook")
     assert err.value.code == 422
     assert snapshot(session, interview.id) == before
+
+
+def test_concurrent_deliveries_store_the_result_once(env, app_db, session: Session) -> None:  # noqa: ANN001
+    import threading
+
+    interview = started_interview(session)
+    result = a_result(interview.id)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def deliver() -> None:
+        with Session(app_db, expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                outcomes.append(accept_result(s, result, source="webhook").status)
+            except ResultRejected as err:  # a retryable refusal is fine; the sender retries
+                assert err.code == 503
+                outcomes.append("retry")
+            except BaseException as err:  # noqa: BLE001
+                errors.append(err)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert outcomes.count("accepted") == 1
+    state = snapshot(session, interview.id)
+    assert (state["segments"], state["evaluations"], state["receipts"]) == (3, 1, 1)

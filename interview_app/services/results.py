@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from interview_app.contracts import InterviewResult
@@ -160,6 +160,10 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
     session.add(interview)
     try:
         session.commit()
+    except OperationalError as err:  # e.g. SQLite busy under concurrent writers: the sender retries
+        session.rollback()
+        logger.warning("result of %s not stored, database busy: %s", result.interview_id, err)
+        raise ResultRejected(503, "The database is busy; deliver the result again in a moment.") from err
     except IntegrityError:
         # Another delivery of the same result won the race (receipt / segment uniqueness).
         session.rollback()
