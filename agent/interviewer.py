@@ -53,6 +53,10 @@ EVENT_INSTRUCTIONS: dict[str, str] = {
     ),
 }
 
+#: Events after which the interview ends, with the end reason used if the model does not end it.
+CLOSING_EVENTS = {"idle_end": "candidate idle", "time_up": "time limit reached"}
+CLOSE_GRACE_SECONDS = 10.0
+
 #: What the agent says when the plan cannot be used (before leaving the room).
 PLAN_ERROR_MESSAGE = (
     "I'm sorry, something went wrong on our side and this interview cannot start right now. "
@@ -113,8 +117,10 @@ class Interviewer(Agent):
         time_up_grace_seconds: float = 60.0,
         watch_deadline: bool = True,
         deadline_poll_seconds: float = 5.0,
+        close_grace_seconds: float = CLOSE_GRACE_SECONDS,
     ) -> None:
         super().__init__(instructions=render_instructions(plan))
+        self.close_grace_seconds = close_grace_seconds
         self.plan = plan
         self.progress = InterviewProgress(plan, clock=clock)
         self.idle_reminders = idle_reminders
@@ -165,10 +171,22 @@ class Interviewer(Agent):
         """Make the interviewer speak because of an event, not a candidate turn."""
         if self.finished or (self._closing and event != "greeting"):
             return None
-        if event in ("idle_end", "time_up"):
+        if event in CLOSING_EVENTS:
             self._closing = True
         self._pending_event = event
-        return self.session.generate_reply(instructions=EVENT_INSTRUCTIONS[event])
+        handle = self.session.generate_reply(instructions=EVENT_INSTRUCTIONS[event])
+        if event in CLOSING_EVENTS:
+            self._spawn(self._close_after(handle, CLOSING_EVENTS[event]))
+        return handle
+
+    async def _close_after(self, closing_words: SpeechHandle, reason: str) -> None:
+        # A model that says goodbye but forgets end_interview must not leave the room open.
+        await closing_words.wait_for_playout()
+        try:
+            await asyncio.wait_for(self._finished.wait(), timeout=self.close_grace_seconds)
+        except TimeoutError:
+            logger.info("interview %s closed without end_interview (%s)", self.plan.interview_id, reason)
+            self.finish(reason)
 
     def candidate_idle(self) -> SpeechHandle | None:
         """The candidate has been silent too long: remind once (configurable), then end politely.
