@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from interview_app.api import files, health
+from interview_app.api import files, health, results
 
 
 def create_api() -> FastAPI:
@@ -12,4 +12,5 @@ def create_api() -> FastAPI:
     api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json")
     api.include_router(health.router)
     api.include_router(files.router)
+    api.include_router(results.router)
     return api
