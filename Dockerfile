@@ -27,8 +27,10 @@ FROM runtime-base AS agent
 COPY agent ./agent
 RUN mkdir -p /app/data && chown -R app:app /app/data
 USER app
-ENV AGENT_OUTBOX_DIR=/app/data/outbox
-# Exits non-zero when LiveKit cannot be reached, so the orchestrator restarts it.
+ENV AGENT_OUTBOX_DIR=/app/data/outbox AGENT_HTTP_PORT=8081
+# 503 while LiveKit is unreachable; the worker also exits non-zero when it cannot connect.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8081/', timeout=4)"
 CMD ["python", "-m", "agent", "start"]
 
 # --- app --------------------------------------------------------------------

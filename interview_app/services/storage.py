@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import mimetypes
 import time
+import uuid
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -103,9 +104,13 @@ class LocalStorage:
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
         path = self.path_of(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # readers never see half a file
+        # A temp name per writer: concurrent puts of one key never share a half-written file.
+        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)  # readers never see half a file
+        finally:
+            tmp.unlink(missing_ok=True)
         return self.uri(self.key_of(key))
 
     def get(self, key_or_uri: str) -> bytes:

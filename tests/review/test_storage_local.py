@@ -112,3 +112,16 @@ def test_missing_file_is_404_after_a_valid_signature(local: LocalStorage, client
     response = client.get(_path_and_query(url))
     assert response.status_code == 404
     assert "no longer exists" in response.json()["detail"]
+
+
+def test_concurrent_puts_of_one_key_never_collide(tmp_path) -> None:  # noqa: ANN001
+    from concurrent.futures import ThreadPoolExecutor
+
+    from interview_app.services.storage import LocalStorage
+
+    store = LocalStorage(tmp_path, app_url="http://127.0.0.1:1", secret_key="s" * 40, ttl_seconds=60)
+    payloads = [bytes([i]) * 50_000 for i in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda data: store.put("interviews/x/transcript.json", data), payloads))
+    assert store.get("interviews/x/transcript.json") in payloads
+    assert [p.name for p in (tmp_path / "interviews" / "x").iterdir()] == ["transcript.json"]
