@@ -25,7 +25,9 @@ class LinkView:
 
 
 def describe_link(session: Session, raw_token: str) -> LinkView:
-    interview = find_by_token(session, raw_token)
+    from interview_app.services.start import TOKEN_SHAPE
+
+    interview = find_by_token(session, raw_token) if TOKEN_SHAPE.fullmatch(raw_token or "") else None
     try:
         check_invite(interview)
     except InviteError as err:
