@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,13 +22,11 @@ from sqlmodel import Session
 from interview_app.db import get_engine
 from interview_app.models import Candidate, InterviewStatus, InterviewTemplate
 from interview_app.services import interviews
+from interview_app.services.candidate_link import TOKEN_SHAPE
 from interview_app.services.livekit import LiveKitRooms, LiveKitUnavailable, browser_url, mint_candidate_token
 from interview_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-#: Invite tokens are ``secrets.token_urlsafe``; anything else cannot be one (and is never hashed).
-TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 _LOCK_STRIPES = [threading.Lock() for _ in range(64)]
 
