@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -85,6 +86,16 @@ def browser_url(settings: Settings) -> str:
     return url
 
 
+def _run_coroutine(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from synchronous code, even if this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())  # type: ignore[arg-type]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a caller inside a loop: use a fresh thread
+        return pool.submit(lambda: asyncio.run(factory())).result()  # type: ignore[arg-type]
+
+
 class LiveKitRooms:
     """The server API calls the start flow makes (synchronous; one short loop per call)."""
 
@@ -104,7 +115,7 @@ class LiveKitRooms:
                 await lk.aclose()
 
         try:
-            return asyncio.run(go())
+            return _run_coroutine(go)
         except api.TwirpError as err:
             raise LiveKitUnavailable(f"The LiveKit server refused to {what} ({err.code}: {err.message}).") from err
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
