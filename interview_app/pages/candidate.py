@@ -95,7 +95,7 @@ def _consent() -> rx.Component:
         rx.heading("Before we start", size="4"),
         rx.box(
             rx.text(CandidateState.consent_text, size="2", id="consent-text"),
-            padding="3",
+            padding="12px 14px",
             border_radius="var(--radius-3)",
             background=rx.color("gray", 3),
             width="100%",

@@ -52,18 +52,20 @@ def db_rows(app: ServedApp, sql: str, *args: object) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
 
 
-def consent(page: Page, link: str) -> None:
+def consent(page: Page, link: str, screenshot: str = "") -> None:
     page.goto(link)
     expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
     expect(page.locator("#consent-text")).to_contain_text("recorded")
     expect(page.locator("#consent-continue")).to_be_disabled()
+    if screenshot:
+        shot(page, screenshot)
     page.locator("#consent-checkbox").click()
     page.locator("#consent-continue").click()
 
 
 def test_without_livekit_consent_leads_to_the_text_interview(served_app: ServedApp, page: Page) -> None:
     link = new_link(served_app)
-    consent(page, link)
+    consent(page, link, screenshot="consent")
     expect(page.locator("#consent-continue")).to_have_count(0, timeout=10_000)
     expect(page.locator("#device-check")).to_have_count(0)
     expect(page.locator("#interview-room")).to_have_count(0)
@@ -161,6 +163,8 @@ def test_bad_links_get_a_clear_page(served_app: ServedApp, page: Page, path: str
     page.goto(f"{served_app.url}/interview/{path}")
     expect(page.locator("#link-problem")).to_have_text("We could not find this interview", timeout=20_000)
     expect(page.get_by_text("mention the link you received")).to_be_visible()
+    if path == "not-a-real-token":
+        shot(page, "unknown-link")
 
 
 def test_start_api_on_the_served_app(livekit_app: ServedApp) -> None:
