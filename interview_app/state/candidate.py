@@ -289,7 +289,7 @@ class CandidateState(rx.State):
     @rx.event(background=True)
     async def wait_for_agent(self, attempt: int) -> None:
         """After connecting, give the interviewer settings.agent_join_timeout_seconds to arrive."""
-        await asyncio.sleep(self.agent_join_timeout_seconds)
+        await asyncio.sleep(get_settings().agent_join_timeout_seconds)
         async with self:
             if attempt == self._attempt and self.connection == "connected" and not self.agent_present:
                 self.agent_wait_expired = True

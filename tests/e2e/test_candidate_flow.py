@@ -157,6 +157,23 @@ def test_leaving_the_tab_is_recorded_for_review(livekit_app: ServedApp, page: Pa
     detail = json.loads(rows[-1][0])
     assert detail["signal"] == "window_blur" and detail["duration_ms"] >= 250 and detail["count"] == 1
 
+    # the tab goes to the background for a while, then comes back
+    set_visibility = (
+        "s => { Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => s});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    page.evaluate(set_visibility, "hidden")
+    page.wait_for_timeout(400)
+    page.evaluate(set_visibility, "visible")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = db_rows(livekit_app, "SELECT detail FROM interview_event WHERE kind='integrity'")
+        if len(rows) > before + 1:
+            break
+        time.sleep(0.2)
+    detail = json.loads(rows[-1][0])
+    assert detail["signal"] == "tab_hidden" and detail["duration_ms"] >= 350 and detail["count"] == 1
+
 
 @pytest.mark.parametrize("path", ["not-a-real-token", "%F0%9F%92%A5", "a" * 300])
 def test_bad_links_get_a_clear_page(served_app: ServedApp, page: Page, path: str) -> None:
