@@ -198,3 +198,33 @@ def test_start_api_on_the_served_app(livekit_app: ServedApp) -> None:
         ).status_code
         == 422
     )
+
+
+def test_livekit_webhook_on_the_served_app(livekit_app: ServedApp, fake_livekit: FakeLiveKitServer) -> None:
+    import base64
+    import hashlib
+
+    import httpx
+    from google.protobuf.json_format import MessageToJson
+    from livekit.api import AccessToken
+    from livekit.protocol import models as pb_models
+    from livekit.protocol.webhook import WebhookEvent
+
+    token = new_link(livekit_app).rsplit("/", 1)[1]
+    started = httpx.post(f"{livekit_app.url}/api/interview/start", json={"invite_token": token}, timeout=30).json()
+    body = MessageToJson(WebhookEvent(event="room_finished", id="EV_served_1", room=pb_models.Room(name=started["room_name"])))
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    good = AccessToken(fake_livekit.api_key, fake_livekit.api_secret).with_sha256(digest).to_jwt()
+    forged = AccessToken(fake_livekit.api_key, "not-the-secret-" + "q" * 30).with_sha256(digest).to_jwt()
+    url = f"{livekit_app.url}/webhooks/livekit"
+    assert httpx.post(url, content=body, headers={"Authorization": forged}, timeout=30).status_code == 401
+    status = db_rows(livekit_app, "SELECT status FROM interview WHERE room_name = ?", started["room_name"])
+    assert status == [("in_progress",)]
+    res = httpx.post(url, content=body, headers={"Authorization": good}, timeout=30)
+    assert res.status_code == 200 and res.json()["outcome"] == "marked failed"
+    assert db_rows(livekit_app, "SELECT status, end_reason FROM interview WHERE room_name = ?", started["room_name"]) == [
+        ("failed", "candidate left")
+    ]
+    # the link now says so, and a replay is a no-op
+    assert httpx.post(f"{livekit_app.url}/api/interview/start", json={"invite_token": token}, timeout=30).status_code == 410
+    assert httpx.post(url, content=body, headers={"Authorization": good}, timeout=30).json()["outcome"] == "duplicate"
