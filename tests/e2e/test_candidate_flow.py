@@ -32,7 +32,15 @@ def fake_livekit() -> Iterator[FakeLiveKitServer]:
 
 @pytest.fixture(scope="module")
 def livekit_app(tmp_path_factory: pytest.TempPathFactory, fake_livekit: FakeLiveKitServer) -> Iterator[ServedApp]:
-    proc, served = start_app(tmp_path_factory.mktemp("lkapp"), **fake_livekit.env, AGENT_JOIN_TIMEOUT_SECONDS="5")
+    tmp = tmp_path_factory.mktemp("lkapp")
+    # Its own .web: a prod build bakes the backend URL in, and the session's served_app serves ROOT/.web.
+    proc, served = start_app(
+        tmp,
+        **fake_livekit.env,
+        AGENT_JOIN_TIMEOUT_SECONDS="5",
+        REFLEX_WEB_WORKDIR=str(tmp / ".web"),
+        REFLEX_STATES_WORKDIR=str(tmp / ".states"),
+    )
     yield served
     stop_app(proc)
 
