@@ -131,6 +131,12 @@ def test_device_check_meter_moves_then_join_shows_a_connection_error(
     expect(page.locator("#retry")).to_be_visible()
     assert len(fake_livekit.dispatches[room_name[0][0]]) == 1
 
+    # reopening the link while the interview is in progress skips consent and offers to rejoin
+    page.goto(link)
+    expect(page.locator("#rejoin-notice")).to_be_visible(timeout=20_000)
+    expect(page.locator("#join")).to_contain_text("Rejoin the interview")
+    expect(page.locator("#consent-continue")).to_have_count(0)
+
 
 def test_cannot_use_a_microphone_switches_to_text(livekit_app: ServedApp, page: Page) -> None:
     link = new_link(livekit_app)
