@@ -300,6 +300,10 @@ class CandidateState(rx.State):
     # -- integrity -------------------------------------------------------------------
     @rx.event
     async def on_integrity_signal(self, signal: str, duration_ms: int) -> None:
+        try:
+            duration_ms = max(0, int(duration_ms))
+        except (TypeError, ValueError):
+            return
         if signal == "tab_hidden":
             self.hidden_count += 1
             self.hidden_ms += max(0, int(duration_ms))

@@ -146,3 +146,32 @@ def test_expired_link_during_join_shows_the_link_page(session, livekit_settings,
     session.commit()
     run(s, "join")
     assert s.link_state == "revoked" and "withdrawn" in s.message
+
+
+def test_integrity_signals_are_stored_and_bounded(session, livekit_settings, page_state, monkeypatch) -> None:  # noqa: ANN001
+    from sqlmodel import select
+
+    from interview_app.models import InterviewEvent
+    from interview_app.services import candidate_link
+
+    interview, raw = make_interview(session)
+    s = page_state(raw)
+    run(s, "on_integrity_signal", "tab_hidden", 1500)
+    run(s, "on_integrity_signal", "window_blur", 200)
+    run(s, "on_integrity_signal", "window_blur", "not-a-number")
+    run(s, "on_integrity_signal", "devtools_open", 10)
+    assert (s.hidden_count, s.hidden_ms, s.blur_count, s.blur_ms) == (1, 1500, 1, 200)
+    monkeypatch.setattr(candidate_link, "MAX_INTEGRITY_EVENTS", 3)
+    for _ in range(5):
+        run(s, "on_integrity_signal", "window_blur", 10)
+    session.expire_all()
+    details = [
+        e.detail
+        for e in session.exec(select(InterviewEvent).where(InterviewEvent.interview_id == interview.id, InterviewEvent.kind == "integrity"))
+    ]
+    assert len(details) == 3
+    assert details[0] == {"signal": "tab_hidden", "duration_ms": 1500, "count": 1}
+    # signals are for people to review: the interview itself is untouched
+    from interview_app.models import Interview
+
+    assert session.get(Interview, interview.id).status == "invited"
