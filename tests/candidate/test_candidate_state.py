@@ -86,12 +86,17 @@ def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, live
     run(s, "join")
     run(s, "on_connected")
     assert not s.can_retry
-    s.agent_wait_expired = True  # what wait_for_agent sets after AGENT_JOIN_TIMEOUT_SECONDS
+    stale = s._attempt - 1
+    s._agent_wait_over(stale)  # a timer from an earlier connection attempt changes nothing
+    assert not s.agent_wait_expired
+    s._agent_wait_over(s._attempt)  # what wait_for_agent does after AGENT_JOIN_TIMEOUT_SECONDS
     assert "has not joined after" in s.agent_sentence and "Try again" in s.agent_sentence
     assert s.can_retry
     # a late interviewer clears the warning
     run(s, "on_agent_presence", True)
     assert not s.agent_wait_expired and not s.can_retry
+    s._agent_wait_over(s._attempt)  # the agent is here: no warning
+    assert not s.agent_wait_expired
 
 
 def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, page_state) -> None:  # noqa: ANN001
