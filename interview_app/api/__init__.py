@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
-from interview_app.api import files, health, results
+from interview_app.api import files, health, interview, livekit_webhooks, results
 
 
 def create_api() -> FastAPI:
     """Build the HTTP API: health, metrics, interview start, webhooks."""
     api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json")
     api.include_router(health.router)
-    api.include_router(files.router)
+    api.include_router(interview.router)
+    api.add_exception_handler(RequestValidationError, interview.validation_error_handler)
+    api.include_router(livekit_webhooks.router)
     api.include_router(results.router)
+    api.include_router(files.router)
     return api
