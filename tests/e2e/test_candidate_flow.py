@@ -33,14 +33,8 @@ def fake_livekit() -> Iterator[FakeLiveKitServer]:
 @pytest.fixture(scope="module")
 def livekit_app(tmp_path_factory: pytest.TempPathFactory, fake_livekit: FakeLiveKitServer) -> Iterator[ServedApp]:
     tmp = tmp_path_factory.mktemp("lkapp")
-    # Its own .web: a prod build bakes the backend URL in, and the session's served_app serves ROOT/.web.
-    proc, served = start_app(
-        tmp,
-        **fake_livekit.env,
-        AGENT_JOIN_TIMEOUT_SECONDS="5",
-        REFLEX_WEB_WORKDIR=str(tmp / ".web"),
-        REFLEX_STATES_WORKDIR=str(tmp / ".states"),
-    )
+    # start_app runs each app from its own copy of the project (its own .web build).
+    proc, served = start_app(tmp, **fake_livekit.env, AGENT_JOIN_TIMEOUT_SECONDS="5")
     yield served
     stop_app(proc)
 
