@@ -189,7 +189,10 @@ def lockout_remaining(session: Session, email: str, client: str, policy: LoginPo
 
 
 def login(session: Session, email: str, password: str, *, client: str, policy: LoginPolicy) -> tuple[AdminUser, str]:
-    """Check the credentials and start a session; returns the admin and the raw session token (caller commits).
+    """Check the credentials and start a session; returns the admin and the raw session token.
+
+    The caller commits, also when LoginError is raised: the failed attempt is
+    flushed into ``session`` and is what throttles the next guesses.
 
     Raises:
         LoginError: wrong credentials, deactivated account, or too many recent failures.

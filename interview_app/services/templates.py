@@ -78,8 +78,8 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
     questions: list[dict[str, Any]] = []
     used_ids: set[str] = set()
     for n, row in enumerate(draft.questions, start=1):
-        if not any(str(v).strip() for k, v in row.items() if k != "id"):
-            continue  # an empty row the admin added and left
+        if not any(str(row.get(k) or "").strip() for k in ("text", "competency", "follow_up_guidance")):
+            continue  # an empty row the admin added and left (numbers keep their defaults)
         qid = str(row.get("id") or "").strip()
         if not qid or qid in used_ids:
             qid = next(f"q{i}" for i in range(n, n + 1000) if f"q{i}" not in used_ids)
@@ -104,7 +104,7 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
 
     rubric: list[dict[str, Any]] = []
     for n, row in enumerate(draft.rubric, start=1):
-        if not any(str(v).strip() for v in row.values()):
+        if not any(str(row.get(k) or "").strip() for k in ("name", "description")):
             continue
         try:
             criterion = RubricCriterion(

@@ -52,7 +52,7 @@ class InterviewDetailState(AdminState):
 
     @rx.event
     def poll(self, _tick: str = ""):  # noqa: ANN201
-        if not self.found or self.guard() is None:
+        if self.guard() is None or not self.found:
             return None
         self._reload()
         return None

@@ -144,8 +144,8 @@ class InterviewListState(AdminState):
     @rx.event
     def poll_statuses(self, _tick: str = ""):  # noqa: ANN201
         """Called every ~2 s while the list is open: refresh the status of the visible rows (one indexed query)."""
-        if not self.rows or self.guard() is None:
-            return None
+        if self.guard() is None or not self.rows:
+            return None  # a session that ended turns the page back into the sign-in form
         with session_scope() as session:
             statuses = current_statuses(session, [r["id"] for r in self.rows])
         if any(statuses.get(r["id"], r["status"]) != r["status"] for r in self.rows):

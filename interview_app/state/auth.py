@@ -126,13 +126,14 @@ class AdminState(rx.State):
     def sign_in(self, form_data: dict) -> None:
         email = str(form_data.get("email", ""))
         password = str(form_data.get("password", ""))
-        try:
-            with session_scope() as session:
+        with session_scope() as session:
+            try:
                 user, raw = login(session, email, password, client=self._client(), policy=LoginPolicy.from_settings(get_settings()))
                 identity = (user.email, user.role)
-        except LoginError as err:
-            self.login_error = str(err)
-            return
+            except LoginError as err:
+                # Caught inside the scope so that the recorded failure is committed (it feeds the throttle).
+                self.login_error = str(err)
+                return
         self.session_token = raw
         self.admin_email, self.admin_role = identity
         self.login_error = ""
