@@ -81,7 +81,30 @@ def people(session: Session) -> dict[str, str]:
 REFUSED_FOR_CHANGES = ["none", "forged", "expired", "deactivated", "reviewer"]
 
 
+# Arguments that would make each handler change something if it ran.
+_ARGS = {"name": "title", "value": "changed", "index": 0, "delta": 1, "template_id": "1", "candidate_id": "1", "user_id": "1"}
+
+
+def _seed(state: Any) -> None:
+    """Give list-editing handlers something to edit."""
+    row = {
+        "id": "1",
+        "name": "Seed",
+        "email": "seed@example.com",
+        "ref": "",
+        "interviews": "0",
+        "created": "",
+        "text": "q",
+        "status": "invited",
+    }
+    for attr in ("questions", "rubric", "candidates", "rows"):
+        if hasattr(state, attr):
+            setattr(state, attr, [dict(row), dict(row)])
+
+
 def _dummy(param: inspect.Parameter) -> Any:
+    if param.name in _ARGS:
+        return _ARGS[param.name]
     annotation = str(param.annotation)
     if "UploadFile" in annotation:
         return [rx.UploadFile(file=io.BytesIO(b"name,email\nEve,eve@example.com\n"), path=Path("x.csv"))]
@@ -102,10 +125,12 @@ def _own_handlers(cls: type[rx.State]) -> list[str]:
 def test_every_admin_handler_does_nothing_without_a_session(cls: type[rx.State], people: dict[str, str], session: Session) -> None:
     handlers = _own_handlers(cls)
     assert handlers, f"{cls.__name__} has no handlers?"
+    make_interview(session)  # something an unguarded load would show
     before_rows = {m: session.exec(select(func.count()).select_from(m)).one() for m in (Candidate, InterviewTemplate, Interview, AdminUser)}
     for token_kind in ("none", "forged", "expired", "deactivated"):
         for name in handlers:
             state = state_for(cls, people[token_kind])
+            _seed(state)
             before = copy.deepcopy(state.dict()[state.get_full_name()])
             params = [p for p in inspect.signature(cls.event_handlers[name].fn).parameters.values() if p.name != "self"]
             run(state, name, **{p.name: _dummy(p) for p in params})
