@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from interview_app import routes
 from interview_app.components.layout import brand
@@ -106,7 +107,9 @@ def login_form() -> rx.Component:
     )
 
 
-def admin_page(title: str, content: rx.Component, *, on_ready: rx.EventHandler | None = None, admin_only: bool = False) -> rx.Component:
+def admin_page(
+    title: str, content: rx.Component, *, on_ready: rx.EventHandler | EventSpec | None = None, admin_only: bool = False
+) -> rx.Component:
     """The frame of every admin page: sign-in form until a session is valid, then ``content``.
 
     ``on_ready`` (the page's guarded load handler) runs when the content mounts, that is

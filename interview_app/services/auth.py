@@ -144,6 +144,13 @@ class LoginPolicy:
     session_ttl_minutes: int = 480
     max_failures: int = 5
     lockout_minutes: int = 15
+    #: A client address is locked after this many times ``max_failures`` failures across accounts:
+    #: several recruiters can share one office address, and one guesser still cannot spray many accounts.
+    client_factor: int = 4
+
+    @property
+    def client_max_failures(self) -> int:
+        return self.max_failures * self.client_factor
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginPolicy:
@@ -177,14 +184,14 @@ def lockout_remaining(session: Session, email: str, client: str, policy: LoginPo
     window = timedelta(minutes=policy.lockout_minutes)
     since = now - window
     remaining: list[timedelta] = []
-    checks = [(LoginAttempt.email, email)]
+    checks = [(LoginAttempt.email, email, policy.max_failures)]
     if client:
-        checks.append((LoginAttempt.client, client))
-    for column, value in checks:
+        checks.append((LoginAttempt.client, client, policy.client_max_failures))
+    for column, value, limit in checks:
         failures = sorted(_recent_failures(session, column, value, since))
-        if len(failures) >= policy.max_failures:
+        if len(failures) >= limit:
             # Locked until the window has passed over the failure that reached the limit.
-            remaining.append(failures[-policy.max_failures] + window - now)
+            remaining.append(failures[-limit] + window - now)
     return max(remaining) if remaining else None
 
 

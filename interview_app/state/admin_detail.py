@@ -19,6 +19,7 @@ class InterviewDetailState(AdminState):
     events: list[dict[str, str]] = []
     new_link: str = ""
     action_message: str = ""
+    shown_id: str = ""
 
     @rx.var
     def can_revoke(self) -> bool:
@@ -29,7 +30,7 @@ class InterviewDetailState(AdminState):
         return self.detail.get("status", "") == "invited"
 
     def _interview_id(self) -> str:
-        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return self.shown_id
 
     def _reload(self) -> None:
         with session_scope() as session:
@@ -43,10 +44,14 @@ class InterviewDetailState(AdminState):
         self.detail = {k: str(v) for k, v in detail.__dict__.items() if k != "events"}
 
     @rx.event
-    def load(self):  # noqa: ANN201
+    def load(self, path: str = ""):  # noqa: ANN201
+        """``path`` is the browser's location when the page mounts (the router may still hold the previous page)."""
         if self.guard() is None:
             return self.refuse()
+        path = path or self.router.url.path
+        self.shown_id = path.rstrip("/").rsplit("/", 1)[-1][:64]
         self.new_link = self.action_message = ""
+        self.loaded = False
         self._reload()
         return None
 

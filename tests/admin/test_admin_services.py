@@ -61,10 +61,16 @@ def test_repeated_failures_from_one_client_lock_that_client_across_accounts(sess
     victim = _email()
     create_admin(session, victim, "correct horse battery")
     session.commit()
-    for _ in range(POLICY.max_failures):
-        with pytest.raises(LoginError):
+    for _ in range(POLICY.client_max_failures - 1):
+        with pytest.raises(LoginError, match="wrong"):
             login(session, _email(), "whatever guess", client=client, policy=POLICY)
         session.commit()
+    # Below the client limit one more account's owner still gets in...
+    assert POLICY.max_failures < POLICY.client_max_failures
+    with pytest.raises(LoginError, match="wrong"):
+        login(session, _email(), "whatever guess", client=client, policy=POLICY)
+    session.commit()
+    # ...at the limit the address is locked out for every account.
     with pytest.raises(LoginError, match="Too many"):
         login(session, victim, "correct horse battery", client=client, policy=POLICY)
     # Another client signs in to the same account fine.

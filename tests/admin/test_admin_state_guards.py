@@ -38,6 +38,7 @@ PUBLIC = {"sign_in", "check_session", "sign_out"}
 
 
 def state_for(cls: type[rx.State], token: str = "", path: str = "/admin") -> Any:
+    """A state in a real state tree, as the websocket handler would find it for a tab on ``path``."""
     root = rx.State(_reflex_internal_init=True)
     root.router = RouterData.from_router_data({"asPath": path, "ip": "10.9.8.7", "headers": {"origin": "http://testserver"}})
     state = root.get_substate(cls.get_full_name().split("."))
@@ -222,6 +223,7 @@ def test_invitation_changes_are_refused(who: str, people: dict[str, str], sessio
     interview, raw = make_interview(session)
     hash_before = interview.invite_token_hash
     state = state_for(InterviewDetailState, people[who], path=f"/admin/interviews/{interview.id}")
+    state.shown_id = str(interview.id)  # as if the page had been loaded
     run(state, "revoke")
     run(state, "reissue")
     session.expire_all()
@@ -238,7 +240,9 @@ def test_reviewer_reads_interviews_and_admin_revokes(people: dict[str, str], ses
     listing = state_for(InterviewListState, people["reviewer"])
     run(listing, "load")
     assert any(r["id"] == str(interview.id) for r in listing.rows) or listing.next_cursor
-    admin = state_for(InterviewDetailState, people["admin"], path=path)
+    admin = state_for(InterviewDetailState, people["admin"])
+    run(admin, "load", path=path)  # the browser's location, sent with the on_mount event
+    assert admin.detail["id"] == str(interview.id)
     run(admin, "reissue")
     assert "/interview/" in admin.new_link
     run(admin, "revoke")

@@ -147,4 +147,4 @@ def _content() -> rx.Component:
 
 @rx.page(route=DETAIL, title="Interview · Admin", on_load=AdminState.check_session)
 def interview_detail_page() -> rx.Component:
-    return admin_page("Interview", _content(), on_ready=S.load)
+    return admin_page("Interview", _content(), on_ready=S.load(rx.Var("window.location.pathname").to(str)))
