@@ -24,6 +24,8 @@ def _clean(name: str, email: str, external_ref: str) -> tuple[str, str, str]:
         raise CandidateError("Enter the candidate's name.")
     if len(name) > 200:
         raise CandidateError("The name is longer than 200 characters; shorten it.")
+    if not (email or "").strip():
+        raise CandidateError("The email is missing. Enter the candidate's email, e.g. name@example.com.")
     try:
         email = normalize_email(email or "")
     except AccountError as err:

@@ -65,7 +65,10 @@ def guarded(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 class AdminState(rx.State):
     """Parent of all admin states; holds the session cookie and the signed-in admin's name and role."""
 
-    session_token: str = rx.Cookie("", name=ADMIN_SESSION_COOKIE, path="/", same_site="strict", max_age=8 * 3600)
+    # The cookie lives as long as a session may (the database decides whether it is still valid).
+    session_token: str = rx.Cookie(
+        "", name=ADMIN_SESSION_COOKIE, path="/", same_site="strict", max_age=get_settings().admin_session_ttl_minutes * 60
+    )
     admin_email: str = ""
     admin_role: str = ""
     auth_checked: bool = False

@@ -187,3 +187,18 @@ def test_wrong_passwords_are_throttled(served_app, page: Page) -> None:  # noqa:
     page.locator("#login-submit").click()
     expect(page.locator("#login-error")).to_contain_text("Too many failed sign-ins", timeout=10_000)
     expect(page.locator("#signed-in-as")).to_have_count(0)
+
+
+def test_csv_import_reports_bad_rows_and_imports_good_ones(served_app, page: Page, tmp_path: Path) -> None:  # noqa: ANN001
+    tag = uuid.uuid4().hex[:6]
+    csv_file = tmp_path / "candidates.csv"
+    csv_file.write_text(f"name,email,external_ref\nKim Good,kim.{tag}@example.com,K1\nNo Email,,\nLee Good,lee.{tag}@example.com,\n")
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/candidates")
+    expect(page.locator("#csv-import")).to_be_visible(timeout=15_000)
+    page.locator("#candidates-csv input[type=file]").set_input_files(str(csv_file))
+    page.locator("#csv-import").click()
+    expect(page.locator("#import-summary")).to_have_text("Imported 2 candidates; 1 row skipped (below).", timeout=15_000)
+    expect(page.locator("#import-errors")).to_contain_text("3")
+    expect(page.locator("#import-errors")).to_contain_text("The email is missing")
+    expect(page.locator(f"[data-candidate-email='kim.{tag}@example.com']")).to_be_visible()
+    expect(page.locator(f"[data-candidate-email='lee.{tag}@example.com']")).to_be_visible()
