@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -202,3 +203,20 @@ def test_csv_import_reports_bad_rows_and_imports_good_ones(served_app, page: Pag
     expect(page.locator("#import-errors")).to_contain_text("The email is missing")
     expect(page.locator(f"[data-candidate-email='kim.{tag}@example.com']")).to_be_visible()
     expect(page.locator(f"[data-candidate-email='lee.{tag}@example.com']")).to_be_visible()
+
+
+def test_overview_and_revoke_from_the_detail_page(served_app, page: Page) -> None:  # noqa: ANN001
+    out = served_app.cli("seed-demo", "--json")  # a fresh invited interview of its own
+    interview_id = json.loads(out.stdout)["interview_id"]
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/overview")
+    expect(page.locator("#stat-total")).not_to_have_text("0", timeout=15_000)
+    expect(page.locator("#per-day-chart .recharts-bar-rectangle").first).to_be_attached(timeout=10_000)
+    expect(page.locator(".status-count").first).to_contain_text("invited")
+
+    page.goto(f"{served_app.url}/admin/interviews/{interview_id}")
+    expect(page.locator("#detail-status")).to_have_text("invited", timeout=15_000)
+    page.locator("#revoke").click()
+    page.locator("#revoke-confirm").click()
+    expect(page.locator("#detail-status")).to_have_text("cancelled", timeout=10_000)
+    expect(page.locator("#timeline")).to_contain_text("invited → cancelled (revoked by an admin)")
+    expect(page.locator("#reissue")).to_have_count(0)
