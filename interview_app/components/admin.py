@@ -1,0 +1,172 @@
+"""Building blocks of the admin pages: the guarded page frame, sign-in form, navigation, status badges."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from interview_app import routes
+from interview_app.components.layout import brand
+from interview_app.state.auth import AdminState
+
+TEMPLATES = "/admin/templates"
+CANDIDATES = "/admin/candidates"
+OVERVIEW = "/admin/overview"
+USERS = "/admin/users"
+DETAIL = "/admin/interviews/[interview_id]"
+
+STATUS_COLORS = {
+    "invited": "blue",
+    "in_progress": "amber",
+    "processing": "violet",
+    "completed": "green",
+    "expired": "gray",
+    "failed": "red",
+    "cancelled": "gray",
+}
+
+
+def status_badge(status: rx.Var, **props) -> rx.Component:  # noqa: ANN003
+    return rx.badge(
+        rx.match(status, ("in_progress", "in progress"), status),
+        color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"),
+        variant="soft",
+        size="2",
+        **props,
+    )
+
+
+def _nav_link(label: str, href: str, admin_only: bool = False) -> rx.Component:
+    link = rx.link(label, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True)
+    return rx.cond(AdminState.can_edit, link, rx.fragment()) if admin_only else link
+
+
+def _header_actions() -> rx.Component:
+    return rx.cond(
+        AdminState.signed_in,
+        rx.hstack(
+            _nav_link("Interviews", routes.ADMIN),
+            _nav_link("Overview", OVERVIEW),
+            _nav_link("Templates", TEMPLATES, admin_only=True),
+            _nav_link("Candidates", CANDIDATES, admin_only=True),
+            _nav_link("Admins", USERS, admin_only=True),
+            rx.separator(orientation="vertical", size="1"),
+            rx.text(AdminState.admin_email, size="1", color_scheme="gray", id="signed-in-as"),
+            rx.badge(AdminState.admin_role, variant="outline", size="1"),
+            rx.button("Sign out", on_click=AdminState.sign_out, variant="soft", size="1", id="sign-out"),
+            spacing="4",
+            align="center",
+        ),
+        rx.fragment(),
+    )
+
+
+def login_form() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Sign in", size="5"),
+                    rx.text("Recruiters and reviewers sign in with the account an admin created for them.", size="2", color_scheme="gray"),
+                    rx.cond(
+                        AdminState.access_message != "",
+                        rx.callout(AdminState.access_message, icon="info", color_scheme="amber", size="1", width="100%"),
+                    ),
+                    rx.text("Email", size="2", weight="medium"),
+                    rx.input(
+                        name="email",
+                        type="email",
+                        placeholder="you@example.com",
+                        required=True,
+                        width="100%",
+                        id="login-email",
+                        auto_complete="username",
+                    ),
+                    rx.text("Password", size="2", weight="medium"),
+                    rx.input(
+                        name="password", type="password", required=True, width="100%", id="login-password", auto_complete="current-password"
+                    ),
+                    rx.cond(
+                        AdminState.login_error != "",
+                        rx.callout(
+                            AdminState.login_error, icon="triangle_alert", color_scheme="red", size="1", width="100%", id="login-error"
+                        ),
+                    ),
+                    rx.button("Sign in", type="submit", width="100%", id="login-submit"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=AdminState.sign_in,
+                reset_on_submit=False,
+            ),
+            size="4",
+            width="100%",
+            max_width="420px",
+        ),
+        padding_top="6vh",
+    )
+
+
+def admin_page(
+    title: str, content: rx.Component, *, on_ready: rx.EventHandler | EventSpec | None = None, admin_only: bool = False
+) -> rx.Component:
+    """The frame of every admin page: sign-in form until a session is valid, then ``content``.
+
+    ``on_ready`` (the page's guarded load handler) runs when the content mounts, that is
+    right after the session check or right after signing in.
+    """
+    body = rx.box(content, on_mount=on_ready) if on_ready is not None else content
+    if admin_only:
+        body = rx.cond(
+            AdminState.can_edit,
+            body,
+            rx.callout(
+                "This page is for admins. Your role (reviewer) can read interviews: open the interview list.",
+                icon="lock",
+                color_scheme="amber",
+                id="forbidden",
+            ),
+        )
+    return rx.box(
+        rx.hstack(
+            rx.link(
+                rx.hstack(brand(), rx.badge("Admin", variant="soft"), align="center", spacing="2"),
+                href=routes.ADMIN,
+                underline="none",
+                color="inherit",
+            ),
+            rx.spacer(),
+            _header_actions(),
+            padding="12px 32px",
+            align="center",
+            border_bottom=f"1px solid {rx.color('gray', 5)}",
+            background=rx.color("gray", 1),
+            width="100%",
+            position="sticky",
+            top="0",
+            z_index="10",
+        ),
+        rx.box(
+            rx.heading(title, size="7", margin_bottom="20px"),
+            rx.cond(
+                AdminState.auth_checked,
+                rx.cond(AdminState.signed_in, body, login_form()),
+                rx.center(rx.spinner(size="3"), padding="32px"),
+            ),
+            padding="28px 32px 48px",
+            max_width="1240px",
+            margin_x="auto",
+        ),
+        min_height="100vh",
+        background=rx.color("gray", 2),
+    )
+
+
+def field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        control,
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")) if hint else rx.fragment(),
+        spacing="1",
+        width="100%",
+    )

@@ -1,0 +1,150 @@
+"""`/admin/interviews/[interview_id]`: candidate, template, status, timeline, then the review sections."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from interview_app.components.admin import DETAIL, admin_page, status_badge
+from interview_app.components.review import review_sections
+from interview_app.state.admin_detail import InterviewDetailState
+from interview_app.state.auth import AdminState
+
+S = InterviewDetailState
+
+
+def _fact(label: str, value: rx.Var) -> rx.Component:
+    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(rx.cond(value != "", value, "—")))
+
+
+def _actions() -> rx.Component:
+    return rx.cond(
+        AdminState.can_edit,
+        rx.hstack(
+            rx.cond(
+                S.can_reissue,
+                rx.button(rx.icon("refresh-cw", size=14), "New link and email it", variant="soft", on_click=S.reissue, id="reissue"),
+            ),
+            rx.cond(
+                S.can_revoke,
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(rx.button(rx.icon("ban", size=14), "Revoke", color_scheme="red", variant="soft", id="revoke")),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Revoke this interview?"),
+                        rx.alert_dialog.description("The candidate's link stops working and the interview is marked cancelled."),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Keep", variant="soft", color_scheme="gray")),
+                            rx.alert_dialog.action(rx.button("Revoke", color_scheme="red", on_click=S.revoke, id="revoke-confirm")),
+                            justify="end",
+                            spacing="3",
+                        ),
+                    ),
+                ),
+            ),
+            spacing="3",
+        ),
+    )
+
+
+def _summary() -> rx.Component:
+    d = S.detail
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(d["candidate_name"], size="6", id="detail-candidate"),
+                status_badge(d["status"], id="detail-status", data_status=d["status"]),
+                rx.spacer(),
+                _actions(),
+                align="center",
+                width="100%",
+            ),
+            rx.cond(
+                S.new_link != "",
+                rx.callout(
+                    rx.vstack(
+                        rx.text("New link (shown once): ", rx.code(S.new_link, id="new-link")),
+                        rx.text(S.action_message, size="2"),
+                        rx.button("Copy link", size="1", variant="soft", on_click=[rx.set_clipboard(S.new_link), rx.toast("Link copied.")]),
+                        spacing="2",
+                    ),
+                    icon="key-round",
+                    width="100%",
+                ),
+            ),
+            rx.data_list.root(
+                _fact("Email", d["candidate_email"]),
+                _fact("Reference", d["candidate_ref"]),
+                _fact("Template", d["template_title"]),
+                _fact("Mode", d["mode"]),
+                _fact("Invited", d["created_at"]),
+                _fact("Link valid until", d["invite_expires_at"]),
+                _fact("Started", d["started_at"]),
+                _fact("Ended", d["ended_at"]),
+                _fact("End reason", d["end_reason"]),
+                orientation="horizontal",
+                size="2",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _timeline() -> rx.Component:
+    return rx.card(
+        rx.heading("Timeline", size="4", margin_bottom="3"),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("When (UTC)"),
+                    rx.table.column_header_cell("Event"),
+                    rx.table.column_header_cell("By"),
+                    rx.table.column_header_cell("Detail"),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    S.events,
+                    lambda e: rx.table.row(
+                        rx.table.cell(rx.text(e["at"], size="2")),
+                        rx.table.cell(rx.text(e["kind"], weight="medium", size="2")),
+                        rx.table.cell(rx.text(e["actor"], size="2", color_scheme="gray")),
+                        rx.table.cell(rx.text(e["detail"], size="2")),
+                    ),
+                )
+            ),
+            size="1",
+            width="100%",
+            id="timeline",
+        ),
+        width="100%",
+    )
+
+
+def _content() -> rx.Component:
+    return rx.vstack(
+        rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("All interviews"), align="center", spacing="1"), href="/admin", size="2"),
+        rx.cond(
+            S.found,
+            rx.vstack(
+                _summary(),
+                _timeline(),
+                review_sections(),
+                rx.moment(interval=2000, format="HH:mm:ss", on_change=S.poll, display="none"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.cond(
+                S.loaded,
+                rx.callout("There is no interview at this address. Open it from the interview list.", icon="search-x", id="detail-missing"),
+                rx.center(rx.spinner()),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+@rx.page(route=DETAIL, title="Interview · Admin", on_load=AdminState.check_session)
+def interview_detail_page() -> rx.Component:
+    return admin_page("Interview", _content(), on_ready=S.load(rx.Var("window.location.pathname").to(str)))

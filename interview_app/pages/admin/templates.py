@@ -1,0 +1,276 @@
+"""`/admin/templates`: list, create, edit, duplicate, archive; the editor for questions and rubric."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from interview_app.components.admin import TEMPLATES, admin_page, field
+from interview_app.state.admin_templates import TemplatesState
+from interview_app.state.auth import AdminState
+
+S = TemplatesState
+
+
+def _text(name: str, value: rx.Var, **props) -> rx.Component:  # noqa: ANN003
+    return rx.input(value=value, on_change=lambda v: S.set_field(name, v), width="100%", id=f"template-{name}", **props)
+
+
+def _area(name: str, value: rx.Var, rows: str = "3", **props) -> rx.Component:  # noqa: ANN003
+    return rx.text_area(value=value, on_change=lambda v: S.set_field(name, v), width="100%", rows=rows, id=f"template-{name}", **props)
+
+
+def _question(q: rx.Var, i: rx.Var) -> rx.Component:
+    def qfield(name: str, placeholder: str, **props) -> rx.Component:  # noqa: ANN003
+        return rx.input(value=q[name], on_change=lambda v: S.set_question_field(i, name, v), placeholder=placeholder, **props)
+
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge("Q", i + 1, variant="soft"),
+                rx.spacer(),
+                rx.icon_button(
+                    rx.icon("arrow-up", size=14),
+                    size="1",
+                    variant="ghost",
+                    on_click=S.move_question(i, -1),
+                    disabled=i == 0,
+                    aria_label="Move up",
+                ),
+                rx.icon_button(
+                    rx.icon("arrow-down", size=14),
+                    size="1",
+                    variant="ghost",
+                    on_click=S.move_question(i, 1),
+                    disabled=i == S.questions.length() - 1,
+                    aria_label="Move down",
+                ),
+                rx.icon_button(
+                    rx.icon("trash-2", size=14),
+                    size="1",
+                    variant="ghost",
+                    color_scheme="red",
+                    on_click=S.remove_question(i),
+                    aria_label="Remove question",
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.text_area(
+                value=q["text"],
+                on_change=lambda v: S.set_question_field(i, "text", v),
+                placeholder="The question, as the interviewer asks it",
+                width="100%",
+                rows="2",
+                class_name="question-text",
+            ),
+            rx.hstack(
+                qfield("competency", "Competency (e.g. Debugging)", width="40%"),
+                qfield("follow_up_guidance", "Follow-up guidance for the interviewer", width="60%"),
+                width="100%",
+            ),
+            rx.hstack(
+                rx.text("Follow-ups", size="1", color_scheme="gray"),
+                qfield("max_follow_ups", "1", type="number", min="0", max="5", width="80px"),
+                rx.text("Time budget (seconds, optional)", size="1", color_scheme="gray"),
+                qfield("time_budget_seconds", "e.g. 240", type="number", min="10", max="3600", width="120px"),
+                align="center",
+                spacing="2",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _criterion(c: rx.Var, i: rx.Var) -> rx.Component:
+    def cfield(name: str, placeholder: str, **props) -> rx.Component:  # noqa: ANN003
+        return rx.input(value=c[name], on_change=lambda v: S.set_criterion_field(i, name, v), placeholder=placeholder, **props)
+
+    return rx.hstack(
+        cfield("name", "Criterion", width="22%", class_name="criterion-name"),
+        cfield("description", "What good looks like", width="40%"),
+        rx.text("weight", size="1", color_scheme="gray"),
+        cfield("weight", "1", type="number", min="0.1", step="0.1", width="70px"),
+        rx.text("scale", size="1", color_scheme="gray"),
+        cfield("scale_min", "1", type="number", width="60px"),
+        rx.text("–", size="1"),
+        cfield("scale_max", "5", type="number", width="60px"),
+        rx.icon_button(
+            rx.icon("trash-2", size=14),
+            size="1",
+            variant="ghost",
+            color_scheme="red",
+            on_click=S.remove_criterion(i),
+            aria_label="Remove criterion",
+        ),
+        align="center",
+        width="100%",
+        spacing="2",
+    )
+
+
+def _editor() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(rx.cond(S.editing_id == 0, "New template", "Edit template"), size="5"),
+                rx.spacer(),
+                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.close_editor),
+                rx.button("Save template", on_click=S.save, id="template-save"),
+                width="100%",
+            ),
+            rx.cond(
+                S.problems.length() > 0,
+                rx.callout(
+                    rx.vstack(rx.foreach(S.problems, lambda p: rx.text(p, size="2")), spacing="1"),
+                    icon="triangle_alert",
+                    color_scheme="red",
+                    width="100%",
+                    id="template-problems",
+                ),
+            ),
+            rx.grid(
+                field("Title (the role)", _text("title", S.title, placeholder="e.g. Backend Engineer")),
+                rx.hstack(
+                    field(
+                        "Language",
+                        rx.select(S.language_choices, value=S.language, on_change=lambda v: S.set_field("language", v), width="100%"),
+                    ),
+                    field(
+                        "Duration limit (minutes)",
+                        _text("duration_limit_minutes", S.duration_limit_minutes, type="number", min="1", max="240"),
+                    ),
+                    width="100%",
+                ),
+                columns="2",
+                spacing="4",
+                width="100%",
+            ),
+            field(
+                "Job description",
+                _area(
+                    "job_description",
+                    S.job_description,
+                    rows="4",
+                    placeholder="Paste the job description; the interviewer uses it for context.",
+                ),
+            ),
+            rx.grid(
+                field("Interviewer persona", _area("persona", S.persona, placeholder="e.g. You are Sam, a friendly senior engineer.")),
+                field("Greeting", _area("greeting", S.greeting, placeholder="Hi {candidate_name}, I'm Sam…")),
+                columns="2",
+                spacing="4",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.switch(checked=S.allow_text_mode, on_change=S.set_allow_text_mode, id="template-text-mode"),
+                rx.text("Allow a text interview when voice is not available", size="2"),
+                align="center",
+            ),
+            rx.separator(),
+            rx.hstack(
+                rx.heading("Questions", size="4"),
+                rx.text("asked in this order", size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("sparkles", size=14),
+                    "Draft from job description",
+                    variant="soft",
+                    on_click=S.draft_from_job_description,
+                    id="draft-questions",
+                ),
+                rx.button(rx.icon("plus", size=14), "Add question", variant="soft", on_click=S.add_question, id="add-question"),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(S.draft_message != "", rx.callout(S.draft_message, icon="info", size="1", width="100%", id="draft-message")),
+            rx.foreach(S.questions, _question),
+            rx.separator(),
+            rx.hstack(
+                rx.heading("Rubric", size="4"),
+                rx.text("criteria the evaluation scores", size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.button(rx.icon("plus", size=14), "Add criterion", variant="soft", on_click=S.add_criterion),
+                width="100%",
+                align="center",
+            ),
+            rx.foreach(S.rubric, _criterion),
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+        id="template-editor",
+    )
+
+
+def _row(t: rx.Var) -> rx.Component:
+    archived = t["archived"] != ""
+    return rx.table.row(
+        rx.table.cell(
+            rx.hstack(rx.text(t["title"], weight="medium"), rx.cond(archived, rx.badge("archived", color_scheme="gray")), spacing="2")
+        ),
+        rx.table.cell(t["language"]),
+        rx.table.cell(t["questions"]),
+        rx.table.cell(t["duration"], " min"),
+        rx.table.cell(t["updated"]),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("Edit", size="1", variant="soft", on_click=S.edit(t["id"])),
+                rx.button("Duplicate", size="1", variant="soft", on_click=S.duplicate(t["id"])),
+                rx.cond(
+                    archived,
+                    rx.button("Restore", size="1", variant="soft", color_scheme="green", on_click=S.set_archived(t["id"], False)),
+                    rx.button("Archive", size="1", variant="soft", color_scheme="gray", on_click=S.set_archived(t["id"], True)),
+                ),
+                spacing="2",
+            )
+        ),
+        data_template_title=t["title"],
+    )
+
+
+def _content() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            S.editor_open,
+            _editor(),
+            rx.vstack(
+                rx.hstack(
+                    rx.text(
+                        "Templates define what the interviewer asks and how answers are judged. Archived templates take no new invitations.",
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    rx.spacer(),
+                    rx.button(rx.icon("plus", size=14), "New template", on_click=S.new_template, id="new-template"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Title"),
+                            rx.table.column_header_cell("Language"),
+                            rx.table.column_header_cell("Questions"),
+                            rx.table.column_header_cell("Duration"),
+                            rx.table.column_header_cell("Updated"),
+                            rx.table.column_header_cell(""),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(S.templates, _row)),
+                    variant="surface",
+                    width="100%",
+                    id="template-table",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+        ),
+        width="100%",
+    )
+
+
+@rx.page(route=TEMPLATES, title="Templates · Admin", on_load=AdminState.check_session)
+def templates_page() -> rx.Component:
+    return admin_page("Interview templates", _content(), on_ready=S.load, admin_only=True)

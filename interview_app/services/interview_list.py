@@ -1,0 +1,266 @@
+"""The admin's interview list: filters, search, keyset pagination on (created_at, id), CSV export, detail.
+
+Pages are cut with ``(created_at, id) < (cursor)`` in the order of the
+``ix_interview_created_id`` / ``ix_interview_status_created`` indexes, so page N
+costs the same as page 1 however many rows exist (no OFFSET).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate
+from interview_app.services.interviews import as_aware
+
+PAGE_SIZE = 25
+EXPORT_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: str = ""
+    template_id: int | None = None
+    created_from: date | None = None  # inclusive (UTC day)
+    created_to: date | None = None  # inclusive (UTC day)
+    search: str = ""  # part of the candidate's name or email
+
+
+@dataclass(frozen=True)
+class InterviewRow:
+    id: str
+    candidate_name: str
+    candidate_email: str
+    template_title: str
+    status: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class ListPage:
+    rows: list[InterviewRow] = field(default_factory=list)
+    next_cursor: str = ""  # empty on the last page
+
+
+def parse_day(text: str) -> date | None:
+    """``YYYY-MM-DD`` (as an <input type=date> sends it) or None; ValueError on anything else."""
+    text = (text or "").strip()
+    return date.fromisoformat(text) if text else None
+
+
+def encode_cursor(created_at: datetime, interview_id: uuid.UUID) -> str:
+    raw = f"{as_aware(created_at).isoformat()}|{interview_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+    try:
+        stamp, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return as_aware(datetime.fromisoformat(stamp)), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _filtered(stmt: sa.Select, filters: ListFilters) -> sa.Select:
+    if filters.status and filters.status in {s.value for s in InterviewStatus}:
+        stmt = stmt.where(Interview.status == filters.status)
+    if filters.template_id:
+        stmt = stmt.where(Interview.template_id == filters.template_id)
+    if filters.created_from:
+        stmt = stmt.where(Interview.created_at >= datetime.combine(filters.created_from, time.min, UTC))
+    if filters.created_to:
+        stmt = stmt.where(Interview.created_at < datetime.combine(filters.created_to + timedelta(days=1), time.min, UTC))
+    term = filters.search.strip().lower()
+    if term:
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matching = select(Candidate.id).where(
+            sa.or_(sa.func.lower(Candidate.name).like(like, escape="\\"), Candidate.email.like(like, escape="\\"))
+        )  # type: ignore[attr-defined]
+        stmt = stmt.where(Interview.candidate_id.in_(matching))  # type: ignore[attr-defined]
+    return stmt
+
+
+def _base() -> sa.Select:
+    return (
+        select(Interview, Candidate.name, Candidate.email, InterviewTemplate.title)
+        .join(Candidate, Candidate.id == Interview.candidate_id)
+        .join(InterviewTemplate, InterviewTemplate.id == Interview.template_id)
+    )
+
+
+def _row(interview: Interview, name: str, email: str, title: str) -> InterviewRow:
+    return InterviewRow(
+        id=str(interview.id),
+        candidate_name=name,
+        candidate_email=email,
+        template_title=title,
+        status=interview.status,
+        created_at=as_aware(interview.created_at).strftime("%Y-%m-%d %H:%M"),
+        updated_at=as_aware(interview.updated_at).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def list_interviews(session: Session, filters: ListFilters, *, cursor: str = "", limit: int = PAGE_SIZE) -> ListPage:
+    """One page, newest first; ``cursor`` is the ``next_cursor`` of the previous page."""
+    stmt = _filtered(_base(), filters)
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None:
+        stmt = stmt.where(
+            sa.tuple_(Interview.created_at, Interview.id)
+            < sa.tuple_(sa.literal(after[0], Interview.__table__.c.created_at.type), sa.literal(after[1], Interview.__table__.c.id.type))
+        )
+    stmt = stmt.order_by(Interview.created_at.desc(), Interview.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    results = session.exec(stmt).all()
+    page = ListPage(rows=[_row(*r) for r in results[:limit]])
+    if len(results) > limit:
+        last = results[limit - 1][0]
+        page.next_cursor = encode_cursor(last.created_at, last.id)
+    return page
+
+
+def current_statuses(session: Session, interview_ids: list[str]) -> dict[str, str]:
+    """Status of each listed interview, by primary key (what the live list polls)."""
+    keys = []
+    for raw in interview_ids[:200]:
+        try:
+            keys.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    if not keys:
+        return {}
+    rows = session.exec(select(Interview.id, Interview.status).where(Interview.id.in_(keys))).all()  # type: ignore[attr-defined]
+    return {str(i): s for i, s in rows}
+
+
+EXPORT_COLUMNS = (
+    "interview_id",
+    "candidate_name",
+    "candidate_email",
+    "template",
+    "status",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "end_reason",
+)
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet apps from running a cell as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def iter_export_rows(session: Session, filters: ListFilters, *, limit: int = EXPORT_LIMIT, batch: int = 1000) -> Iterator[list[str]]:
+    """Rows of the filtered list for CSV, fetched page by page with the same keyset."""
+    cursor, sent = "", 0
+    while sent < limit:
+        stmt = _filtered(_base(), filters)
+        after = decode_cursor(cursor) if cursor else None
+        if after is not None:
+            stmt = stmt.where(
+                sa.tuple_(Interview.created_at, Interview.id)
+                < sa.tuple_(
+                    sa.literal(after[0], Interview.__table__.c.created_at.type), sa.literal(after[1], Interview.__table__.c.id.type)
+                )
+            )
+        results = session.exec(stmt.order_by(Interview.created_at.desc(), Interview.id.desc()).limit(min(batch, limit - sent))).all()  # type: ignore[attr-defined]
+        for interview, name, email, title in results:
+            yield [
+                str(interview.id),
+                _csv_safe(name),
+                _csv_safe(email),
+                _csv_safe(title),
+                interview.status,
+                as_aware(interview.created_at).isoformat(),
+                as_aware(interview.started_at).isoformat() if interview.started_at else "",
+                as_aware(interview.ended_at).isoformat() if interview.ended_at else "",
+                _csv_safe(interview.end_reason or ""),
+            ]
+        sent += len(results)
+        if len(results) < batch:
+            return
+        last = results[-1][0]
+        cursor = encode_cursor(last.created_at, last.id)
+
+
+def export_csv(session: Session, filters: ListFilters, *, limit: int = EXPORT_LIMIT) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in iter_export_rows(session, filters, limit=limit):
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# --- detail ------------------------------------------------------------------
+
+
+@dataclass
+class InterviewDetail:
+    id: str
+    status: str
+    mode: str
+    candidate_name: str
+    candidate_email: str
+    candidate_ref: str
+    template_title: str
+    template_id: int
+    created_at: str
+    invite_expires_at: str
+    started_at: str
+    ended_at: str
+    end_reason: str
+    events: list[dict[str, str]] = field(default_factory=list)
+
+
+def _fmt(value: datetime | None) -> str:
+    return as_aware(value).strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+
+
+def _describe(event: InterviewEvent) -> str:
+    d = event.detail or {}
+    if event.kind == "status_changed":
+        text = f"{d.get('from', '?')} → {d.get('to', '?')}"
+        return f"{text} ({d['reason']})" if d.get("reason") else text
+    parts = [f"{k}: {v}" for k, v in d.items() if k not in ("expires_at",) and v not in ("", None)]
+    return ", ".join(parts)
+
+
+def interview_detail(session: Session, interview_id: str) -> InterviewDetail | None:
+    try:
+        key = uuid.UUID(interview_id)
+    except (ValueError, TypeError):
+        return None
+    interview = session.get(Interview, key)
+    if interview is None:
+        return None
+    candidate = session.get(Candidate, interview.candidate_id)
+    template = session.get(InterviewTemplate, interview.template_id)
+    events = session.exec(
+        select(InterviewEvent).where(InterviewEvent.interview_id == key).order_by(InterviewEvent.at, InterviewEvent.id)
+    ).all()  # type: ignore[arg-type]
+    return InterviewDetail(
+        id=str(interview.id),
+        status=interview.status,
+        mode=interview.mode,
+        candidate_name=candidate.name if candidate else "",
+        candidate_email=candidate.email if candidate else "",
+        candidate_ref=candidate.external_ref if candidate else "",
+        template_title=template.title if template else "",
+        template_id=interview.template_id,
+        created_at=_fmt(interview.created_at),
+        invite_expires_at=_fmt(interview.invite_expires_at),
+        started_at=_fmt(interview.started_at),
+        ended_at=_fmt(interview.ended_at),
+        end_reason=interview.end_reason or "",
+        events=[{"at": _fmt(e.at), "kind": e.kind.replace("_", " "), "actor": e.actor, "detail": _describe(e)} for e in events],
+    )

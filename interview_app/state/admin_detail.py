@@ -1,0 +1,98 @@
+"""State of `/admin/interviews/[interview_id]`: candidate, template, status, timeline; revoke and new link."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from interview_app.db import session_scope
+from interview_app.services.email import EmailError
+from interview_app.services.interview_list import interview_detail
+from interview_app.services.invitations import InvitationError, email_link, reissue, revoke
+from interview_app.settings import get_settings
+from interview_app.state.auth import ADMIN, AdminState
+
+
+class InterviewDetailState(AdminState):
+    found: bool = False
+    loaded: bool = False
+    detail: dict[str, str] = {}
+    events: list[dict[str, str]] = []
+    new_link: str = ""
+    action_message: str = ""
+    shown_id: str = ""
+
+    @rx.var
+    def can_revoke(self) -> bool:
+        return self.detail.get("status", "") in ("invited", "in_progress", "processing")
+
+    @rx.var
+    def can_reissue(self) -> bool:
+        return self.detail.get("status", "") == "invited"
+
+    def _interview_id(self) -> str:
+        return self.shown_id
+
+    def _reload(self) -> None:
+        with session_scope() as session:
+            detail = interview_detail(session, self._interview_id())
+        self.loaded = True
+        self.found = detail is not None
+        if detail is None:
+            self.detail, self.events = {}, []
+            return
+        self.events = detail.events
+        self.detail = {k: str(v) for k, v in detail.__dict__.items() if k != "events"}
+
+    @rx.event
+    def load(self, path: str = ""):  # noqa: ANN201
+        """``path`` is the browser's location when the page mounts (the router may still hold the previous page)."""
+        if self.guard() is None:
+            return self.refuse()
+        path = path or self.router.url.path
+        self.shown_id = path.rstrip("/").rsplit("/", 1)[-1][:64]
+        self.new_link = self.action_message = ""
+        self.loaded = False
+        self._reload()
+        return None
+
+    @rx.event
+    def poll(self, _tick: str = ""):  # noqa: ANN201
+        if self.guard() is None or not self.found:
+            return None
+        self._reload()
+        return None
+
+    @rx.event
+    def revoke(self):  # noqa: ANN201
+        admin = self.guard(ADMIN)
+        if admin is None:
+            return self.refuse()
+        try:
+            with session_scope() as session:
+                revoke(session, self._interview_id(), actor=admin.email)
+        except InvitationError as err:
+            return rx.toast.error(str(err))
+        self._reload()
+        self.new_link = ""
+        return rx.toast.success("Invitation revoked; the link no longer works.")
+
+    @rx.event
+    def reissue(self):  # noqa: ANN201
+        """A new link (the old one dies), emailed to the candidate and shown here once."""
+        admin = self.guard(ADMIN)
+        if admin is None:
+            return self.refuse()
+        settings = get_settings()
+        try:
+            with session_scope() as session:
+                issued = reissue(session, settings, self._interview_id(), actor=admin.email)
+        except InvitationError as err:
+            return rx.toast.error(str(err))
+        self.new_link = issued.link
+        try:
+            with session_scope() as session:
+                self.action_message = email_link(session, settings, issued, actor=admin.email) + " The old link no longer works."
+        except EmailError as err:
+            self.action_message = f"{err} The old link no longer works."
+        self._reload()
+        return None

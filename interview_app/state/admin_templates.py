@@ -1,0 +1,232 @@
+"""State of `/admin/templates`: list, and the editor (ordered questions, rubric, settings, LLM drafts)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from interview_app.db import session_scope
+from interview_app.models import InterviewTemplate
+from interview_app.services.templates import (
+    LANGUAGES,
+    DraftUnavailable,
+    TemplateDraft,
+    TemplateError,
+    draft_from_template,
+    draft_questions,
+    duplicate_template,
+    list_templates,
+    save_template,
+    set_archived,
+)
+from interview_app.settings import get_settings
+from interview_app.state.auth import ADMIN, AdminState, guarded
+
+QUESTION_FIELDS = ("text", "competency", "follow_up_guidance", "max_follow_ups", "time_budget_seconds")
+CRITERION_FIELDS = ("name", "description", "weight", "scale_min", "scale_max")
+TEXT_FIELDS = ("title", "job_description", "language", "duration_limit_minutes", "persona", "greeting")
+
+
+def _empty_question() -> dict[str, str]:
+    return {"id": "", "text": "", "competency": "", "follow_up_guidance": "", "max_follow_ups": "1", "time_budget_seconds": ""}
+
+
+def _empty_criterion() -> dict[str, str]:
+    return {"name": "", "description": "", "weight": "1", "scale_min": "1", "scale_max": "5"}
+
+
+class TemplatesState(AdminState):
+    templates: list[dict[str, str]] = []
+    editor_open: bool = False
+    editing_id: int = 0
+    title: str = ""
+    job_description: str = ""
+    language: str = "en"
+    duration_limit_minutes: str = "30"
+    persona: str = ""
+    greeting: str = ""
+    allow_text_mode: bool = True
+    questions: list[dict[str, str]] = []
+    rubric: list[dict[str, str]] = []
+    problems: list[str] = []
+    draft_message: str = ""
+    drafting: bool = False
+
+    @rx.var
+    def language_choices(self) -> list[str]:
+        return sorted({*LANGUAGES, self.language or "en"})
+
+    def _reload(self) -> None:
+        with session_scope() as session:
+            self.templates = [
+                {
+                    "id": str(t.id),
+                    "title": t.title,
+                    "language": t.language,
+                    "questions": str(len(t.questions)),
+                    "duration": str(t.duration_limit_minutes),
+                    "archived": "yes" if t.archived else "",
+                    "updated": t.updated_at.strftime("%Y-%m-%d"),
+                }
+                for t in list_templates(session)
+            ]
+
+    def _fill(self, draft: TemplateDraft, template_id: int) -> None:
+        self.editing_id = template_id
+        for key in TEXT_FIELDS:
+            setattr(self, key, getattr(draft, key))
+        self.allow_text_mode = draft.allow_text_mode
+        self.questions = draft.questions or [_empty_question()]
+        self.rubric = draft.rubric or [_empty_criterion()]
+        self.problems, self.draft_message = [], ""
+        self.editor_open = True
+
+    @rx.event
+    def load(self):  # noqa: ANN201
+        if self.guard(ADMIN) is None:
+            return self.refuse()
+        self._reload()
+        return None
+
+    @rx.event
+    def new_template(self):  # noqa: ANN201
+        if self.guard(ADMIN) is None:
+            return self.refuse()
+        self._fill(TemplateDraft(), 0)
+        return None
+
+    @rx.event
+    def edit(self, template_id: str):  # noqa: ANN201
+        if self.guard(ADMIN) is None:
+            return self.refuse()
+        with session_scope() as session:
+            template = session.get(InterviewTemplate, int(template_id)) if template_id.isdigit() else None
+            if template is None:
+                return rx.toast.error("That template no longer exists. Reload the page.")
+            self._fill(draft_from_template(template), template.id)  # type: ignore[arg-type]
+        return None
+
+    @rx.event
+    @guarded(ADMIN)
+    def close_editor(self) -> None:
+        self.editor_open = False
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_field(self, name: str, value: str) -> None:
+        if name in TEXT_FIELDS:
+            setattr(self, name, value)
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_allow_text_mode(self, value: bool) -> None:
+        self.allow_text_mode = bool(value)
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_question_field(self, index: int, name: str, value: str) -> None:
+        if name in QUESTION_FIELDS and 0 <= index < len(self.questions):
+            rows = [dict(q) for q in self.questions]
+            rows[index][name] = value
+            self.questions = rows
+
+    @rx.event
+    @guarded(ADMIN)
+    def add_question(self) -> None:
+        self.questions = [*self.questions, _empty_question()]
+
+    @rx.event
+    @guarded(ADMIN)
+    def remove_question(self, index: int) -> None:
+        self.questions = [q for i, q in enumerate(self.questions) if i != index]
+
+    @rx.event
+    @guarded(ADMIN)
+    def move_question(self, index: int, delta: int) -> None:
+        target = index + delta
+        if 0 <= index < len(self.questions) and 0 <= target < len(self.questions):
+            rows = list(self.questions)
+            rows[index], rows[target] = rows[target], rows[index]
+            self.questions = rows
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_criterion_field(self, index: int, name: str, value: str) -> None:
+        if name in CRITERION_FIELDS and 0 <= index < len(self.rubric):
+            rows = [dict(c) for c in self.rubric]
+            rows[index][name] = value
+            self.rubric = rows
+
+    @rx.event
+    @guarded(ADMIN)
+    def add_criterion(self) -> None:
+        self.rubric = [*self.rubric, _empty_criterion()]
+
+    @rx.event
+    @guarded(ADMIN)
+    def remove_criterion(self, index: int) -> None:
+        self.rubric = [c for i, c in enumerate(self.rubric) if i != index]
+
+    @rx.event
+    def save(self):  # noqa: ANN201
+        if self.guard(ADMIN) is None:
+            return self.refuse()
+        draft = TemplateDraft(
+            title=self.title,
+            job_description=self.job_description,
+            language=self.language,
+            duration_limit_minutes=self.duration_limit_minutes,
+            persona=self.persona,
+            greeting=self.greeting,
+            allow_text_mode=self.allow_text_mode,
+            questions=self.questions,
+            rubric=self.rubric,
+        )
+        try:
+            with session_scope() as session:
+                template = save_template(session, draft, self.editing_id or None)
+                title = template.title
+        except TemplateError as err:
+            self.problems = err.problems
+            return None
+        self.problems, self.editor_open = [], False
+        self._reload()
+        return rx.toast.success(f"Saved “{title}”.")
+
+    @rx.event
+    def duplicate(self, template_id: str):  # noqa: ANN201
+        if self.guard(ADMIN) is None:
+            return self.refuse()
+        try:
+            with session_scope() as session:
+                copy = duplicate_template(session, int(template_id))
+                title = copy.title
+        except (TemplateError, ValueError):
+            return rx.toast.error("That template no longer exists. Reload the page.")
+        self._reload()
+        return rx.toast.success(f"Created “{title}”.")
+
+    @rx.event
+    def set_archived(self, template_id: str, archived: bool):  # noqa: ANN201
+        if self.guard(ADMIN) is None:
+            return self.refuse()
+        try:
+            with session_scope() as session:
+                set_archived(session, int(template_id), archived)
+        except (TemplateError, ValueError):
+            return rx.toast.error("That template no longer exists. Reload the page.")
+        self._reload()
+        return None
+
+    @rx.event
+    def draft_from_job_description(self):  # noqa: ANN201
+        if self.guard(ADMIN) is None:
+            return self.refuse()
+        try:
+            rows = draft_questions(get_settings(), self.job_description, language=self.language)
+        except DraftUnavailable as err:
+            self.draft_message = str(err)
+            return None
+        kept = [q for q in self.questions if q.get("text", "").strip()]
+        self.questions = kept + rows
+        self.draft_message = f"Added {len(rows)} drafted question{'s' if len(rows) != 1 else ''}. Review and edit them before saving."
+        return None

@@ -1,0 +1,293 @@
+"""Every admin event handler refuses a caller without a valid session, and reviewers where they may not change things.
+
+Reflex runs a websocket event as ``handler.fn(state, **payload)`` on the state
+instance (reflex_base/event/processor/base_state_processor.py); these tests do
+exactly that on a real state tree, so the real guard runs against the real
+database, and assert that nothing changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import io
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlmodel import Session, func, select
+
+from interview_app.models import AdminSession, AdminUser, Candidate, Interview, InterviewTemplate, utcnow
+from interview_app.services.auth import create_admin, create_session
+from interview_app.state.admin_candidates import CandidatesState
+from interview_app.state.admin_detail import InterviewDetailState
+from interview_app.state.admin_list import InterviewListState
+from interview_app.state.admin_overview import OverviewState
+from interview_app.state.admin_templates import TemplatesState
+from interview_app.state.admin_users import AdminUsersState
+from interview_app.state.auth import AdminState
+from tests.factories import make_candidate, make_interview, make_template
+
+ADMIN_STATES = (InterviewListState, CandidatesState, TemplatesState, InterviewDetailState, OverviewState, AdminUsersState)
+# Handlers of AdminState itself that must work signed out: they are how one signs in.
+PUBLIC = {"sign_in", "check_session", "sign_out"}
+
+
+def state_for(cls: type[rx.State], token: str = "", path: str = "/admin") -> Any:
+    """A state in a real state tree, as the websocket handler would find it for a tab on ``path``."""
+    root = rx.State(_reflex_internal_init=True)
+    root.router = RouterData.from_router_data({"asPath": path, "ip": "10.9.8.7", "headers": {"origin": "http://testserver"}})
+    state = root.get_substate(cls.get_full_name().split("."))
+    state.session_token = token
+    return state
+
+
+def run(state: Any, handler: str, /, **payload: Any) -> Any:
+    """What Reflex does for an event arriving over the websocket."""
+    result = type(state).event_handlers[handler].fn(state, **payload)
+    if inspect.isawaitable(result):
+        import asyncio
+
+        result = asyncio.run(result)
+    return result
+
+
+@pytest.fixture
+def people(session: Session) -> dict[str, str]:
+    """Raw session tokens: a valid admin, a reviewer, an expired admin session, a deactivated admin, garbage."""
+    tag = uuid.uuid4().hex[:6]
+    admin = create_admin(session, f"boss.{tag}@example.com", "correct horse battery")
+    reviewer = create_admin(session, f"rev.{tag}@example.com", "correct horse battery", role="reviewer")
+    gone = create_admin(session, f"gone.{tag}@example.com", "correct horse battery")
+    tokens = {
+        "admin": create_session(session, admin, ttl_minutes=30),
+        "reviewer": create_session(session, reviewer, ttl_minutes=30),
+        "expired": create_session(session, admin, ttl_minutes=30),
+        "deactivated": create_session(session, gone, ttl_minutes=30),
+        "none": "",
+        "forged": "not-a-session-token",
+    }
+    expired = session.exec(select(AdminSession).where(AdminSession.user_id == admin.id)).all()[-1]
+    expired.expires_at = utcnow() - timedelta(minutes=1)
+    gone.active = False
+    session.add_all([expired, gone])
+    session.commit()
+    return tokens
+
+
+REFUSED_FOR_CHANGES = ["none", "forged", "expired", "deactivated", "reviewer"]
+
+
+# Arguments that would make each handler change something if it ran.
+_ARGS = {"name": "title", "value": "changed", "index": 0, "delta": 1, "template_id": "1", "candidate_id": "1", "user_id": "1"}
+
+
+def _seed(state: Any) -> None:
+    """Give list-editing handlers something to edit."""
+    row = {
+        "id": "1",
+        "name": "Seed",
+        "email": "seed@example.com",
+        "ref": "",
+        "interviews": "0",
+        "created": "",
+        "text": "q",
+        "status": "invited",
+    }
+    for attr in ("questions", "rubric", "candidates", "rows"):
+        if hasattr(state, attr):
+            setattr(state, attr, [dict(row), dict(row)])
+
+
+def _dummy(param: inspect.Parameter) -> Any:
+    if param.name in _ARGS:
+        return _ARGS[param.name]
+    annotation = str(param.annotation)
+    if "UploadFile" in annotation:
+        return [rx.UploadFile(file=io.BytesIO(b"name,email\nEve,eve@example.com\n"), path=Path("x.csv"))]
+    if "dict" in annotation:
+        return {"name": "Eve", "email": "eve@example.com", "password": "long enough pass", "search": "x"}
+    if "bool" in annotation:
+        return True
+    if "int" in annotation:
+        return 0
+    return "1"
+
+
+def _own_handlers(cls: type[rx.State]) -> list[str]:
+    return sorted(name for name, h in cls.event_handlers.items() if h.fn.__qualname__.startswith(cls.__name__ + ".") and name not in PUBLIC)
+
+
+@pytest.mark.parametrize("cls", ADMIN_STATES, ids=lambda c: c.__name__)
+def test_every_admin_handler_does_nothing_without_a_session(cls: type[rx.State], people: dict[str, str], session: Session) -> None:
+    handlers = _own_handlers(cls)
+    assert handlers, f"{cls.__name__} has no handlers?"
+    make_interview(session)  # something an unguarded load would show
+    before_rows = {m: session.exec(select(func.count()).select_from(m)).one() for m in (Candidate, InterviewTemplate, Interview, AdminUser)}
+    for token_kind in ("none", "forged", "expired", "deactivated"):
+        for name in handlers:
+            state = state_for(cls, people[token_kind])
+            _seed(state)
+            before = copy.deepcopy(state.dict()[state.get_full_name()])
+            params = [p for p in inspect.signature(cls.event_handlers[name].fn).parameters.values() if p.name != "self"]
+            run(state, name, **{p.name: _dummy(p) for p in params})
+            after = state.dict()[state.get_full_name()]
+            changed = {k for k in before if before[k] != after[k] and not k.startswith(("access_message", "admin_email", "admin_role"))}
+            assert not changed, f"{cls.__name__}.{name} changed {changed} for a caller with session '{token_kind}'"
+            assert state.admin_email == "", f"{cls.__name__}.{name} treated '{token_kind}' as signed in"
+    session.expire_all()
+    assert before_rows == {m: session.exec(select(func.count()).select_from(m)).one() for m in before_rows}
+
+
+@pytest.mark.parametrize("who", REFUSED_FOR_CHANGES)
+def test_candidate_changes_are_refused(who: str, people: dict[str, str], session: Session) -> None:
+    template, victim = make_template(session), make_candidate(session)
+    session.commit()
+    email = f"new.{uuid.uuid4().hex[:6]}@example.com"
+    state = state_for(CandidatesState, people[who])
+    run(state, "save", form_data={"name": "New Person", "email": email, "external_ref": ""})
+    run(state, "delete", candidate_id=str(victim.id))
+    state.candidates = [{"id": str(victim.id), "name": victim.name, "email": victim.email, "ref": "", "interviews": "0", "created": ""}]
+    state.invite_candidate_id, state.invite_template_id = victim.id, str(template.id)
+    run(state, "create_invite")
+    csv = rx.UploadFile(file=io.BytesIO(f"name,email\nCsv Person,csv.{email}\n".encode()), path=Path("c.csv"))
+    run(state, "import_file", files=[csv])
+    session.expire_all()
+    assert session.exec(select(Candidate).where(Candidate.email.in_([email, f"csv.{email}"]))).all() == []
+    assert session.get(Candidate, victim.id) is not None
+    assert session.exec(select(Interview).where(Interview.candidate_id == victim.id)).all() == []
+    assert state.invite_link == ""
+
+
+def test_candidate_changes_work_for_an_admin(people: dict[str, str], session: Session) -> None:
+    """The positive control: the same calls with an admin session do change the database."""
+    template, victim = make_template(session), make_candidate(session)
+    session.commit()
+    email = f"new.{uuid.uuid4().hex[:6]}@example.com"
+    state = state_for(CandidatesState, people["admin"])
+    run(state, "load")
+    run(state, "save", form_data={"name": "New Person", "email": email, "external_ref": ""})
+    state.invite_candidate_id, state.invite_template_id = victim.id, str(template.id)
+    run(state, "create_invite")
+    assert "/interview/" in state.invite_link
+    csv = rx.UploadFile(file=io.BytesIO(f"name,email\nCsv Person,csv.{email}\nBad,nope\n".encode()), path=Path("c.csv"))
+    run(state, "import_file", files=[csv])
+    assert (
+        state.import_errors == [{"line": "3", "reason": state.import_errors[0]["reason"]}]
+        and "not an email" in state.import_errors[0]["reason"]
+    )
+    session.expire_all()
+    assert len(session.exec(select(Candidate).where(Candidate.email.in_([email, f"csv.{email}"]))).all()) == 2
+    assert len(session.exec(select(Interview).where(Interview.candidate_id == victim.id)).all()) == 1
+
+
+@pytest.mark.parametrize("who", REFUSED_FOR_CHANGES)
+def test_template_changes_are_refused(who: str, people: dict[str, str], session: Session) -> None:
+    template = make_template(session)
+    session.commit()
+    count = session.exec(select(func.count()).select_from(InterviewTemplate)).one()
+    state = state_for(TemplatesState, people[who])
+    state.title, state.questions, state.rubric = "Sneaky", [{"id": "", "text": "Q?"}], []
+    run(state, "save")
+    run(state, "duplicate", template_id=str(template.id))
+    run(state, "set_archived", template_id=str(template.id), archived=True)
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(InterviewTemplate)).one() == count
+    assert session.get(InterviewTemplate, template.id).archived is False
+
+
+def test_template_changes_work_for_an_admin(people: dict[str, str], session: Session) -> None:
+    template = make_template(session)
+    session.commit()
+    state = state_for(TemplatesState, people["admin"])
+    run(state, "new_template")
+    run(state, "set_field", name="title", value="Made through the state")
+    run(state, "set_question_field", index=0, name="text", value="Why this job?")
+    run(state, "save")
+    assert state.problems == [] and state.editor_open is False
+    run(state, "set_archived", template_id=str(template.id), archived=True)
+    session.expire_all()
+    assert (
+        session.exec(select(InterviewTemplate).where(InterviewTemplate.title == "Made through the state")).one().questions[0]["text"]
+        == "Why this job?"
+    )
+    assert session.get(InterviewTemplate, template.id).archived is True
+
+
+@pytest.mark.parametrize("who", REFUSED_FOR_CHANGES)
+def test_invitation_changes_are_refused(who: str, people: dict[str, str], session: Session) -> None:
+    interview, raw = make_interview(session)
+    hash_before = interview.invite_token_hash
+    state = state_for(InterviewDetailState, people[who], path=f"/admin/interviews/{interview.id}")
+    state.shown_id = str(interview.id)  # as if the page had been loaded
+    run(state, "revoke")
+    run(state, "reissue")
+    session.expire_all()
+    row = session.get(Interview, interview.id)
+    assert row.status == "invited" and row.invite_token_hash == hash_before and state.new_link == ""
+
+
+def test_reviewer_reads_interviews_and_admin_revokes(people: dict[str, str], session: Session) -> None:
+    interview, _ = make_interview(session)
+    path = f"/admin/interviews/{interview.id}"
+    reviewer = state_for(InterviewDetailState, people["reviewer"], path=path)
+    run(reviewer, "load")
+    assert reviewer.found and reviewer.detail["status"] == "invited" and reviewer.can_edit is False
+    listing = state_for(InterviewListState, people["reviewer"])
+    run(listing, "load")
+    assert any(r["id"] == str(interview.id) for r in listing.rows) or listing.next_cursor
+    admin = state_for(InterviewDetailState, people["admin"])
+    run(admin, "load", path=path)  # the browser's location, sent with the on_mount event
+    assert admin.detail["id"] == str(interview.id)
+    run(admin, "reissue")
+    assert "/interview/" in admin.new_link
+    run(admin, "revoke")
+    session.expire_all()
+    assert session.get(Interview, interview.id).status == "cancelled"
+
+
+@pytest.mark.parametrize("who", REFUSED_FOR_CHANGES)
+def test_admin_account_changes_are_refused(who: str, people: dict[str, str], session: Session) -> None:
+    target = session.exec(select(AdminUser).where(AdminUser.active.is_(True))).first()
+    email = f"intruder.{uuid.uuid4().hex[:6]}@example.com"
+    state = state_for(AdminUsersState, people[who])
+    state.form_role = "admin"
+    run(state, "create", form_data={"email": email, "password": "long enough pass", "name": ""})
+    run(state, "set_user_active", user_id=str(target.id), active=False)
+    session.expire_all()
+    assert session.exec(select(AdminUser).where(AdminUser.email == email)).first() is None
+    assert session.get(AdminUser, target.id).active is True
+
+
+def test_unauthenticated_list_and_export_return_no_data(people: dict[str, str], session: Session) -> None:
+    make_interview(session)
+    state = state_for(InterviewListState, people["forged"])
+    run(state, "load")
+    assert state.rows == []
+    answer = run(state, "export")
+    assert "download" not in str(answer).lower()
+    admin = state_for(InterviewListState, people["admin"])
+    run(admin, "load")
+    assert admin.rows
+    assert "download" in str(run(admin, "export")).lower()
+
+
+def test_sign_in_sets_the_cookie_and_repeated_failures_are_throttled(people: dict[str, str], session: Session, settings_env) -> None:  # noqa: ANN001
+    settings_env(LOGIN_MAX_FAILURES="3", LOGIN_LOCKOUT_MINUTES="5")
+    email = f"login.{uuid.uuid4().hex[:6]}@example.com"
+    create_admin(session, email, "correct horse battery")
+    session.commit()
+    state = state_for(AdminState)
+    run(state, "sign_in", form_data={"email": email, "password": "correct horse battery"})
+    assert state.session_token and state.admin_email == email and state.signed_in
+    run(state, "sign_out")
+    assert state.session_token == "" and state.admin_email == ""
+    for _ in range(3):
+        run(state, "sign_in", form_data={"email": email, "password": "wrong wrong wrong"})
+        assert "wrong" in state.login_error and state.session_token == ""
+    run(state, "sign_in", form_data={"email": email, "password": "correct horse battery"})
+    assert "Too many failed sign-ins" in state.login_error and state.session_token == "" and state.admin_email == ""

@@ -1,0 +1,222 @@
+"""The admin workspace in headless Chromium against the served app (`reflex run --env prod`)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
+
+from interview_app.db import make_engine
+from interview_app.models import Interview, LoginAttempt
+from interview_app.services.interviews import find_by_token, transition
+
+pytestmark = pytest.mark.e2e
+
+ADMIN_ROUTES = [
+    "/admin",
+    "/admin/overview",
+    "/admin/templates",
+    "/admin/candidates",
+    "/admin/users",
+    "/admin/interviews/00000000-0000-0000-0000-000000000000",
+]
+
+
+def sign_in(page: Page, url: str, email: str, password: str, path: str = "/admin") -> None:
+    page.goto(url + path)
+    page.locator("#login-email").fill(email, timeout=20_000)
+    page.locator("#login-password").fill(password)
+    page.locator("#login-submit").click()
+    expect(page.locator("#signed-in-as")).to_have_text(email, timeout=15_000)
+
+
+def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:  # noqa: ANN001
+    tag = uuid.uuid4().hex[:6]
+    title, email = f"Site Reliability {tag}", f"robin.{tag}@example.com"
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/templates")
+
+    page.locator("#new-template").click()
+    page.locator("#template-save").click()
+    expect(page.locator("#template-problems")).to_contain_text("Give the template a title")
+    page.locator("#template-title").fill(title)
+    page.locator(".question-text textarea").first.fill("Walk me through an incident you handled.")
+    page.locator("#add-question").click()
+    page.locator(".question-text textarea").nth(1).fill("How do you decide what to alert on?")
+    page.locator(".criterion-name input").first.fill("Operational judgement")
+    page.locator("#draft-questions").click()
+    expect(page.locator("#draft-message")).to_contain_text("No language model is configured")
+    page.locator("#template-save").click()
+    expect(page.locator(f"[data-template-title='{title}']")).to_be_visible(timeout=10_000)
+
+    page.goto(served_app.url + "/admin/candidates")
+    page.locator("#add-candidate").click()
+    page.locator("#candidate-name").fill("Robin Vega")
+    page.locator("#candidate-email").fill(email)
+    page.locator("#candidate-save").click()
+    row = page.locator(f"[data-candidate-email='{email}']")
+    expect(row).to_be_visible(timeout=10_000)
+    row.locator(".invite-button").click()
+    page.locator("#invite-template").click()
+    page.get_by_role("option", name=title).click()
+    page.locator("#invite-create").click()
+    link = page.locator("#invite-link")
+    expect(link).to_contain_text("/interview/", timeout=10_000)
+    raw_link = link.inner_text()
+    page.locator("#invite-email").click()
+    expect(page.locator("#invite-email-result")).to_contain_text("app log")
+    page.locator("#invite-done").click()
+    raw_token = raw_link.split("/interview/")[1]
+    engine = make_engine(served_app.database_url)
+    try:
+        with Session(engine) as session:
+            stored = find_by_token(session, raw_token)
+            assert stored is not None and stored.invite_token_hash != raw_token  # only the hash is stored
+    finally:
+        engine.dispose()
+    deadline = time.monotonic() + 5
+    while raw_link not in served_app.log_path.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert raw_link in served_app.log_path.read_text(errors="replace")  # EMAIL_BACKEND=log wrote the invitation
+
+    page.goto(served_app.url + "/admin")
+    page.locator("#list-search").fill(f"robin.{tag}")
+    page.keyboard.press("Enter")
+    rows = page.locator(".interview-row")
+    expect(rows).to_have_count(1, timeout=10_000)
+    expect(rows.first).to_contain_text("Robin Vega")
+    expect(rows.first).to_contain_text(title)
+    expect(rows.first.locator(".status-badge")).to_have_text("invited")
+
+    with page.expect_download(timeout=15_000) as download:
+        page.locator("#export-csv").click()
+    text = Path(download.value.path()).read_text()
+    assert text.startswith("interview_id,candidate_name") and email in text and len(text.strip().splitlines()) == 2
+
+    # The candidate's link works; the detail page shows the timeline and the review sections.
+    rows.first.locator("a").click()
+    expect(page.locator("#detail-candidate")).to_have_text("Robin Vega", timeout=15_000)
+    expect(page.locator("#timeline")).to_contain_text("invite emailed")
+    page.goto(raw_link)
+    expect(page.locator("#welcome")).to_contain_text("Robin Vega", timeout=20_000)
+
+
+def test_status_change_from_another_process_appears_live(served_app, page: Page) -> None:  # noqa: ANN001
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"])
+    interview_id = served_app.demo["interview_id"]
+    badge = page.locator(f"[data-interview-id='{interview_id}'] .status-badge")
+    expect(badge).to_have_text("invited", timeout=15_000)
+    engine = make_engine(served_app.database_url)
+    try:
+        with Session(engine) as session:
+            interview = session.exec(select(Interview).where(Interview.id == uuid.UUID(interview_id))).one()
+            transition(session, interview, "in_progress", actor="e2e")
+            session.commit()
+        started = time.monotonic()
+        expect(badge).to_have_text("in progress", timeout=8_000)
+        assert time.monotonic() - started < 8
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("path", ADMIN_ROUTES)
+def test_admin_routes_show_nothing_without_a_session(served_app, page: Page, path: str) -> None:  # noqa: ANN001
+    page.goto(served_app.url + path)
+    expect(page.locator("#login-email")).to_be_visible(timeout=20_000)
+    for selector in (".interview-row", "#candidate-table", "#template-table", "#admin-table", "#timeline", "#per-day-chart"):
+        expect(page.locator(selector)).to_have_count(0)
+
+
+def test_reviewer_reads_interviews_but_cannot_manage(served_app, page: Page) -> None:  # noqa: ANN001
+    email = f"reviewer.{uuid.uuid4().hex[:6]}@example.com"
+    served_app.cli("create-admin", email, "--role", "reviewer", stdin="reviewer-password-1\n")
+    sign_in(page, served_app.url, email, "reviewer-password-1")
+    expect(page.locator(".interview-row").first).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("link", name="Templates")).to_have_count(0)
+    for path in ("/admin/templates", "/admin/candidates", "/admin/users"):
+        page.goto(served_app.url + path)
+        expect(page.locator("#forbidden")).to_be_visible(timeout=15_000)
+        for selector in ("#candidate-table", "#template-table", "#admin-table"):
+            expect(page.locator(selector)).to_have_count(0)
+    page.goto(served_app.url + f"/admin/interviews/{served_app.demo['interview_id']}")
+    expect(page.locator("#detail-candidate")).to_have_text("Alex Morgan", timeout=15_000)
+    expect(page.locator("#revoke")).to_have_count(0)
+    expect(page.locator("#reissue")).to_have_count(0)
+
+
+def test_sign_out_ends_the_session(served_app, page: Page) -> None:  # noqa: ANN001
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"])
+    page.locator("#sign-out").click()
+    expect(page.locator("#login-email")).to_be_visible(timeout=15_000)
+    page.goto(served_app.url + "/admin/candidates")
+    expect(page.locator("#login-email")).to_be_visible(timeout=15_000)
+    expect(page.locator("#candidate-table")).to_have_count(0)
+
+
+def test_wrong_passwords_are_throttled(served_app, page: Page) -> None:  # noqa: ANN001
+    """LOGIN_MAX_FAILURES (default 5) wrong passwords lock the account, even for the right password.
+
+    Its own account, so the demo admin stays usable; the browser's address allows
+    4x as many failures, so other tests from 127.0.0.1 are not locked out.
+    """
+    email, good = f"locked.{uuid.uuid4().hex[:6]}@example.com", "the-right-password"
+    served_app.cli("create-admin", email, stdin=good + "\n")
+    page.goto(served_app.url + "/admin")
+    engine = make_engine(served_app.database_url)
+
+    def failures() -> int:
+        with Session(engine) as session:
+            return len(session.exec(select(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.success.is_(False))).all())
+
+    try:
+        for attempt in range(1, 6):
+            page.locator("#login-email").fill(email, timeout=20_000)
+            page.locator("#login-password").fill("not-the-password")
+            page.locator("#login-submit").click()
+            deadline = time.monotonic() + 10
+            while failures() < attempt and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert failures() == attempt
+            expect(page.locator("#login-error")).to_contain_text("email or password is wrong")
+    finally:
+        engine.dispose()
+    page.locator("#login-password").fill(good)
+    page.locator("#login-submit").click()
+    expect(page.locator("#login-error")).to_contain_text("Too many failed sign-ins", timeout=10_000)
+    expect(page.locator("#signed-in-as")).to_have_count(0)
+
+
+def test_csv_import_reports_bad_rows_and_imports_good_ones(served_app, page: Page, tmp_path: Path) -> None:  # noqa: ANN001
+    tag = uuid.uuid4().hex[:6]
+    csv_file = tmp_path / "candidates.csv"
+    csv_file.write_text(f"name,email,external_ref\nKim Good,kim.{tag}@example.com,K1\nNo Email,,\nLee Good,lee.{tag}@example.com,\n")
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/candidates")
+    expect(page.locator("#csv-import")).to_be_visible(timeout=15_000)
+    page.locator("#candidates-csv input[type=file]").set_input_files(str(csv_file))
+    page.locator("#csv-import").click()
+    expect(page.locator("#import-summary")).to_have_text("Imported 2 candidates; 1 row skipped (below).", timeout=15_000)
+    expect(page.locator("#import-errors")).to_contain_text("3")
+    expect(page.locator("#import-errors")).to_contain_text("The email is missing")
+    expect(page.locator(f"[data-candidate-email='kim.{tag}@example.com']")).to_be_visible()
+    expect(page.locator(f"[data-candidate-email='lee.{tag}@example.com']")).to_be_visible()
+
+
+def test_overview_and_revoke_from_the_detail_page(served_app, page: Page) -> None:  # noqa: ANN001
+    out = served_app.cli("seed-demo", "--json")  # a fresh invited interview of its own
+    interview_id = json.loads(out.stdout)["interview_id"]
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/overview")
+    expect(page.locator("#stat-total")).not_to_have_text("0", timeout=15_000)
+    expect(page.locator("#per-day-chart .recharts-bar-rectangle").first).to_be_attached(timeout=10_000)
+    expect(page.locator(".status-count").first).to_contain_text("invited")
+
+    page.goto(f"{served_app.url}/admin/interviews/{interview_id}")
+    expect(page.locator("#detail-status")).to_have_text("invited", timeout=15_000)
+    page.locator("#revoke").click()
+    page.locator("#revoke-confirm").click()
+    expect(page.locator("#detail-status")).to_have_text("cancelled", timeout=10_000)
+    expect(page.locator("#timeline")).to_contain_text("invited → cancelled (revoked by an admin)")
+    expect(page.locator("#reissue")).to_have_count(0)
