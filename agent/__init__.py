@@ -1,1 +1,3 @@
-"""The LiveKit Agents interviewer worker (filled by the agent issue)."""
+"""The LiveKit Agents interviewer worker (`python -m agent start|dev|console`)."""
+
+__version__ = "0.1.0"

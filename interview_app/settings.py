@@ -174,6 +174,11 @@ class Settings:
     deepgram_api_key: str = field(default="", repr=False)
     endpointing_min_delay: float = 0.8
     endpointing_max_delay: float = 6.0
+    agent_http_port: int = 8081
+    agent_metrics_port: int = 0
+    agent_connect_retries: int = 16
+    agent_idle_processes: int = 0
+    candidate_idle_seconds: int = 30
 
     email_backend: str = "log"
     smtp_host: str = ""
@@ -302,6 +307,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         deepgram_api_key=raw.get("DEEPGRAM_API_KEY", "").strip(),
         endpointing_min_delay=_as_float(raw, "ENDPOINTING_MIN_DELAY", 0.8),
         endpointing_max_delay=_as_float(raw, "ENDPOINTING_MAX_DELAY", 6.0),
+        agent_http_port=_as_int(raw, "AGENT_HTTP_PORT", 8081),
+        agent_metrics_port=_as_int(raw, "AGENT_METRICS_PORT", 0),
+        agent_connect_retries=_as_int(raw, "AGENT_CONNECT_RETRIES", 16),
+        agent_idle_processes=_as_int(raw, "AGENT_IDLE_PROCESSES", 0),
+        candidate_idle_seconds=_as_int(raw, "CANDIDATE_IDLE_SECONDS", 30, minimum=5),
         email_backend=_choice(raw, "EMAIL_BACKEND", "log", ("log", "smtp")),
         smtp_host=raw.get("SMTP_HOST", "").strip(),
         smtp_port=_as_int(raw, "SMTP_PORT", 587, minimum=1),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from interview_app.api import health
+from interview_app.api import health, results
 
 
 def create_api() -> FastAPI:
     """Build the HTTP API: health, metrics, interview start, webhooks."""
     api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json")
     api.include_router(health.router)
+    api.include_router(results.router)
     return api

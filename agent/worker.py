@@ -1,0 +1,253 @@
+"""The LiveKit Agents worker: explicit dispatch by ``AGENT_NAME``, one Interviewer per room.
+
+Job lifecycle: read the InterviewPlan from the dispatch (or room) metadata → wait
+for the candidate → start the recording → run the Interviewer until it ends (all
+questions covered, candidate asked or left, idle, time limit) → stop the recording
+→ write the transcript to storage → put the InterviewResult in the outbox and
+deliver it. A plan that cannot be read ends the job politely with a failed
+result; no exception leaves the entrypoint (no crash loop on a bad dispatch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sys
+import uuid
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import Agent, AgentServer, AgentSession, JobContext, JobProcess, cli
+from livekit.agents.voice import room_io
+from pydantic import ValidationError
+
+from agent.interviewer import PLAN_ERROR_MESSAGE, Interviewer
+from agent.providers import build_llm, build_stt, build_tts, build_turn_detector, build_vad, check_voice_settings, turn_handling
+from agent.recording import start_recording, stop_recording
+from agent.reporting import Outbox, report_result
+from agent.transcript import TranscriptCollector
+from interview_app.contracts import InterviewPlan, InterviewResult
+from interview_app.services.storage import StorageError, storage_from_settings, transcript_key
+from interview_app.settings import ConfigError, Settings, get_settings
+
+logger = logging.getLogger("agent.worker")
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+class PlanError(Exception):
+    """The dispatch carries no usable InterviewPlan; ``interview_id`` is set when it could be recovered."""
+
+    def __init__(self, reason: str, interview_id: uuid.UUID | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.interview_id = interview_id
+
+
+def parse_plan(job_metadata: str, room_metadata: str = "", room_name: str = "") -> InterviewPlan:
+    """The plan from dispatch metadata (preferred) or room metadata.
+
+    Raises:
+        PlanError: missing, not JSON, or not an InterviewPlan (with the interview id if recoverable).
+    """
+    raw = (job_metadata or "").strip() or (room_metadata or "").strip()
+    recovered: uuid.UUID | None = None
+    match = _UUID.search(raw) or _UUID.search(room_name)
+    if match:
+        recovered = uuid.UUID(match.group(0))
+    if not raw:
+        raise PlanError("interview plan missing from the dispatch and room metadata", recovered)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise PlanError("interview plan metadata is not JSON", recovered) from None
+    if isinstance(data, dict) and "plan" in data and isinstance(data["plan"], dict):
+        data = data["plan"]
+    try:
+        return InterviewPlan.model_validate(data)
+    except ValidationError as err:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "plan" for e in err.errors()[:5])
+        raise PlanError(f"interview plan metadata is malformed ({fields})", recovered) from None
+
+
+class InterviewerServer(AgentServer):
+    """AgentServer that remembers why it stopped, so ``main`` can exit non-zero (upstream exits 0)."""
+
+    failure: BaseException | None = None
+
+    async def run(self, *, devmode: bool = False, unregistered: bool = False) -> None:
+        try:
+            await super().run(devmode=devmode, unregistered=unregistered)
+        except Exception as err:
+            self.failure = err
+            raise
+
+    @property
+    def connection_failed(self) -> bool:
+        return self.failure is not None or bool(getattr(self, "_connection_failed", False))
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Load Silero VAD once per job process, before any job arrives."""
+    proc.userdata["vad"] = build_vad()
+
+
+def _store_transcript(collector: TranscriptCollector, settings: Settings) -> str | None:
+    try:
+        data = json.dumps(collector.transcript_document(), ensure_ascii=False, indent=1).encode("utf-8")
+        return storage_from_settings(settings).put(transcript_key(str(collector.plan.interview_id)), data, "application/json")
+    except (StorageError, OSError) as err:
+        logger.error("transcript of %s not written (the app will write it from the result): %s", collector.plan.interview_id, err)
+        return None
+
+
+async def _deliver(result: InterviewResult) -> None:
+    attempt = await asyncio.to_thread(report_result, result)
+    logger.info("result of %s: %s %s", result.interview_id, attempt.status, attempt.detail)
+
+
+async def _fail_plan(ctx: JobContext, err: PlanError) -> None:
+    """Tell the candidate, leave, and report a failed result (when we know which interview)."""
+    logger.error("dispatch to %s refused: %s", ctx.room.name, err.reason)
+    try:
+        participant = await asyncio.wait_for(ctx.wait_for_participant(), timeout=30)
+        session: AgentSession = AgentSession(tts=build_tts())
+        await session.start(agent=_Apology(), room=ctx.room, room_options=room_io.RoomOptions(participant_identity=participant.identity))
+        await asyncio.wait_for(session.say(PLAN_ERROR_MESSAGE, allow_interruptions=False).wait_for_playout(), timeout=30)
+        await session.aclose()
+    except Exception as speak_err:  # noqa: BLE001 - telling the candidate is best effort
+        logger.warning("could not tell the candidate about the failed start: %s", speak_err)
+    if err.interview_id is not None:
+        await _deliver(InterviewResult(interview_id=err.interview_id, outcome="failed", end_reason=err.reason[:500], mode="voice"))
+    ctx.shutdown(reason=err.reason)
+
+
+class _Apology(Agent):
+    def __init__(self) -> None:
+        super().__init__(instructions="Say only what you are asked to say.")
+
+
+async def interview_session(ctx: JobContext) -> None:
+    """Entrypoint of one dispatched interview (never raises)."""
+    settings = get_settings()
+    await ctx.connect()
+    try:
+        plan = parse_plan(ctx.job.metadata, ctx.room.metadata, ctx.room.name)
+    except PlanError as err:
+        await _fail_plan(ctx, err)
+        return
+
+    interviewer = Interviewer(plan)
+    collector = TranscriptCollector(plan, progress=interviewer.progress, mode="voice")
+    recording = None
+    outcome, reason = "completed", ""
+    try:
+        vad = ctx.proc.userdata.get("vad") or build_vad()
+        session: AgentSession = AgentSession(
+            stt=build_stt(settings, language=plan.language),
+            llm=build_llm(settings),
+            tts=build_tts(settings),
+            vad=vad,
+            turn_handling=turn_handling(settings, turn_detector=build_turn_detector()),  # type: ignore[arg-type]
+            user_away_timeout=float(settings.candidate_idle_seconds),
+            max_tool_steps=5,
+        )
+        collector.attach(session)
+        candidate_identity = f"candidate-{plan.interview_id}"
+        participant = await asyncio.wait_for(ctx.wait_for_participant(), timeout=max(60, settings.agent_join_timeout_seconds * 10))
+        if participant.identity != candidate_identity:
+            logger.warning("first participant is %s, expected %s", participant.identity, candidate_identity)
+
+        def on_left(p: rtc.RemoteParticipant) -> None:
+            if p.identity == participant.identity and not interviewer.finished:
+                interviewer.finish("candidate left")
+
+        ctx.room.on("participant_disconnected", on_left)
+        recording = await start_recording(ctx.api, settings, ctx.room.name, str(plan.interview_id))
+        await session.start(
+            agent=interviewer,
+            room=ctx.room,
+            room_options=room_io.RoomOptions(participant_identity=participant.identity, close_on_disconnect=False),
+        )
+        hard_limit = plan.duration_limit_seconds + 300
+        try:
+            reason = await asyncio.wait_for(interviewer.wait_finished(), timeout=hard_limit)
+        except TimeoutError:
+            reason = "time limit reached"
+            interviewer.finish(reason)
+        await session.aclose()
+    except Exception as err:  # noqa: BLE001 - report, never crash-loop
+        logger.exception("interview %s failed", plan.interview_id)
+        outcome, reason = "failed", f"the interviewer failed: {type(err).__name__}: {err}"[:500]
+        interviewer.finish(reason)
+    finally:
+        await stop_recording(ctx.api, recording)
+    transcript_uri = _store_transcript(collector, settings) if collector.segments else None
+    result = collector.build_result(
+        outcome=outcome,  # type: ignore[arg-type]
+        end_reason=reason or interviewer.progress.end_reason,
+        recording_uri=recording.uri if recording else None,
+        egress_id=recording.egress_id if recording else None,
+        transcript_uri=transcript_uri,
+    )
+    await _deliver(result)
+    ctx.shutdown(reason=result.end_reason or outcome)
+
+
+def build_server(settings: Settings) -> InterviewerServer:
+    kwargs: dict[str, Any] = {
+        "ws_url": settings.livekit_url,
+        "api_key": settings.livekit_api_key,
+        "api_secret": settings.livekit_api_secret,
+        "port": settings.agent_http_port,
+        "max_retry": settings.agent_connect_retries,
+        "setup_fnc": prewarm,
+    }
+    if settings.agent_metrics_port:
+        kwargs["prometheus_port"] = settings.agent_metrics_port
+    if settings.agent_idle_processes:
+        kwargs["num_idle_processes"] = settings.agent_idle_processes
+    server = InterviewerServer(**kwargs)
+    server.rtc_session(interview_session, agent_name=settings.agent_name)
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m agent start|dev|console|deliver-outbox``; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else ""
+    try:
+        settings = get_settings()
+        if command == "deliver-outbox":
+            results = Outbox.from_settings(settings).deliver_due()
+            print(json.dumps(results))
+            return 0 if all(v == "delivered" for v in results.values()) else 1
+        if command in ("start", "dev"):
+            check_voice_settings(settings)
+            outbox = Outbox.from_settings(settings)
+    except ConfigError as err:
+        print(f"agent: {err}", file=sys.stderr)
+        return 2
+    server = build_server(settings)
+    stop = None
+    if command in ("start", "dev"):
+        _, stop = outbox.start_sweeper()
+    sys.argv = [sys.argv[0], *argv]
+    code: int = 0
+    try:
+        cli.run_app(server)
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        if stop is not None:
+            stop.set()
+    if command in ("start", "dev") and server.connection_failed:
+        print(
+            f"agent: could not connect to LiveKit at {settings.livekit_url} ({server.failure or 'connection failed'}); "
+            "check LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET and that the server is reachable.",
+            file=sys.stderr,
+        )
+        return 1
+    return code
