@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
-from interview_app.api import health, results
+from interview_app.api import health, interview, livekit_webhooks, results
 
 
 def create_api() -> FastAPI:
     """Build the HTTP API: health, metrics, interview start, webhooks."""
     api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json")
     api.include_router(health.router)
+    api.include_router(interview.router)
+    api.add_exception_handler(RequestValidationError, interview.validation_error_handler)
+    api.include_router(livekit_webhooks.router)
     api.include_router(results.router)
     return api

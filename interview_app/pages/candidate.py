@@ -1,11 +1,19 @@
-"""The candidate's interview page: `/interview/[token]`."""
+"""The candidate's interview page: `/interview/[token]`.
+
+Unusable links get a page saying what happened and whom to contact. A valid
+link: welcome → consent → device check → voice room; or the text interview
+(``text_interview_panel()``) when LiveKit is not configured or the candidate
+cannot use a microphone.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from interview_app import routes
+from interview_app.components import livekit as lk
 from interview_app.components.layout import candidate_shell
+from interview_app.components.text_interview import text_interview_panel
 from interview_app.state.candidate import CandidateState
 
 _TITLES = {
@@ -14,6 +22,14 @@ _TITLES = {
     "revoked": "This invitation was withdrawn",
     "finished": "This interview is finished",
     "failed": "This interview could not be completed",
+}
+
+_NEXT_STEPS = {
+    "unknown": "If you copied the link from an email, make sure nothing was cut off at the end.",
+    "expired": "Ask the recruiter for a new invitation link.",
+    "revoked": "The hiring team withdrew this invitation; contact them if you think this is a mistake.",
+    "finished": "There is nothing more to do: the hiring team will be in touch.",
+    "failed": "Contact the hiring team to arrange another interview.",
 }
 
 
@@ -35,6 +51,7 @@ def _unusable_link() -> rx.Component:
             id="link-problem",
         ),
         rx.text(CandidateState.message),
+        rx.text(rx.match(CandidateState.link_state, *_NEXT_STEPS.items(), ""), color_scheme="gray"),
         _contact(),
         spacing="3",
     )
@@ -51,13 +68,230 @@ def _welcome() -> rx.Component:
         ),
         rx.hstack(
             rx.icon("clock", size=16),
-            rx.text("About ", CandidateState.duration_minutes, " minutes"),
+            rx.text("About ", CandidateState.duration_minutes, " minutes, with an AI interviewer"),
             align="center",
             spacing="2",
             color=rx.color("gray", 11),
         ),
-        _contact(),
+        spacing="2",
+    )
+
+
+def _steps() -> rx.Component:
+    def dot(label: str, active: rx.Var[bool]) -> rx.Component:
+        return rx.badge(label, variant=rx.cond(active, "solid", "soft"), color_scheme=rx.cond(active, "indigo", "gray"))
+
+    return rx.hstack(
+        dot("1 · Consent", CandidateState.step == "consent"),
+        dot("2 · Devices", CandidateState.step == "devices"),
+        dot("3 · Interview", (CandidateState.step == "room") | (CandidateState.step == "text")),
+        spacing="2",
+        id="flow-steps",
+    )
+
+
+def _consent() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Before we start", size="4"),
+        rx.box(
+            rx.text(CandidateState.consent_text, size="2", id="consent-text"),
+            padding="3",
+            border_radius="var(--radius-3)",
+            background=rx.color("gray", 3),
+            width="100%",
+        ),
+        rx.checkbox(
+            "I have read this and agree to be interviewed and recorded.",
+            checked=CandidateState.consent_checked,
+            on_change=CandidateState.set_consent_checked,
+            id="consent-checkbox",
+        ),
+        rx.button(
+            "Continue",
+            on_click=CandidateState.accept_consent,
+            disabled=~CandidateState.consent_checked,
+            id="consent-continue",
+            size="3",
+        ),
         spacing="3",
+        width="100%",
+    )
+
+
+def _device_check() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Check your microphone", size="4"),
+        rx.text(
+            "Say a few words: the bar below should move. Use headphones if you can, and turn on your camera only if you want to.",
+            size="2",
+            color_scheme="gray",
+        ),
+        lk.device_check(
+            on_mic_ready=CandidateState.on_mic_ready,
+            on_mic_device=CandidateState.on_mic_device,
+            on_camera_change=CandidateState.on_camera_change,
+            on_speaker_test=CandidateState.on_speaker_test,
+            on_device_error=CandidateState.on_device_error,
+            id="device-check",
+        ),
+        rx.cond(
+            CandidateState.mic_ready,
+            rx.callout("We can hear you. Your microphone works.", icon="circle-check", color_scheme="green", size="1", id="mic-ok"),
+            rx.callout("Waiting to hear you… speak or make a sound.", icon="mic", color_scheme="gray", size="1", id="mic-waiting"),
+        ),
+        rx.cond(
+            CandidateState.speaker_tested,
+            rx.text("Did you hear the test sound? If not, check your speaker volume.", size="2", color_scheme="gray"),
+        ),
+        rx.cond(
+            CandidateState.device_error != "",
+            rx.callout(CandidateState.device_error, icon="triangle-alert", color_scheme="red", id="device-error"),
+        ),
+        rx.cond(
+            CandidateState.start_error != "",
+            rx.callout(CandidateState.start_error, icon="triangle-alert", color_scheme="red", id="start-error"),
+        ),
+        rx.hstack(
+            rx.button(
+                rx.cond(CandidateState.joining, rx.spinner(size="2"), rx.icon("phone", size=16)),
+                rx.cond(CandidateState.joining, "Preparing your interview…", "Join the interview"),
+                on_click=CandidateState.join,
+                disabled=CandidateState.joining | ~CandidateState.mic_ready,
+                id="join",
+                size="3",
+            ),
+            rx.cond(
+                CandidateState.allow_text_mode,
+                rx.button(
+                    "I can't use a microphone",
+                    on_click=CandidateState.choose_text,
+                    variant="ghost",
+                    color_scheme="gray",
+                    id="choose-text",
+                ),
+            ),
+            spacing="4",
+            align="center",
+            wrap="wrap",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _room_status() -> rx.Component:
+    failed = CandidateState.connection_error != ""
+    return rx.vstack(
+        rx.callout(
+            CandidateState.connection_sentence,
+            icon=rx.cond(failed, "triangle-alert", "wifi"),
+            color_scheme=rx.cond(failed, "red", rx.cond(CandidateState.connection == "connected", "green", "gray")),
+            size="1",
+            id="connection-status",
+            width="100%",
+        ),
+        rx.cond(
+            CandidateState.agent_sentence != "",
+            rx.callout(
+                CandidateState.agent_sentence,
+                icon=rx.cond(CandidateState.agent_wait_expired, "triangle-alert", "bot"),
+                color_scheme=rx.cond(CandidateState.agent_wait_expired, "amber", "indigo"),
+                size="1",
+                id="agent-status",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            CandidateState.device_error != "", rx.callout(CandidateState.device_error, icon="triangle-alert", color_scheme="red", size="1")
+        ),
+        rx.cond(
+            CandidateState.start_error != "", rx.callout(CandidateState.start_error, icon="triangle-alert", color_scheme="red", size="1")
+        ),
+        rx.cond(
+            CandidateState.can_retry,
+            rx.button(
+                rx.cond(CandidateState.joining, rx.spinner(size="2"), rx.icon("refresh-cw", size=16)),
+                "Try again",
+                on_click=CandidateState.retry,
+                disabled=CandidateState.joining,
+                id="retry",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _room() -> rx.Component:
+    return rx.vstack(
+        _room_status(),
+        lk.livekit_room(
+            lk.room_audio_renderer(),
+            rx.vstack(
+                lk.agent_visualizer(
+                    on_agent_state=CandidateState.on_agent_state,
+                    on_agent_presence=CandidateState.on_agent_presence,
+                    on_connection_state=CandidateState.on_connection_state,
+                    bar_count=7,
+                    id="agent-visualizer",
+                    style={"width": "100%"},
+                ),
+                lk.agent_captions(
+                    placeholder="The interviewer's words appear here as captions.",
+                    id="captions",
+                    style={"minHeight": "3em", "fontSize": "16px", "lineHeight": "1.5", "textAlign": "center", "opacity": 0.9},
+                ),
+                lk.start_audio(label="Click to hear the interviewer"),
+                rx.cond(
+                    (CandidateState.connection == "connected") | (CandidateState.connection == "reconnecting"),
+                    lk.control_bar(controls={"leave": True, "microphone": True}, save_user_choices=False),
+                ),
+                spacing="4",
+                align="center",
+                width="100%",
+                padding="5",
+            ),
+            server_url=CandidateState.server_url,
+            token=CandidateState.room_token,
+            connect=CandidateState.connect,
+            audio=CandidateState.audio_options,
+            video=CandidateState.camera_on,
+            on_connected=CandidateState.on_connected,
+            on_disconnected=CandidateState.on_disconnected,
+            on_error=CandidateState.on_error,
+            on_media_device_failure=CandidateState.on_media_failure,
+            custom_attrs={"data-lk-theme": "default"},
+            id="interview-room",
+            style={"width": "100%", "borderRadius": "var(--radius-4)", "overflow": "hidden"},
+        ),
+        rx.text(
+            "Speak naturally; the interviewer waits until you finish. You can leave at any time with the red button.",
+            size="1",
+            color_scheme="gray",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _flow() -> rx.Component:
+    return rx.vstack(
+        _welcome(),
+        _steps(),
+        rx.divider(),
+        rx.match(
+            CandidateState.step,
+            ("consent", _consent()),
+            ("devices", _device_check()),
+            ("room", _room()),
+            ("text", text_interview_panel()),
+            _consent(),
+        ),
+        rx.cond(CandidateState.step != "consent", lk.integrity_watcher(on_signal=CandidateState.on_integrity_signal)),
+        rx.divider(),
+        _contact(),
+        spacing="4",
+        width="100%",
     )
 
 
@@ -67,6 +301,6 @@ def candidate_page() -> rx.Component:
         rx.cond(
             CandidateState.link_state == "loading",
             rx.hstack(rx.spinner(), rx.text("Checking your interview link…"), id="link-loading"),
-            rx.cond(CandidateState.link_state == "valid", _welcome(), _unusable_link()),
+            rx.cond(CandidateState.link_state == "valid", _flow(), _unusable_link()),
         )
     )

@@ -1,13 +1,18 @@
-"""What the candidate page shows for an invite link (read-only lookup)."""
+"""What the candidate page shows for an invite link, and what the candidate's choices record."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from interview_app.models import Candidate, InterviewTemplate
-from interview_app.services.interviews import InviteError, check_invite, find_by_token
+from interview_app.models import Candidate, Interview, InterviewStatus, InterviewTemplate, utcnow
+from interview_app.services.interviews import InviteError, check_invite, find_by_token, record_event
+
+#: Invite tokens are ``secrets.token_urlsafe``; anything else cannot be one (and is never hashed).
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,11 @@ class LinkView:
     interview_id: str = ""
     allow_text_mode: bool = True
     status: str = ""
+    mode: str = "voice"
 
 
 def describe_link(session: Session, raw_token: str) -> LinkView:
-    interview = find_by_token(session, raw_token)
+    interview = find_by_token(session, raw_token) if TOKEN_SHAPE.fullmatch(raw_token or "") else None
     try:
         check_invite(interview)
     except InviteError as err:
@@ -42,4 +48,60 @@ def describe_link(session: Session, raw_token: str) -> LinkView:
         interview_id=str(interview.id),
         allow_text_mode=bool(template and template.allow_text_mode),
         status=interview.status,
+        mode=interview.mode,
     )
+
+
+#: Integrity signals the candidate page reports (for human review; never an automatic decision).
+INTEGRITY_SIGNALS = frozenset({"tab_hidden", "window_blur"})
+
+
+def _usable(session: Session, raw_token: str) -> Interview | None:
+    if not TOKEN_SHAPE.fullmatch(raw_token or ""):
+        return None
+    interview = find_by_token(session, raw_token)
+    try:
+        return check_invite(interview)
+    except InviteError:
+        return None
+
+
+def record_consent(session: Session, raw_token: str, consent_text: str) -> bool:
+    """Store that the candidate accepted ``consent_text`` (the exact wording, hashed and quoted)."""
+    interview = _usable(session, raw_token)
+    if interview is None:
+        return False
+    digest = hashlib.sha256(consent_text.encode("utf-8")).hexdigest()
+    record_event(session, interview.id, "consent_given", actor="candidate", text=consent_text, text_sha256=digest)
+    session.commit()
+    return True
+
+
+def choose_text_mode(session: Session, raw_token: str) -> bool:
+    """Switch a not-yet-started interview to text mode, if its template allows it."""
+    interview = _usable(session, raw_token)
+    if interview is None or interview.status != InterviewStatus.invited.value:
+        return False
+    template = session.get(InterviewTemplate, interview.template_id)
+    if template is None or not template.allow_text_mode:
+        return False
+    if interview.mode != "text":
+        interview.mode = "text"
+        interview.updated_at = utcnow()
+        session.add(interview)
+        record_event(session, interview.id, "text_mode_chosen", actor="candidate")
+    session.commit()
+    return True
+
+
+def record_integrity_signal(session: Session, raw_token: str, signal: str, duration_ms: int, count: int) -> bool:
+    """One tab-hidden or window-blur period, stored as an ``integrity`` event for reviewers."""
+    if signal not in INTEGRITY_SIGNALS:
+        return False
+    interview = _usable(session, raw_token)
+    if interview is None:
+        return False
+    duration_ms = max(0, min(int(duration_ms), 24 * 3600 * 1000))
+    record_event(session, interview.id, "integrity", actor="candidate", signal=signal, duration_ms=duration_ms, count=count)
+    session.commit()
+    return True

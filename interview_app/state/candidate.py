@@ -1,16 +1,47 @@
-"""State of the candidate's interview page (`/interview/[token]`)."""
+"""State of the candidate's interview page (`/interview/[token]`).
+
+The flow: link check → consent → device check → join (voice room), or → text
+interview when LiveKit is not configured or the candidate cannot use a
+microphone. Database work runs in a worker thread (``asyncio.to_thread``): the
+start service holds a row lock while it talks to LiveKit.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 import reflex as rx
 
 from interview_app.db import session_scope
-from interview_app.services.candidate_link import describe_link
+from interview_app.services.candidate_link import choose_text_mode, describe_link, record_consent, record_integrity_signal
+from interview_app.services.start import StartError, start_interview
 from interview_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+#: livekit-client DisconnectReason values (protocol enum) the page explains differently.
+_CLIENT_INITIATED = 1
+_DUPLICATE_IDENTITY = 2
+_ROOM_ENDED = {4, 5, 10}  # participant removed, room deleted, room closed
+
+_AGENT_STATE_LABELS = {
+    "initializing": "The interviewer is getting ready…",
+    "listening": "The interviewer is listening",
+    "thinking": "The interviewer is thinking…",
+    "speaking": "The interviewer is speaking",
+    "pre-connect-buffering": "The interviewer is getting ready…",
+    "failed": "The interviewer ran into a problem",
+}
+
+
+def _run_db(fn, *args):  # noqa: ANN001, ANN202
+    with session_scope() as session:
+        return fn(session, *args)
 
 
 class CandidateState(rx.State):
-    """Looks the invite link up on load; never exposes the token hash or ids of others."""
+    """The candidate's flow; never exposes the token hash or anything about other interviews."""
 
     link_state: str = "loading"
     message: str = ""
@@ -19,17 +50,291 @@ class CandidateState(rx.State):
     duration_minutes: int = 0
     org_name: str = ""
     support_email: str = ""
+    consent_text: str = ""
+    allow_text_mode: bool = False
+    voice_available: bool = False
+    agent_join_timeout_seconds: int = 30
 
+    step: str = "consent"  # consent | devices | room | text
+    mode: str = "voice"  # voice | text (the text interview panel reads this)
+    consent_checked: bool = False
+
+    mic_ready: bool = False
+    mic_device_id: str = ""
+    camera_on: bool = False
+    speaker_tested: bool = False
+    device_error: str = ""
+
+    joining: bool = False
+    start_error: str = ""
+    server_url: str = ""
+    room_token: str = ""
+    room_name: str = ""
+    connect: bool = False
+    connection: str = "idle"  # idle | connecting | connected | reconnecting | disconnected | failed | left | ended
+    connection_error: str = ""
+    agent_present: bool = False
+    agent_state: str = ""
+    agent_wait_expired: bool = False
+
+    hidden_count: int = 0
+    hidden_ms: int = 0
+    blur_count: int = 0
+    blur_ms: int = 0
+
+    _attempt: int = 0
+
+    def _raw_token(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    # -- link --------------------------------------------------------------
     @rx.event
-    def load_link(self) -> None:
+    async def load_link(self) -> None:
         settings = get_settings()
         self.org_name = settings.org_name
         self.support_email = settings.support_email
-        raw_token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        with session_scope() as session:
-            view = describe_link(session, raw_token)
+        self.consent_text = settings.consent_text
+        self.voice_available = settings.livekit_configured
+        self.agent_join_timeout_seconds = settings.agent_join_timeout_seconds
+        view = await asyncio.to_thread(_run_db, describe_link, self._raw_token())
         self.link_state = view.state
         self.message = view.message
         self.candidate_name = view.candidate_name
         self.role_title = view.role_title
         self.duration_minutes = view.duration_minutes
+        self.allow_text_mode = view.allow_text_mode
+        # A fresh visit (or a reload) starts the flow again; the room itself is reused on join.
+        self.step = "consent"
+        self.mode = "text" if view.mode == "text" else "voice"
+        self.consent_checked = False
+        self.mic_ready = False
+        self.mic_device_id = ""
+        self.camera_on = False
+        self.speaker_tested = False
+        self.device_error = ""
+        self._reset_room()
+        self.start_error = ""
+        self.hidden_count = self.hidden_ms = self.blur_count = self.blur_ms = 0
+
+    def _reset_room(self) -> None:
+        self.joining = False
+        self.server_url = ""
+        self.room_token = ""
+        self.room_name = ""
+        self.connect = False
+        self.connection = "idle"
+        self.connection_error = ""
+        self.agent_present = False
+        self.agent_state = ""
+        self.agent_wait_expired = False
+        self._attempt += 1
+
+    # -- consent and mode ----------------------------------------------------
+    @rx.event
+    def set_consent_checked(self, value: bool) -> None:
+        self.consent_checked = bool(value)
+
+    @rx.event
+    async def accept_consent(self) -> None:
+        if not self.consent_checked or self.link_state != "valid":
+            return
+        if not await asyncio.to_thread(_run_db, record_consent, self._raw_token(), self.consent_text):
+            self.link_state = "unknown"
+            return
+        if self.mode == "text" or not self.voice_available:
+            self.mode = "text"
+            self.step = "text"
+        else:
+            self.step = "devices"
+
+    @rx.event
+    async def choose_text(self) -> None:
+        if not self.allow_text_mode or self.step not in ("devices", "consent"):
+            return
+        if await asyncio.to_thread(_run_db, choose_text_mode, self._raw_token()):
+            self.mode = "text"
+            self.step = "text"
+        else:
+            self.device_error = f"The text interview is not available for this invitation. Please contact {self.support_email}."
+
+    # -- device check ------------------------------------------------------------
+    @rx.event
+    def on_mic_ready(self, device_id: str) -> None:
+        self.mic_ready = True
+        self.device_error = ""
+        if device_id:
+            self.mic_device_id = device_id
+
+    @rx.event
+    def on_mic_device(self, device_id: str) -> None:
+        self.mic_device_id = device_id or ""
+
+    @rx.event
+    def on_camera_change(self, enabled: bool) -> None:
+        self.camera_on = bool(enabled)
+
+    @rx.event
+    def on_speaker_test(self) -> None:
+        self.speaker_tested = True
+
+    @rx.event
+    def on_device_error(self, message: str) -> None:
+        self.device_error = str(message)[:500]
+
+    @rx.var
+    def audio_options(self) -> dict[str, str]:
+        """LiveKitRoom ``audio``: the microphone chosen in the device check."""
+        return {"deviceId": self.mic_device_id} if self.mic_device_id else {}
+
+    # -- joining the room ------------------------------------------------------------
+    @rx.event
+    async def join(self):  # noqa: ANN201 - an event generator
+        if self.joining or self.link_state != "valid" or self.mode == "text":
+            return
+        self._reset_room()
+        self.joining = True
+        self.start_error = ""
+        yield
+        try:
+            started = await asyncio.to_thread(start_interview, self._raw_token())
+        except StartError as err:
+            self.joining = False
+            self.start_error = err.message
+            if err.code in (404, 410):
+                self.link_state = err.reason
+                self.message = err.message
+            return
+        except Exception:  # noqa: BLE001 - the candidate gets a sentence, the log the traceback
+            log.exception("start_interview failed")
+            self.joining = False
+            self.start_error = (
+                f"Something went wrong while preparing your interview. Please try again; if it keeps failing, contact {self.support_email}."
+            )
+            return
+        self.joining = False
+        self.server_url = started.server_url
+        self.room_token = started.token
+        self.room_name = started.room_name
+        self.connection = "connecting"
+        self.connect = True
+        self.step = "room"
+
+    @rx.event
+    def retry(self):  # noqa: ANN201
+        """Join again with a fresh token (the service reuses the room and the interviewer)."""
+        return CandidateState.join
+
+    @rx.event
+    def on_connected(self):  # noqa: ANN201
+        self.connection = "connected"
+        self.connection_error = ""
+        return CandidateState.wait_for_agent(self._attempt)
+
+    @rx.event
+    def on_connection_state(self, state: str) -> None:
+        if self.connection in ("failed", "left", "ended"):
+            return
+        mapped = {"signalReconnecting": "reconnecting"}.get(state, state)
+        if mapped in ("connecting", "connected", "reconnecting"):
+            self.connection = mapped
+
+    @rx.event
+    def on_disconnected(self, reason: int) -> None:
+        self.connect = False
+        if self.connection == "failed":
+            return  # on_error already said what happened
+        if reason == _CLIENT_INITIATED:
+            self.connection = "left"
+            self.connection_error = "You left the interview room. If that was a mistake, rejoin below while your link is still valid."
+        elif reason == _DUPLICATE_IDENTITY:
+            self.connection = "disconnected"
+            self.connection_error = "You joined this interview from another tab or device, so this one was disconnected."
+        elif reason in _ROOM_ENDED:
+            self.connection = "ended"
+            self.connection_error = "The interview has ended. Thank you for your time!"
+        else:
+            self.connection = "disconnected"
+            self.connection_error = "You were disconnected from the interview room. Rejoin to continue where you left off."
+
+    @rx.event
+    def on_error(self, message: str) -> None:
+        self.connect = False
+        self.connection = "failed"
+        detail = f" ({message[:200]})" if message else ""
+        self.connection_error = (
+            f"We could not connect you to the interview room{detail}. Check your internet connection, then press “Try again”. "
+            f"If it keeps failing, contact {self.support_email}."
+        )
+
+    @rx.event
+    def on_media_failure(self, failure: str, kind: str) -> None:
+        device = "camera" if kind == "videoinput" else "microphone"
+        if failure == "PermissionDenied":
+            self.device_error = f"Your browser blocked the {device}. Allow it for this page (the icon in the address bar), then rejoin."
+        elif failure == "NotFound":
+            self.device_error = f"No {device} was found. Connect one, then rejoin."
+        else:
+            self.device_error = f"The {device} could not be used ({failure}). Close other apps that use it, then rejoin."
+
+    @rx.event
+    def on_agent_presence(self, present: bool) -> None:
+        self.agent_present = bool(present)
+        if present:
+            self.agent_wait_expired = False
+
+    @rx.event
+    def on_agent_state(self, state: str) -> None:
+        self.agent_state = str(state)[:40]
+
+    @rx.event(background=True)
+    async def wait_for_agent(self, attempt: int) -> None:
+        """After connecting, give the interviewer settings.agent_join_timeout_seconds to arrive."""
+        await asyncio.sleep(self.agent_join_timeout_seconds)
+        async with self:
+            if attempt == self._attempt and self.connection == "connected" and not self.agent_present:
+                self.agent_wait_expired = True
+
+    # -- integrity -------------------------------------------------------------------
+    @rx.event
+    async def on_integrity_signal(self, signal: str, duration_ms: int) -> None:
+        if signal == "tab_hidden":
+            self.hidden_count += 1
+            self.hidden_ms += max(0, int(duration_ms))
+            count = self.hidden_count
+        elif signal == "window_blur":
+            self.blur_count += 1
+            self.blur_ms += max(0, int(duration_ms))
+            count = self.blur_count
+        else:
+            return
+        await asyncio.to_thread(_run_db, record_integrity_signal, self._raw_token(), signal, int(duration_ms), count)
+
+    # -- sentences -------------------------------------------------------------------
+    @rx.var
+    def connection_sentence(self) -> str:
+        if self.connection_error:
+            return self.connection_error
+        return {
+            "idle": "Not connected yet.",
+            "connecting": "Connecting you to the interview room…",
+            "connected": "You are connected.",
+            "reconnecting": "Your connection dropped; reconnecting…",
+            "disconnected": "You are not connected to the interview room.",
+        }.get(self.connection, "Connecting you to the interview room…")
+
+    @rx.var
+    def agent_sentence(self) -> str:
+        if self.connection != "connected":
+            return ""
+        if self.agent_present:
+            return _AGENT_STATE_LABELS.get(self.agent_state, "The interviewer is here.")
+        if self.agent_wait_expired:
+            return (
+                f"The interviewer has not joined after {self.agent_join_timeout_seconds} seconds. "
+                f"Press “Try again”; if it still does not arrive, contact {self.support_email}."
+            )
+        return "The interviewer is joining…"
+
+    @rx.var
+    def can_retry(self) -> bool:
+        return self.step == "room" and (self.connection in ("failed", "disconnected", "left") or self.agent_wait_expired)

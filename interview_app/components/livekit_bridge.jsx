@@ -1,0 +1,212 @@
+// Small React pieces the candidate page wraps as Reflex components (interview_app/components/livekit.py).
+// They exist only where a prop cannot express the behaviour: hooks of @livekit/components-react whose
+// values must flow back into Reflex state, the pre-join microphone level meter, and the page-focus
+// listeners for integrity signals. Everything else on the page is Reflex.
+import React, { useEffect, useRef, useState } from "react";
+import { BarVisualizer, useConnectionState, useTranscriptions, useVoiceAssistant } from "@livekit/components-react";
+
+function useLatest(value) {
+  const ref = useRef(value);
+  ref.current = value;
+  return ref;
+}
+
+const meterTrack = {
+  position: "relative",
+  height: "12px",
+  width: "100%",
+  borderRadius: "999px",
+  background: "var(--gray-a4, #e5e7eb)",
+  overflow: "hidden",
+};
+
+// Inside LiveKitRoom: the agent's audio visualizer, plus its state, presence and the room's
+// connection state reported as plain strings/booleans to Reflex.
+export function AgentVisualizer({ onAgentState, onAgentPresence, onConnectionState, barCount = 7, ...rest }) {
+  const { state, audioTrack, agent } = useVoiceAssistant();
+  const connection = useConnectionState();
+  const cbState = useLatest(onAgentState);
+  const cbPresence = useLatest(onAgentPresence);
+  const cbConnection = useLatest(onConnectionState);
+  const present = agent !== undefined;
+  useEffect(() => { cbState.current?.(String(state)); }, [state]);
+  useEffect(() => { cbPresence.current?.(present); }, [present]);
+  useEffect(() => { cbConnection.current?.(String(connection)); }, [connection]);
+  return (
+    <div data-agent-state={state} data-agent-present={present ? "yes" : "no"} {...rest}>
+      <BarVisualizer state={state} trackRef={audioTrack} barCount={barCount} options={{ minHeight: 12 }}
+        style={{ height: "120px", width: "100%" }} />
+    </div>
+  );
+}
+
+// Inside LiveKitRoom: live captions of what the agent says (text streams on lk.transcription,
+// falling back to legacy track transcriptions).
+export function AgentCaptions({ placeholder = "", ...rest }) {
+  const { agent, agentTranscriptions } = useVoiceAssistant();
+  const streams = useTranscriptions(agent ? { participantIdentities: [agent.identity] } : undefined);
+  let text = "";
+  const own = streams.filter((s) => !agent || s.participantInfo?.identity === agent.identity);
+  if (own.length > 0) {
+    text = own[own.length - 1].text;
+  } else if (agentTranscriptions && agentTranscriptions.length > 0) {
+    text = agentTranscriptions[agentTranscriptions.length - 1].text;
+  }
+  return (
+    <div aria-live="polite" data-has-caption={text ? "yes" : "no"} {...rest}>
+      {text || placeholder}
+    </div>
+  );
+}
+
+// Before joining: microphone choice with a live level meter, optional camera preview, speaker test.
+export function DeviceCheck({ onMicReady, onMicDevice, onCameraChange, onSpeakerTest, onDeviceError,
+                              micLabel = "Microphone", cameraLabel = "Show my camera", speakerLabel = "Play a test sound",
+                              ...rest }) {
+  const [mics, setMics] = useState([]);
+  const [micId, setMicId] = useState("");
+  const [level, setLevel] = useState(0);
+  const [camera, setCamera] = useState(false);
+  const [playing, setPlaying] = useState(false);
+  const videoRef = useRef(null);
+  const heardRef = useRef(false);
+  const cb = useLatest({ onMicReady, onMicDevice, onCameraChange, onSpeakerTest, onDeviceError });
+
+  // Microphone stream + analyser for the chosen device.
+  useEffect(() => {
+    let stream = null, ctx = null, raf = 0, cancelled = false, lastPaint = 0;
+    const audio = micId ? { deviceId: { exact: micId } } : true;
+    navigator.mediaDevices?.getUserMedia({ audio }).then(async (s) => {
+      if (cancelled) { s.getTracks().forEach((t) => t.stop()); return; }
+      stream = s;
+      const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "audioinput");
+      setMics(devices.map((d, i) => ({ id: d.deviceId, label: d.label || `Microphone ${i + 1}` })));
+      const active = s.getAudioTracks()[0]?.getSettings().deviceId || "";
+      if (!micId && active) { setMicId(active); }
+      cb.current.onMicDevice?.(active);
+      ctx = new (window.AudioContext || window.webkitAudioContext)();
+      await ctx.resume().catch(() => {});
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 1024;
+      ctx.createMediaStreamSource(s).connect(analyser);
+      const data = new Uint8Array(analyser.fftSize);
+      const tick = (now) => {
+        analyser.getByteTimeDomainData(data);
+        let sum = 0;
+        for (let i = 0; i < data.length; i++) { const v = (data[i] - 128) / 128; sum += v * v; }
+        const rms = Math.sqrt(sum / data.length);
+        const value = Math.min(1, rms * 4);
+        if (now - lastPaint > 60) { setLevel(value); lastPaint = now; }
+        if (value > 0.08 && !heardRef.current) { heardRef.current = true; cb.current.onMicReady?.(active); }
+        raf = requestAnimationFrame(tick);
+      };
+      raf = requestAnimationFrame(tick);
+    }).catch((err) => {
+      const name = err && err.name;
+      const message = name === "NotAllowedError"
+        ? "Your browser blocked the microphone. Allow microphone access for this page (the icon in the address bar) and reload."
+        : name === "NotFoundError"
+          ? "No microphone was found. Plug one in, then reload this page."
+          : `The microphone could not be opened (${name || err}). Close other apps that use it, then reload this page.`;
+      cb.current.onDeviceError?.(message);
+    });
+    return () => {
+      cancelled = true;
+      cancelAnimationFrame(raf);
+      stream?.getTracks().forEach((t) => t.stop());
+      ctx?.close().catch(() => {});
+    };
+  }, [micId]);
+
+  // Optional camera preview.
+  useEffect(() => {
+    if (!camera) { return undefined; }
+    let stream = null, cancelled = false;
+    navigator.mediaDevices?.getUserMedia({ video: true }).then((s) => {
+      if (cancelled) { s.getTracks().forEach((t) => t.stop()); return; }
+      stream = s;
+      if (videoRef.current) { videoRef.current.srcObject = s; }
+    }).catch((err) => {
+      setCamera(false);
+      cb.current.onCameraChange?.(false);
+      cb.current.onDeviceError?.(`The camera could not be opened (${(err && err.name) || err}). You can continue without it.`);
+    });
+    return () => { cancelled = true; stream?.getTracks().forEach((t) => t.stop()); };
+  }, [camera]);
+
+  const playTone = () => {
+    const ctx = new (window.AudioContext || window.webkitAudioContext)();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 660;
+    gain.gain.setValueAtTime(0.0001, ctx.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.2, ctx.currentTime + 0.05);
+    gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 1.2);
+    osc.connect(gain).connect(ctx.destination);
+    setPlaying(true);
+    osc.start();
+    osc.stop(ctx.currentTime + 1.25);
+    osc.onended = () => { setPlaying(false); ctx.close().catch(() => {}); cb.current.onSpeakerTest?.(); };
+  };
+
+  const pct = Math.round(level * 100);
+  const label = { fontSize: "14px", fontWeight: 500, color: "var(--gray-12, #111)" };
+  const button = {
+    padding: "6px 12px", borderRadius: "var(--radius-3, 6px)", border: "1px solid var(--gray-a7, #ccc)",
+    background: "var(--color-surface, #fff)", cursor: "pointer", fontSize: "14px",
+  };
+  return (
+    <div style={{ display: "flex", flexDirection: "column", gap: "16px", width: "100%" }} {...rest}>
+      <label style={{ display: "flex", flexDirection: "column", gap: "6px" }}>
+        <span style={label}>{micLabel}</span>
+        <select id="mic-select" value={micId} onChange={(e) => { heardRef.current = false; setMicId(e.target.value); }}
+          style={{ ...button, cursor: "default" }}>
+          {mics.length === 0 ? <option value="">Waiting for microphone access…</option> : null}
+          {mics.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
+        </select>
+      </label>
+      <div id="mic-level" role="meter" aria-label="Microphone level" aria-valuemin={0} aria-valuemax={100}
+        aria-valuenow={pct} data-level={pct} style={meterTrack}>
+        <div style={{ position: "absolute", inset: 0, width: `${pct}%`, background: "var(--accent-9, #3e63dd)",
+          transition: "width 60ms linear" }} />
+      </div>
+      <div style={{ display: "flex", gap: "12px", flexWrap: "wrap", alignItems: "center" }}>
+        <button type="button" id="camera-toggle" style={button}
+          onClick={() => { const next = !camera; setCamera(next); cb.current.onCameraChange?.(next); }}>
+          {camera ? "Turn camera off" : cameraLabel}
+        </button>
+        <button type="button" id="speaker-test" style={button} disabled={playing} onClick={playTone}>
+          {playing ? "Playing…" : speakerLabel}
+        </button>
+      </div>
+      {camera ? (
+        <video id="camera-preview" ref={videoRef} autoPlay muted playsInline
+          style={{ width: "100%", maxHeight: "240px", borderRadius: "var(--radius-4, 8px)", background: "#000", objectFit: "cover" }} />
+      ) : null}
+    </div>
+  );
+}
+
+// Reports how often and how long the page was hidden or the window lost focus (for human review).
+export function IntegrityWatcher({ onSignal }) {
+  const cb = useLatest(onSignal);
+  useEffect(() => {
+    let hiddenAt = null, blurredAt = null;
+    const report = (kind, since) => cb.current?.(kind, Math.max(0, Math.round(Date.now() - since)));
+    const onVisibility = () => {
+      if (document.visibilityState === "hidden") { hiddenAt = hiddenAt ?? Date.now(); }
+      else if (hiddenAt !== null) { report("tab_hidden", hiddenAt); hiddenAt = null; }
+    };
+    const onBlur = () => { blurredAt = blurredAt ?? Date.now(); };
+    const onFocus = () => { if (blurredAt !== null) { report("window_blur", blurredAt); blurredAt = null; } };
+    document.addEventListener("visibilitychange", onVisibility);
+    window.addEventListener("blur", onBlur);
+    window.addEventListener("focus", onFocus);
+    return () => {
+      document.removeEventListener("visibilitychange", onVisibility);
+      window.removeEventListener("blur", onBlur);
+      window.removeEventListener("focus", onFocus);
+    };
+  }, []);
+  return null;
+}

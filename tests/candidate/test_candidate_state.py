@@ -1,0 +1,149 @@
+"""The candidate page's state machine, driven through its event handlers (no browser).
+
+The browser tests cover rendering; these cover the paths a dead fake server cannot
+reach in Chromium: the agent arriving late or never, drops and reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from interview_app.state.candidate import CandidateState
+from tests.factories import make_interview
+
+
+def handler(name: str):  # noqa: ANN201
+    return CandidateState.event_handlers[name].fn
+
+
+def run(state: CandidateState, name: str, *args: object) -> object:
+    result = handler(name)(state, *args)
+    if asyncio.iscoroutine(result):
+        return asyncio.run(result)
+    if hasattr(result, "__anext__"):
+
+        async def drain() -> None:
+            async for _ in result:
+                pass
+
+        return asyncio.run(drain())
+    return result
+
+
+@pytest.fixture
+def page_state(monkeypatch):  # noqa: ANN001, ANN201
+    def make(raw_token: str) -> CandidateState:
+        monkeypatch.setattr(CandidateState, "_raw_token", lambda self: raw_token)
+        state = CandidateState(_reflex_internal_init=True)
+        run(state, "load_link")
+        return state
+
+    return make
+
+
+def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_settings, fake_livekit, page_state) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)
+    s = page_state(raw)
+    assert s.link_state == "valid" and s.voice_available and s.step == "consent"
+    run(s, "accept_consent")
+    assert s.step == "consent"  # the box was not ticked
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    assert s.step == "devices"
+    run(s, "on_mic_ready", "mic-1")
+    run(s, "join")
+    assert s.step == "room" and s.connect and s.room_name == interview.room_name
+    assert s.connection_sentence == "Connecting you to the interview room…"
+
+    run(s, "on_connected")
+    assert s.agent_sentence == "The interviewer is joining…"
+    run(s, "on_agent_presence", True)
+    run(s, "on_agent_state", "listening")
+    assert s.agent_sentence == "The interviewer is listening"
+
+    # the network drops: LiveKit reconnects by itself, then gives up
+    run(s, "on_connection_state", "reconnecting")
+    assert s.connection_sentence == "Your connection dropped; reconnecting…"
+    run(s, "on_disconnected", 0)
+    assert "disconnected" in s.connection_sentence and s.can_retry and not s.connect
+
+    # the candidate reopens the link: same room, still one interviewer
+    again = page_state(raw)
+    run(again, "set_consent_checked", True)
+    run(again, "accept_consent")
+    run(again, "on_mic_ready", "mic-1")
+    run(again, "join")
+    assert again.room_name == s.room_name and again.room_token != ""
+    assert len(fake_livekit.calls_to("CreateDispatch")) == 1
+
+
+def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+    _, raw = make_interview(session)
+    s = page_state(raw)
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    run(s, "join")
+    run(s, "on_connected")
+    assert not s.can_retry
+    s.agent_wait_expired = True  # what wait_for_agent sets after AGENT_JOIN_TIMEOUT_SECONDS
+    assert "has not joined after" in s.agent_sentence and "Try again" in s.agent_sentence
+    assert s.can_retry
+    # a late interviewer clears the warning
+    run(s, "on_agent_presence", True)
+    assert not s.agent_wait_expired and not s.can_retry
+
+
+def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+    _, raw = make_interview(session)
+    s = page_state(raw)
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    run(s, "join")
+    run(s, "on_error", "could not establish signal connection")
+    assert s.connection == "failed" and "could not connect you" in s.connection_sentence and s.can_retry
+    run(s, "on_disconnected", 0)  # the disconnect that follows keeps the error's explanation
+    assert "could not connect you" in s.connection_sentence
+    s.connection, s.connection_error = "connected", ""
+    run(s, "on_disconnected", 1)
+    assert s.connection == "left" and "You left the interview room" in s.connection_sentence
+    s.connection, s.connection_error = "connected", ""
+    run(s, "on_disconnected", 5)
+    assert s.connection == "ended" and "has ended" in s.connection_sentence and not s.can_retry
+
+
+def test_without_livekit_consent_goes_to_text_mode(session, app_db, page_state) -> None:  # noqa: ANN001
+    _, raw = make_interview(session)
+    s = page_state(raw)
+    assert not s.voice_available
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    assert s.step == "text" and s.mode == "text"
+    run(s, "join")  # no voice join from text mode
+    assert s.step == "text" and s.room_token == ""
+
+
+def test_text_mode_only_when_the_template_allows_it(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+    from tests.factories import make_template
+
+    _, raw = make_interview(session, template=make_template(session, allow_text_mode=False))
+    s = page_state(raw)
+    assert not s.allow_text_mode
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    run(s, "choose_text")
+    assert s.step == "devices" and s.mode == "voice"
+
+
+def test_expired_link_during_join_shows_the_link_page(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+    from interview_app.services.interviews import transition
+
+    interview, raw = make_interview(session)
+    s = page_state(raw)
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    transition(session, interview, "cancelled")
+    session.commit()
+    run(s, "join")
+    assert s.link_state == "revoked" and "withdrawn" in s.message

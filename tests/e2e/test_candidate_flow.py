@@ -1,0 +1,179 @@
+"""The candidate's page in Chromium with a fake microphone: consent → device check → join → room.
+
+Two app configurations: the default ``served_app`` (no LiveKit: the text interview
+takes over after consent) and ``livekit_app``, whose LIVEKIT_* point at the recording
+fake of LiveKit's server API. The fake has no media server, so the real LiveKit
+client in the page fails to connect: that is the "dead LiveKit URL" case, and the
+page must say so in a sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ROOT, ServedApp, start_app, stop_app
+from tests.fakes.livekit_server import FakeLiveKitServer
+
+SHOTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def fake_livekit() -> Iterator[FakeLiveKitServer]:
+    server = FakeLiveKitServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def livekit_app(tmp_path_factory: pytest.TempPathFactory, fake_livekit: FakeLiveKitServer) -> Iterator[ServedApp]:
+    proc, served = start_app(tmp_path_factory.mktemp("lkapp"), **fake_livekit.env, AGENT_JOIN_TIMEOUT_SECONDS="5")
+    yield served
+    stop_app(proc)
+
+
+def new_link(app: ServedApp) -> str:
+    return json.loads(app.cli("seed-demo", "--json").stdout)["candidate_link"]
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"candidate-{name}.png"), full_page=True)
+
+
+def db_rows(app: ServedApp, sql: str, *args: object) -> list[tuple]:
+    path = app.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def consent(page: Page, link: str) -> None:
+    page.goto(link)
+    expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
+    expect(page.locator("#consent-text")).to_contain_text("recorded")
+    expect(page.locator("#consent-continue")).to_be_disabled()
+    page.locator("#consent-checkbox").click()
+    page.locator("#consent-continue").click()
+
+
+def test_without_livekit_consent_leads_to_the_text_interview(served_app: ServedApp, page: Page) -> None:
+    link = new_link(served_app)
+    consent(page, link)
+    expect(page.locator("#consent-continue")).to_have_count(0, timeout=10_000)
+    expect(page.locator("#device-check")).to_have_count(0)
+    expect(page.locator("#interview-room")).to_have_count(0)
+    token = link.rsplit("/", 1)[1]
+    assert token  # the consent was stored with the exact wording
+    kinds = [r[0] for r in db_rows(served_app, "SELECT kind FROM interview_event ORDER BY id")]
+    assert "consent_given" in kinds
+    shot(page, "text-mode")
+
+
+def test_device_check_meter_moves_then_join_shows_a_connection_error(
+    livekit_app: ServedApp, fake_livekit: FakeLiveKitServer, page: Page
+) -> None:
+    link = new_link(livekit_app)
+    consent(page, link)
+    expect(page.locator("#device-check")).to_be_visible(timeout=15_000)
+    meter = page.locator("#mic-level")
+    expect(meter).to_be_visible(timeout=15_000)
+    # Chromium's fake microphone beeps: the meter must move (several different levels seen).
+    levels = set()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(levels - {"0"}) < 2:
+        levels.add(meter.get_attribute("data-level"))
+        page.wait_for_timeout(100)
+    assert len(levels - {"0"}) >= 2, f"level meter did not move: {levels}"
+    expect(page.locator("#mic-ok")).to_be_visible(timeout=10_000)
+    expect(page.locator("#mic-select option").first).not_to_have_text("Waiting for microphone access…")
+    page.locator("#camera-toggle").click()
+    expect(page.locator("#camera-preview")).to_be_visible(timeout=10_000)
+    page.wait_for_function("document.querySelector('#camera-preview').readyState >= 2", timeout=10_000)
+    page.wait_for_timeout(300)
+    shot(page, "device-check")
+
+    page.locator("#join").click()
+    room = page.locator("#interview-room")
+    expect(room).to_be_visible(timeout=20_000)
+    expect(page.locator(".lk-room-container")).to_have_count(1)
+    # the fake serves no /rtc: the real client fails and the page says so
+    status = page.locator("#connection-status")
+    expect(status).to_contain_text("could not connect you to the interview room", timeout=30_000)
+    expect(page.locator("#retry")).to_be_visible()
+    shot(page, "connection-error")
+
+    room_name = db_rows(livekit_app, "SELECT room_name FROM interview WHERE status='in_progress'")
+    assert room_name and room_name[0][0] in fake_livekit.rooms
+    assert len(fake_livekit.dispatches[room_name[0][0]]) == 1
+
+    # retry mints a new token for the same room; still one agent dispatched
+    page.locator("#retry").click()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not db_rows(livekit_app, "SELECT id FROM interview_event WHERE kind='candidate_rejoined'"):
+        time.sleep(0.2)
+    assert db_rows(livekit_app, "SELECT id FROM interview_event WHERE kind='candidate_rejoined'")
+    expect(status).to_contain_text("could not connect", timeout=30_000)
+    expect(page.locator("#retry")).to_be_visible()
+    assert len(fake_livekit.dispatches[room_name[0][0]]) == 1
+
+
+def test_cannot_use_a_microphone_switches_to_text(livekit_app: ServedApp, page: Page) -> None:
+    link = new_link(livekit_app)
+    consent(page, link)
+    expect(page.locator("#choose-text")).to_be_visible(timeout=15_000)
+    page.locator("#choose-text").click()
+    expect(page.locator("#device-check")).to_have_count(0, timeout=10_000)
+    token_rows = db_rows(livekit_app, "SELECT kind FROM interview_event WHERE kind='text_mode_chosen'")
+    assert token_rows
+    # a reload remembers the choice: after consent the text interview comes back, not the device check
+    consent(page, link)
+    expect(page.locator("#consent-continue")).to_have_count(0, timeout=10_000)
+    expect(page.locator("#device-check")).to_have_count(0)
+
+
+def test_leaving_the_tab_is_recorded_for_review(livekit_app: ServedApp, page: Page) -> None:
+    link = new_link(livekit_app)
+    consent(page, link)
+    expect(page.locator("#device-check")).to_be_visible(timeout=15_000)
+    before = len(db_rows(livekit_app, "SELECT id FROM interview_event WHERE kind='integrity'"))
+    page.evaluate("window.dispatchEvent(new Event('blur'))")
+    page.wait_for_timeout(300)
+    page.evaluate("window.dispatchEvent(new Event('focus'))")
+    deadline = time.monotonic() + 10
+    rows: list[tuple] = []
+    while time.monotonic() < deadline:
+        rows = db_rows(livekit_app, "SELECT detail FROM interview_event WHERE kind='integrity'")
+        if len(rows) > before:
+            break
+        time.sleep(0.2)
+    assert len(rows) == before + 1
+    detail = json.loads(rows[-1][0])
+    assert detail["signal"] == "window_blur" and detail["duration_ms"] >= 250 and detail["count"] == 1
+
+
+@pytest.mark.parametrize("path", ["not-a-real-token", "%F0%9F%92%A5", "a" * 300])
+def test_bad_links_get_a_clear_page(served_app: ServedApp, page: Page, path: str) -> None:
+    page.goto(f"{served_app.url}/interview/{path}")
+    expect(page.locator("#link-problem")).to_have_text("We could not find this interview", timeout=20_000)
+    expect(page.get_by_text("mention the link you received")).to_be_visible()
+
+
+def test_start_api_on_the_served_app(livekit_app: ServedApp) -> None:
+    import httpx
+
+    token = new_link(livekit_app).rsplit("/", 1)[1]
+    res = httpx.post(f"{livekit_app.url}/api/interview/start", json={"invite_token": token}, timeout=30)
+    assert res.status_code == 200, res.text
+    assert res.json()["room_name"].startswith("interview-")
+    assert httpx.post(f"{livekit_app.url}/api/interview/start", json={"invite_token": "x" * 43}, timeout=30).status_code == 404
+    assert (
+        httpx.post(
+            f"{livekit_app.url}/api/interview/start", content=b"{", headers={"content-type": "application/json"}, timeout=30
+        ).status_code
+        == 422
+    )

@@ -1,0 +1,1 @@
+"""Test doubles that are real implementations of external interfaces (no mocks)."""
