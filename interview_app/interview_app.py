@@ -18,3 +18,7 @@ from interview_app import pages  # noqa: E402,F401  (registers the pages)
 from interview_app.api import create_api  # noqa: E402
 
 app = rx.App(api_transformer=create_api())
+
+from interview_app.state.text_interview import text_interview_lifespan  # noqa: E402
+
+app.register_lifespan_task(text_interview_lifespan)

@@ -6,10 +6,13 @@ time is an injected clock, so inactivity and leases are tested without waiting.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from livekit.agents import llm
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 from sqlmodel import Session, select
 
 from agent.scripted import ScriptedLLM
@@ -253,3 +256,48 @@ async def test_voice_interview_is_not_taken_over(host: TextInterviewHost, sessio
     with pytest.raises(TextInterviewError) as err:
         await host.open(raw, "tab-a")
     assert err.value.reason == "voice"
+
+
+class SlowLLM(llm.LLM):
+    """The scripted interviewer, but its words arrive 20 ms apart (like a remote model)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inner = ScriptedLLM()
+
+    @property
+    def model(self) -> str:
+        return "slow-scripted"
+
+    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_: object) -> llm.LLMStream:  # noqa: ANN001
+        return _SlowStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+
+class _SlowStream(llm.LLMStream):
+    async def _run(self) -> None:
+        async with self._llm._inner.chat(chat_ctx=self._chat_ctx, tools=self._tools) as inner:  # type: ignore[attr-defined]
+            async for chunk in inner:
+                await asyncio.sleep(0.02)
+                self._event_ch.send_nowait(chunk)
+
+
+async def test_the_reply_streams_into_the_snapshot_while_it_is_generated(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    _, raw = make_interview(session)
+    host = TextInterviewHost(clock=clock, llm_factory=SlowLLM, single_process=True)
+    snap = await host.open(raw, "tab-a")
+    send = asyncio.create_task(host.send(snap.interview_id, "tab-a", ANSWERS[0]))
+    seen: list[str] = []
+    thinking_without_text = False
+    while not send.done():
+        now = host.snapshot(snap.interview_id)
+        if now.thinking and now.messages[-1].speaker == "candidate":
+            thinking_without_text = True  # the typing indicator phase, the answer already shown
+        if now.messages[-1].streaming:
+            seen.append(now.messages[-1].text)
+        await asyncio.sleep(0.01)
+    final = (await send).messages[-1].text
+    assert thinking_without_text
+    assert len(set(seen)) >= 3, seen  # several growing partial texts, not one jump
+    assert all(final.startswith(p) for p in seen)
+    assert not host.snapshot(snap.interview_id).messages[-1].streaming
+    await host.aclose()

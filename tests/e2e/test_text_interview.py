@@ -1,0 +1,147 @@
+"""The text interview in Chromium on the embedded default (no LiveKit, scripted interviewer).
+
+Fresh seeded database from ``served_app``: open the demo link, consent, answer every
+question by typing, reload in the middle (same conversation, continues), a second browser
+context on the same link is refused, finish; then the transcript is in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import ROOT, ServedApp
+
+SHOTS = ROOT / "tests" / "artifacts"
+
+ANSWERS = [
+    "I built a billing service in Go that issues invoices.",
+    "I designed the ledger tables and would add idempotency keys today.",
+    "I measure latency percentiles and saturation first.",
+    "Then the slow query log and CPU profiles.",
+    "Expand, migrate the data, then contract.",
+    "I keep the old column until the new code is proven, so rollback is a deploy.",
+]
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"text-{name}.png"), full_page=True)
+
+
+def db_rows(app: ServedApp, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(app.database_url.removeprefix("sqlite:///")) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def open_chat(page: Page, link: str) -> None:
+    page.goto(link)
+    expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
+    page.locator("#consent-checkbox").click()
+    page.locator("#consent-continue").click()
+    if page.locator("#choose-text").count():  # a voice-capable server asks; the embedded default does not
+        page.locator("#choose-text").click()
+
+
+def agent_messages(page: Page):  # noqa: ANN201
+    return page.locator(".ti-agent[data-streaming='']")
+
+
+def answer(page: Page, text: str) -> None:
+    before = agent_messages(page).count()
+    box = page.locator("#ti-input")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator(".ti-candidate").last).to_contain_text(text, timeout=10_000)
+    expect(agent_messages(page)).to_have_count(before + 1, timeout=20_000)
+    expect(page.locator("#ti-typing")).to_have_count(0, timeout=20_000)
+
+
+def test_text_interview_start_reload_second_tab_and_finish(served_app: ServedApp, page: Page, browser: Browser) -> None:
+    link = served_app.demo["candidate_link"]
+    open_chat(page, link)
+    expect(page.locator("#text-interview")).to_be_visible(timeout=10_000)
+    expect(agent_messages(page).first).to_contain_text("Tell me about a backend system", timeout=20_000)
+    expect(page.locator("#ti-progress")).to_have_text("Question 1 of 3")
+    expect(page.locator("#ti-time")).to_contain_text("left")
+    shot(page, "greeting")
+
+    answer(page, ANSWERS[0])
+    answer(page, ANSWERS[1])
+    expect(page.locator("#ti-progress")).to_have_text("Question 2 of 3")
+    shown = page.locator(".ti-message").all_inner_texts()
+    shot(page, "question-2")
+
+    # Reload: same tab (same client token) → the same conversation, continuing at question 2.
+    page.reload()
+    expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
+    if page.locator("#consent-checkbox").count():
+        page.locator("#consent-checkbox").click()
+        page.locator("#consent-continue").click()
+    expect(page.locator(".ti-message")).to_have_count(len(shown), timeout=20_000)
+    assert page.locator(".ti-message").all_inner_texts() == shown
+    expect(page.locator("#ti-progress")).to_have_text("Question 2 of 3")
+    shot(page, "after-reload")
+
+    # A second browser (another client token) on the same link is refused politely.
+    other_context = browser.new_context()
+    try:
+        other = other_context.new_page()
+        open_chat(other, link)
+        expect(other.locator("#ti-refused")).to_contain_text("already open in another browser tab", timeout=20_000)
+        expect(other.locator("#ti-input")).to_have_count(0)
+        shot(other, "second-tab-refused")
+    finally:
+        other_context.close()
+
+    for text in ANSWERS[2:]:
+        answer(page, text)
+    expect(page.locator("#ti-finished")).to_be_visible(timeout=20_000)
+    expect(agent_messages(page).last).to_contain_text("Goodbye")
+    shot(page, "finished")
+
+    interview_id = db_rows(
+        served_app, "SELECT interview_id FROM interview_event WHERE kind='text_interview_started' ORDER BY id DESC LIMIT 1"
+    )[0][0]
+    status, mode, transcript = db_rows(served_app, "SELECT status, mode, s3_transcript_url FROM interview WHERE id=?", interview_id)[0]
+    assert status in ("processing", "completed") and mode == "text" and transcript
+    segments = db_rows(served_app, "SELECT speaker, text FROM transcript_segment WHERE interview_id=? ORDER BY seq", interview_id)
+    assert [t for s, t in segments if s == "candidate"] == ANSWERS
+    assert segments[0][0] == "agent" and "Goodbye" in segments[-1][1]
+    sources = [
+        json.loads(r[0])["source"]
+        for r in db_rows(served_app, "SELECT detail FROM interview_event WHERE interview_id=? AND kind='result_received'", interview_id)
+    ]
+    assert sources == ["text-interview"]
+
+    # The link now says the interview is finished.
+    page.goto(link)
+    expect(page.locator("#link-problem")).to_contain_text("finished", timeout=20_000)
+
+
+def test_end_button_asks_first_then_ends_with_the_answers_so_far(served_app: ServedApp, page: Page) -> None:
+    link = json.loads(served_app.cli("seed-demo", "--json").stdout)["candidate_link"]
+    open_chat(page, link)
+    expect(agent_messages(page).first).to_contain_text("Tell me about a backend system", timeout=20_000)
+    answer(page, ANSWERS[0])
+
+    page.locator("#ti-end").click()
+    expect(page.get_by_text("End the interview now?")).to_be_visible()
+    shot(page, "end-confirm")
+    page.locator("#ti-end-cancel").click()
+    expect(page.get_by_text("End the interview now?")).to_have_count(0)
+    expect(page.locator("#ti-input")).to_be_visible()
+
+    page.locator("#ti-end").click()
+    page.locator("#ti-end-confirm").click()
+    expect(page.locator("#ti-finished")).to_be_visible(timeout=20_000)
+    token = link.rsplit("/", 1)[1]
+    import hashlib
+
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    status, reason, interview_id = db_rows(served_app, "SELECT status, end_reason, id FROM interview WHERE invite_token_hash=?", digest)[0]
+    assert status in ("processing", "completed") and reason == "ended by the candidate"
+    texts = [r[0] for r in db_rows(served_app, "SELECT text FROM transcript_segment WHERE interview_id=? ORDER BY seq", interview_id)]
+    assert ANSWERS[0] in texts and len(texts) == 3
