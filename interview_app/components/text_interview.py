@@ -134,7 +134,7 @@ def _conversation(height: str) -> rx.Component:
 
 
 def _composer() -> rx.Component:
-    return rx.form(
+    return rx.el.form(
         rx.hstack(
             rx.text_area(
                 name="message",
@@ -161,7 +161,7 @@ def _composer() -> rx.Component:
         ),
         on_submit=S.send_message,
         reset_on_submit=True,
-        width="100%",
+        style={"width": "100%"},
     )
 
 
