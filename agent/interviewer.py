@@ -53,6 +53,10 @@ EVENT_INSTRUCTIONS: dict[str, str] = {
     ),
 }
 
+#: Events after which the interview ends, with the end reason used if the model does not end it.
+CLOSING_EVENTS = {"idle_end": "candidate idle", "time_up": "time limit reached"}
+CLOSE_GRACE_SECONDS = 10.0
+
 #: What the agent says when the plan cannot be used (before leaving the room).
 PLAN_ERROR_MESSAGE = (
     "I'm sorry, something went wrong on our side and this interview cannot start right now. "
@@ -112,13 +116,17 @@ class Interviewer(Agent):
         idle_reminders: int = 1,
         time_up_grace_seconds: float = 60.0,
         watch_deadline: bool = True,
+        deadline_poll_seconds: float = 5.0,
+        close_grace_seconds: float = CLOSE_GRACE_SECONDS,
     ) -> None:
         super().__init__(instructions=render_instructions(plan))
+        self.close_grace_seconds = close_grace_seconds
         self.plan = plan
         self.progress = InterviewProgress(plan, clock=clock)
         self.idle_reminders = idle_reminders
         self.time_up_grace_seconds = time_up_grace_seconds
         self._watch_deadline = watch_deadline
+        self._deadline_poll = deadline_poll_seconds
         self._pending_event: str | None = None
         self._closing = False
         self._idle_strikes = 0
@@ -163,10 +171,22 @@ class Interviewer(Agent):
         """Make the interviewer speak because of an event, not a candidate turn."""
         if self.finished or (self._closing and event != "greeting"):
             return None
-        if event in ("idle_end", "time_up"):
+        if event in CLOSING_EVENTS:
             self._closing = True
         self._pending_event = event
-        return self.session.generate_reply(instructions=EVENT_INSTRUCTIONS[event])
+        handle = self.session.generate_reply(instructions=EVENT_INSTRUCTIONS[event])
+        if event in CLOSING_EVENTS:
+            self._spawn(self._close_after(handle, CLOSING_EVENTS[event]))
+        return handle
+
+    async def _close_after(self, closing_words: SpeechHandle, reason: str) -> None:
+        # A model that says goodbye but forgets end_interview must not leave the room open.
+        await closing_words.wait_for_playout()
+        try:
+            await asyncio.wait_for(self._finished.wait(), timeout=self.close_grace_seconds)
+        except TimeoutError:
+            logger.info("interview %s closed without end_interview (%s)", self.plan.interview_id, reason)
+            self.finish(reason)
 
     def candidate_idle(self) -> SpeechHandle | None:
         """The candidate has been silent too long: remind once (configurable), then end politely.
@@ -181,15 +201,24 @@ class Interviewer(Agent):
 
     def _on_user_state_changed(self, ev: UserStateChangedEvent) -> None:
         if ev.new_state == "away":
-            self.candidate_idle()
+            handle = self.candidate_idle()
+            if handle is not None and not self._closing:
+                self._spawn(self._rearm_idle_timer(handle))
         elif ev.new_state == "speaking":
             self._idle_strikes = 0
+
+    async def _rearm_idle_timer(self, reminder: SpeechHandle) -> None:
+        # The session reports "away" once; after the reminder, count the silence again so that a
+        # candidate who stays silent gets the polite end instead of an open room.
+        await reminder.wait_for_playout()
+        if not self.finished:
+            self.session.reset_away_timer()
 
     async def _deadline_watch(self) -> None:
         while not self.finished:
             left = self.progress.total_time_left()
             if left > 0:
-                await asyncio.sleep(min(left, 5.0))
+                await asyncio.sleep(min(left, self._deadline_poll))
                 continue
             self.raise_event("time_up")
             try:
@@ -205,22 +234,25 @@ class Interviewer(Agent):
         task.add_done_callback(self._tasks.discard)
 
     # --- LLM ---------------------------------------------------------------------
-    def state_note(self) -> dict[str, Any]:
+    def state_note(self) -> tuple[dict[str, Any], bool]:
+        """The note for this LLM call, and whether its event still needs its instructions spelled out."""
         note = self.progress.snapshot()
         event, self._pending_event = self._pending_event, None
+        needs_instructions = False
         if event is None and self.progress.time_is_up() and not self._closing:
+            # noticed on a candidate turn: no generate_reply carried the instructions
             self._closing = True
-            event = "time_up"
+            event, needs_instructions = "time_up", True
         note["event"] = event
-        return note
+        return note, needs_instructions
 
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
     ) -> AsyncIterable[llm.ChatChunk | str]:
         ctx = chat_ctx.copy()
-        note = self.state_note()
-        if note["event"]:
-            ctx.add_message(role="system", content=f"Interview event: {note['event']}. {EVENT_INSTRUCTIONS[note['event']]}")
+        note, needs_instructions = self.state_note()
+        if needs_instructions:
+            ctx.add_message(role="system", content=EVENT_INSTRUCTIONS[note["event"]])
         ctx.add_message(role="system", content=STATE_NOTE_PREFIX + json.dumps(note, ensure_ascii=False))
         async for chunk in Agent.default.llm_node(self, ctx, tools, model_settings):
             yield chunk

@@ -29,6 +29,7 @@ from typing import Literal
 
 import httpx
 from livekit import api
+from prometheus_client import Counter, Gauge
 
 from interview_app.contracts import InterviewResult
 from interview_app.settings import Settings, get_settings
@@ -42,6 +43,10 @@ BACKOFF_MAX_SECONDS = 300.0
 RETRYABLE_4XX = frozenset({408, 429})
 
 DeliveryStatus = Literal["delivered", "retry", "dead", "missing"]
+
+# Served on AGENT_METRICS_PORT by the worker's main process (where the sweeper runs).
+DELIVERY_ATTEMPTS = Counter("interview_result_delivery_attempts", "Result delivery attempts by outcome", ["status"])
+OUTBOX_PENDING = Gauge("interview_outbox_pending", "Results waiting in the outbox for delivery")
 
 
 def sign_body(body: bytes, api_key: str, api_secret: str, ttl: timedelta = SIGNATURE_TTL) -> str:
@@ -129,6 +134,12 @@ class Outbox:
     # --- delivery -----------------------------------------------------------------------
     def deliver(self, path: Path, *, force: bool = False) -> DeliveryAttempt:
         """One attempt for one pending file (skipped while its backoff runs, unless ``force``)."""
+        attempt = self._deliver(path, force=force)
+        if attempt.detail != "waiting for backoff":
+            DELIVERY_ATTEMPTS.labels(status=attempt.status).inc()
+        return attempt
+
+    def _deliver(self, path: Path, *, force: bool) -> DeliveryAttempt:
         with self._lock:
             try:
                 envelope = json.loads(path.read_text(encoding="utf-8"))
@@ -174,9 +185,9 @@ class Outbox:
         logger.error("result %s refused by the app and moved to %s: %s", path.stem, self.dead_dir, reason)
         return DeliveryAttempt("dead", reason)
 
-    def deliver_due(self) -> dict[str, DeliveryStatus]:
-        """One pass over every pending result whose backoff has run out."""
-        return {path.stem: self.deliver(path).status for path in self.pending()}
+    def deliver_due(self, *, force: bool = False) -> dict[str, DeliveryStatus]:
+        """One pass over every pending result whose backoff has run out (all of them with ``force``)."""
+        return {path.stem: self.deliver(path, force=force).status for path in self.pending()}
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest pending result is due (None when the outbox is empty)."""
@@ -193,6 +204,7 @@ class Outbox:
         while not stop.is_set():
             try:
                 self.deliver_due()
+                OUTBOX_PENDING.set(len(self.pending()))
             except Exception:  # noqa: BLE001 - the sweeper must outlive any one bad file
                 logger.exception("outbox sweep failed")
             due = self.next_due_in()

@@ -21,15 +21,36 @@ from livekit.agents.utils import shortuuid
 
 from agent.interviewer import STATE_NOTE_PREFIX
 
-_REPEAT = ("repeat", "say that again", "say it again", "once more", "didn't catch", "did not catch", "pardon", "come again")
-_REPHRASE = ("rephrase", "don't understand", "do not understand", "didn't understand", "what do you mean", "another way", "clarify")
-_TIME = ("how much time", "time left", "time is left", "time remaining", "how long do we have", "how many minutes")
+# Candidate requests the scripted interviewer understands (English; a real LLM handles the rest).
+_REPEAT = (
+    "repeat the question",
+    "repeat that",
+    "repeat it",
+    "can you repeat",
+    "could you repeat",
+    "please repeat",
+    "say that again",
+    "say it again",
+    "didn't catch",
+    "did not catch",
+    "come again",
+)
+_REPHRASE = (
+    "rephrase",
+    "don't understand",
+    "do not understand",
+    "didn't understand",
+    "what do you mean",
+    "another way",
+    "clarify the question",
+)
+_TIME = ("how much time", "much time left", "time is left", "time do we have", "time remaining", "how long do we have", "how many minutes")
 _STOP = ("end the interview", "stop the interview", "i want to stop", "i'd like to stop", "let's stop", "i have to go", "i need to leave")
-_SKIP = ("skip", "next question", "i don't know", "i do not know", "no idea", "pass on this")
+_SKIP = ("skip this", "skip the question", "skip it", "next question", "i don't know", "i do not know", "no idea", "pass on this")
 
 
 def _has(text: str, phrases: tuple[str, ...]) -> bool:
-    return any(p in text for p in phrases)
+    return any(re.search(rf"(?<![\w']){re.escape(p)}(?![\w'])", text) for p in phrases)
 
 
 @dataclass

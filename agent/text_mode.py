@@ -53,6 +53,7 @@ class TextInterview:
         llm_model: llm.LLM | None = None,
         clock: Callable[[], float] = time.monotonic,
         idle_reminders: int = 1,
+        deadline_poll_seconds: float = 5.0,
     ) -> TextInterview:
         """Build the Interviewer + AgentSession for ``plan`` in text mode and run the greeting.
 
@@ -63,7 +64,7 @@ class TextInterview:
 
             llm_model = build_llm()
         plan = plan.model_copy(update={"mode": "text"})
-        interviewer = Interviewer(plan, clock=clock, idle_reminders=idle_reminders)
+        interviewer = Interviewer(plan, clock=clock, idle_reminders=idle_reminders, deadline_poll_seconds=deadline_poll_seconds)
         session: AgentSession = AgentSession(
             llm=llm_model, vad=None, turn_handling={"turn_detection": None}, user_away_timeout=None, max_tool_steps=5
         )

@@ -16,6 +16,7 @@ import logging
 import re
 import sys
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from livekit import rtc
@@ -23,6 +24,7 @@ from livekit.agents import Agent, AgentServer, AgentSession, JobContext, JobProc
 from livekit.agents.voice import room_io
 from pydantic import ValidationError
 
+import agent
 from agent.interviewer import PLAN_ERROR_MESSAGE, Interviewer
 from agent.providers import build_llm, build_stt, build_tts, build_turn_detector, build_vad, check_voice_settings, turn_handling
 from agent.recording import start_recording, stop_recording
@@ -72,6 +74,10 @@ def parse_plan(job_metadata: str, room_metadata: str = "", room_name: str = "") 
         raise PlanError(f"interview plan metadata is malformed ({fields})", recovered) from None
 
 
+class CandidateAbsent(Exception):
+    """The candidate never joined the room."""
+
+
 class InterviewerServer(AgentServer):
     """AgentServer that remembers why it stopped, so ``main`` can exit non-zero (upstream exits 0)."""
 
@@ -119,9 +125,27 @@ async def _fail_plan(ctx: JobContext, err: PlanError) -> None:
         await session.aclose()
     except Exception as speak_err:  # noqa: BLE001 - telling the candidate is best effort
         logger.warning("could not tell the candidate about the failed start: %s", speak_err)
-    if err.interview_id is not None:
-        await _deliver(InterviewResult(interview_id=err.interview_id, outcome="failed", end_reason=err.reason[:500], mode="voice"))
+    result = failed_plan_result(err)
+    if result is not None:
+        await _deliver(result)
     ctx.shutdown(reason=err.reason)
+
+
+def failed_plan_result(err: PlanError) -> InterviewResult | None:
+    """The failed result for an unusable dispatch (None when no interview id could be recovered)."""
+    if err.interview_id is None:
+        logger.error("no interview id in the unusable dispatch; nothing can be reported (%s)", err.reason)
+        return None
+    now = datetime.now(UTC)
+    return InterviewResult(
+        interview_id=err.interview_id,
+        outcome="failed",
+        end_reason=f"could not start: {err.reason}"[:500],
+        mode="voice",
+        started_at=now,
+        ended_at=now,
+        agent_version=agent.__version__,
+    )
 
 
 class _Apology(Agent):
@@ -156,7 +180,11 @@ async def interview_session(ctx: JobContext) -> None:
         )
         collector.attach(session)
         candidate_identity = f"candidate-{plan.interview_id}"
-        participant = await asyncio.wait_for(ctx.wait_for_participant(), timeout=max(60, settings.agent_join_timeout_seconds * 10))
+        join_timeout = max(60, settings.agent_join_timeout_seconds * 10)
+        try:
+            participant = await asyncio.wait_for(ctx.wait_for_participant(), timeout=join_timeout)
+        except TimeoutError:
+            raise CandidateAbsent(f"the candidate did not join within {join_timeout} s") from None
         if participant.identity != candidate_identity:
             logger.warning("first participant is %s, expected %s", participant.identity, candidate_identity)
 
@@ -178,6 +206,9 @@ async def interview_session(ctx: JobContext) -> None:
             reason = "time limit reached"
             interviewer.finish(reason)
         await session.aclose()
+    except CandidateAbsent as err:
+        outcome, reason = "failed", str(err)
+        interviewer.finish(reason)
     except Exception as err:  # noqa: BLE001 - report, never crash-loop
         logger.exception("interview %s failed", plan.interview_id)
         outcome, reason = "failed", f"the interviewer failed: {type(err).__name__}: {err}"[:500]
@@ -221,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
         if command == "deliver-outbox":
-            results = Outbox.from_settings(settings).deliver_due()
+            results = Outbox.from_settings(settings).deliver_due(force=True)
             print(json.dumps(results))
             return 0 if all(v == "delivered" for v in results.values()) else 1
         if command in ("start", "dev"):

@@ -197,3 +197,45 @@ def test_refused_requests_write_nothing(client: TestClient, session: Session) ->
 def test_result_for_unknown_interview_is_404(client: TestClient) -> None:
     body = a_result(uuid.uuid4()).model_dump_json().encode()
     assert post(client, body, sign_body(body, KEY, SECRET)).status_code == 404
+
+
+def test_duplicate_segment_numbers_are_refused_without_writing(env, session: Session) -> None:  # noqa: ANN001
+    interview = started_interview(session)
+    before = snapshot(session, interview.id)
+    result = a_result(interview.id)
+    result.segments[1].seq = 0
+    with pytest.raises(ResultRejected) as err:
+        accept_result(session, result, source="webhook")
+    assert err.value.code == 422
+    assert snapshot(session, interview.id) == before
+
+
+def test_concurrent_deliveries_store_the_result_once(env, app_db, session: Session) -> None:  # noqa: ANN001
+    import threading
+
+    interview = started_interview(session)
+    result = a_result(interview.id)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def deliver() -> None:
+        with Session(app_db, expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                outcomes.append(accept_result(s, result, source="webhook").status)
+            except ResultRejected as err:  # a retryable refusal is fine; the sender retries
+                assert err.code == 503
+                outcomes.append("retry")
+            except BaseException as err:  # noqa: BLE001
+                errors.append(err)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert outcomes.count("accepted") == 1
+    state = snapshot(session, interview.id)
+    assert (state["segments"], state["evaluations"], state["receipts"]) == (3, 1, 1)

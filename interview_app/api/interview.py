@@ -38,7 +38,7 @@ class ErrorResponse(BaseModel):
 @router.post(
     "/start",
     response_model=StartResponse,
-    responses={404: {"model": ErrorResponse}, 410: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 410: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
 def start(body: StartRequest) -> StartResponse | JSONResponse:
     """Start the interview behind an invite link, or rejoin it; returns what a LiveKit client needs.

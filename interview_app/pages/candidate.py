@@ -95,7 +95,7 @@ def _consent() -> rx.Component:
         rx.heading("Before we start", size="4"),
         rx.box(
             rx.text(CandidateState.consent_text, size="2", id="consent-text"),
-            padding="3",
+            padding="12px 14px",
             border_radius="var(--radius-3)",
             background=rx.color("gray", 3),
             width="100%",
@@ -120,6 +120,15 @@ def _consent() -> rx.Component:
 
 def _device_check() -> rx.Component:
     return rx.vstack(
+        rx.cond(
+            CandidateState.rejoining,
+            rx.callout(
+                "Welcome back: your interview is still in progress. Check your microphone, then rejoin the same interview.",
+                icon="rotate-ccw",
+                color_scheme="indigo",
+                id="rejoin-notice",
+            ),
+        ),
         rx.heading("Check your microphone", size="4"),
         rx.text(
             "Say a few words: the bar below should move. Use headphones if you can, and turn on your camera only if you want to.",
@@ -154,7 +163,11 @@ def _device_check() -> rx.Component:
         rx.hstack(
             rx.button(
                 rx.cond(CandidateState.joining, rx.spinner(size="2"), rx.icon("phone", size=16)),
-                rx.cond(CandidateState.joining, "Preparing your interview…", "Join the interview"),
+                rx.cond(
+                    CandidateState.joining,
+                    "Preparing your interview…",
+                    rx.cond(CandidateState.rejoining, "Rejoin the interview", "Join the interview"),
+                ),
                 on_click=CandidateState.join,
                 disabled=CandidateState.joining | ~CandidateState.mic_ready,
                 id="join",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from interview_app.contracts import InterviewResult
@@ -78,8 +78,12 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
         source: who delivered it, e.g. ``"webhook"`` or ``"text-interview"`` (kept in the audit trail).
 
     Raises:
-        ResultRejected: 404 unknown interview; 503 the transcript could not be stored (retry later).
+        ResultRejected: 404 unknown interview; 422 duplicate segment numbers;
+            503 the transcript could not be stored (retry later).
     """
+    seqs = [seg.seq for seg in result.segments]
+    if len(set(seqs)) != len(seqs):
+        raise ResultRejected(422, "The transcript has two segments with the same seq; number them 0, 1, 2, ... and send it again.")
     stmt = select(Interview).where(Interview.id == result.interview_id)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()  # concurrent deliveries of one result queue up here
@@ -156,6 +160,10 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
     session.add(interview)
     try:
         session.commit()
+    except OperationalError as err:  # e.g. SQLite busy under concurrent writers: the sender retries
+        session.rollback()
+        logger.warning("result of %s not stored, database busy: %s", result.interview_id, err)
+        raise ResultRejected(503, "The database is busy; deliver the result again in a moment.") from err
     except IntegrityError:
         # Another delivery of the same result won the race (receipt / segment uniqueness).
         session.rollback()

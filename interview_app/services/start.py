@@ -75,7 +75,8 @@ def start_interview(
     """Validate the link, ensure room + one agent dispatch, move to in_progress, mint a token.
 
     Raises:
-        StartError: 404 unknown link, 410 expired/finished/revoked, 503 LiveKit not
+        StartError: 404 unknown link, 410 expired/finished/revoked, 409 a text-mode
+            interview (no voice room), 503 LiveKit not
             configured or not reachable. Nothing is written when it is raised.
     """
     settings = settings or get_settings()
@@ -94,6 +95,8 @@ def start_interview(
             except interviews.InviteError as err:
                 raise StartError(err.code, err.reason, err.message) from None
             assert interview is not None
+            if interview.mode == "text":
+                raise StartError(409, "text_mode", "This interview runs as a text chat: open your interview link to continue it there.")
             if not settings.livekit_configured:
                 raise StartError(
                     503,

@@ -58,6 +58,7 @@ class CandidateState(rx.State):
     step: str = "consent"  # consent | devices | room | text
     mode: str = "voice"  # voice | text (the text interview panel reads this)
     consent_checked: bool = False
+    rejoining: bool = False
 
     mic_ready: bool = False
     mic_device_id: str = ""
@@ -104,8 +105,10 @@ class CandidateState(rx.State):
         self.duration_minutes = view.duration_minutes
         self.allow_text_mode = view.allow_text_mode
         # A fresh visit (or a reload) starts the flow again; the room itself is reused on join.
-        self.step = "consent"
+        # A candidate coming back to a voice interview in progress already consented: straight to devices.
         self.mode = "text" if view.mode == "text" else "voice"
+        self.rejoining = view.status == "in_progress" and self.mode == "voice" and self.voice_available
+        self.step = "devices" if self.rejoining else "consent"
         self.consent_checked = False
         self.mic_ready = False
         self.mic_device_id = ""
@@ -289,7 +292,7 @@ class CandidateState(rx.State):
     @rx.event(background=True)
     async def wait_for_agent(self, attempt: int) -> None:
         """After connecting, give the interviewer settings.agent_join_timeout_seconds to arrive."""
-        await asyncio.sleep(self.agent_join_timeout_seconds)
+        await asyncio.sleep(get_settings().agent_join_timeout_seconds)
         async with self:
             if attempt == self._attempt and self.connection == "connected" and not self.agent_present:
                 self.agent_wait_expired = True

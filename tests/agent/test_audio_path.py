@@ -1,4 +1,4 @@
-"""The voice pipeline without a room: espeak-ng speech → Silero VAD → offline STT → Interviewer → TTS.
+"""The voice pipeline without a room: espeak-ng speech → Silero VAD + offline turn detector → offline STT → Interviewer → TTS.
 
 Checks what the worker relies on in a real room: candidate turns detected and transcribed with
 timestamps, the Interviewer's tools run from speech, per-turn latency collected, and the idle
@@ -17,10 +17,11 @@ import pytest
 from livekit.agents import AgentSession
 
 from agent.interviewer import Interviewer
-from agent.providers import build_vad
+from agent.providers import build_turn_detector, build_vad, turn_handling
 from agent.scripted import ScriptedLLM
 from agent.transcript import TranscriptCollector
 from interview_app.contracts import InterviewPlan
+from interview_app.settings import load_settings
 
 pytest.importorskip("pocketsphinx", reason="pocketsphinx (requirements-dev.txt) provides the offline test STT")
 from tests.agent.audio_doubles import ESPEAK, EspeakTTS, InstantAudioOutput, PhraseSTT, SpokenAudioInput, speak_to_wav, wav_to_pcm16k  # noqa: E402
@@ -55,6 +56,9 @@ async def test_spoken_interview_turns_latency_and_idle(tmp_path: Path) -> None:
         ],
     )
     speech = {text: wav_to_pcm16k(speak_to_wav(text, tmp_path / f"{i}.wav")) for i, text in enumerate([ANSWER, REPEAT])}
+    settings = load_settings({"SECRET_KEY": "k" * 40, "ENDPOINTING_MIN_DELAY": "0.5", "ENDPOINTING_MAX_DELAY": "2.0"})
+    detector = build_turn_detector()
+    assert detector is not None, "the offline turn detector (livekit-local-inference) should load without network"
     mic = SpokenAudioInput()
     speaker = InstantAudioOutput()
     interviewer = Interviewer(plan)
@@ -63,7 +67,8 @@ async def test_spoken_interview_turns_latency_and_idle(tmp_path: Path) -> None:
         llm=ScriptedLLM(),
         tts=EspeakTTS(),
         vad=build_vad(),
-        turn_handling={"turn_detection": "vad", "endpointing": {"min_delay": 0.5, "max_delay": 2.0}},
+        # what the worker uses: the offline end-of-turn model + interview endpointing from settings
+        turn_handling=turn_handling(settings, turn_detector=detector),  # type: ignore[arg-type]
         user_away_timeout=3.0,
         max_tool_steps=5,
     )
@@ -92,6 +97,10 @@ async def test_spoken_interview_turns_latency_and_idle(tmp_path: Path) -> None:
         # silence → the session marks the candidate away → one reminder
         await wait_for(lambda: len(agent_turns()) == 4, 20, "the idle reminder")
         assert "are you still there" in agent_turns()[3]
+        # still silent → a polite end
+        await wait_for(lambda: interviewer.finished, 20, "the end after a second silence")
+        assert "end the interview here" in agent_turns()[4]
+        assert interviewer.progress.end_reason == "candidate idle"
     finally:
         await session.aclose()
 

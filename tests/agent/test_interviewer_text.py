@@ -7,13 +7,16 @@ through livekit-agents' own tool execution, and assert them with ``RunResult.exp
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
 import pytest
+from livekit.agents.llm import ChatChunk, ChoiceDelta, FunctionToolCall
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 from livekit.agents.voice.run_result import RunResult
 
-from agent.scripted import ScriptedLLM
+from agent.scripted import ScriptedLLM, ScriptedStream, next_turn
 from agent.text_mode import TextInterview
 from interview_app.contracts import InterviewPlan
 
@@ -221,3 +224,84 @@ async def test_greeting_template_and_language_reach_the_instructions(clock: Fake
         assert 'language with code "de"' in instructions and "[q2] How do you find the cause of a slow service?" in instructions
     finally:
         await ti.close()
+
+
+class RecordingLLM(ScriptedLLM):
+    """The scripted LLM, keeping every chat context it was given (what a real model would read)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contexts: list = []
+
+    def chat(self, *, chat_ctx, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        self.contexts.append(chat_ctx.copy())
+        return super().chat(chat_ctx=chat_ctx, **kwargs)
+
+
+def system_texts(ctx) -> list[str]:  # noqa: ANN001
+    return [item.text_content or "" for item in ctx.items if item.type == "message" and item.role in ("system", "developer")]
+
+
+async def test_a_real_model_sees_instructions_state_and_event_guidance(clock: FakeClock) -> None:
+    from agent.interviewer import EVENT_INSTRUCTIONS, STATE_NOTE_PREFIX
+
+    model = RecordingLLM()
+    ti = await TextInterview.start(make_plan(), llm_model=model, clock=clock)
+    try:
+        greeting_ctx = system_texts(model.contexts[0])
+        assert greeting_ctx[0].startswith("You are a friendly, professional interviewer.")
+        assert "You are interviewing Grace Hopper" in greeting_ctx[0]
+        assert any(EVENT_INSTRUCTIONS["greeting"] in t for t in greeting_ctx)  # from generate_reply(instructions=...)
+        state = json.loads(greeting_ctx[-1].removeprefix(STATE_NOTE_PREFIX))
+        assert state["event"] == "greeting" and state["current_question"]["id"] == "q1" and state["total_time_left_seconds"] == 900
+
+        clock.advance(950)  # time ran out while the candidate talked: the guidance must be spelled out
+        await ti.send("And then we shipped it.")
+        assert len(model.contexts) == 2  # one step: closing words + end_interview
+        last = system_texts(model.contexts[-1])
+        assert EVENT_INSTRUCTIONS["time_up"] in last
+        assert json.loads(last[-1].removeprefix(STATE_NOTE_PREFIX))["event"] == "time_up"
+        assert ti.finished and ti.end_reason == "time limit reached"
+    finally:
+        await ti.close()
+
+
+class ForgetfulLLM(ScriptedLLM):
+    """Says the closing words but never calls end_interview (as a real model sometimes does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped: list[str] = []
+
+    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        return _ForgetfulStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+
+class _ForgetfulStream(ScriptedStream):
+    async def _run(self) -> None:
+        turn = next_turn(self._chat_ctx)
+        self._llm.dropped.extend(name for name, _ in turn.tool_calls if name == "end_interview")  # type: ignore[attr-defined]
+        calls = [
+            FunctionToolCall(name=n, arguments=json.dumps(a), call_id=f"call_{i}")
+            for i, (n, a) in enumerate(turn.tool_calls)
+            if n != "end_interview"
+        ]
+        self._event_ch.send_nowait(ChatChunk(id="forgetful", delta=ChoiceDelta(role="assistant", content=turn.text, tool_calls=calls)))
+
+
+async def test_closing_without_end_interview_still_ends(clock: FakeClock) -> None:
+    from livekit.agents import AgentSession
+
+    from agent.interviewer import Interviewer
+
+    interviewer = Interviewer(make_plan(), clock=clock, close_grace_seconds=0.2, watch_deadline=False)
+    async with (
+        ForgetfulLLM() as model,
+        AgentSession(llm=model, vad=None, turn_handling={"turn_detection": None}, user_away_timeout=None) as session,
+    ):
+        await session.start(interviewer)
+        interviewer.candidate_idle()
+        interviewer.candidate_idle()  # second silence: the model says goodbye, the end_interview call is lost
+        await asyncio.wait_for(interviewer.wait_finished(), timeout=5)
+    assert interviewer.progress.end_reason == "candidate idle"
+    assert model.dropped == ["end_interview"]  # the model really did not end it

@@ -193,3 +193,43 @@ def test_turn_latency_from_message_metrics() -> None:
     assert [(s.speaker, s.start_ms, s.end_ms) for s in collector.segments] == [("candidate", 1000, 3500), ("agent", 4400, 5000)]
     result = collector.build_result(outcome="completed", end_reason="done")
     assert result.latency[0].total_ms == 930.0
+
+
+def test_unusable_dispatch_reports_a_failed_result_when_the_interview_is_known() -> None:
+    from agent.worker import failed_plan_result
+
+    interview_id = uuid.uuid4()
+    with pytest.raises(PlanError) as err:
+        parse_plan("{broken", "", f"interview-{interview_id}")
+    result = failed_plan_result(err.value)
+    assert result is not None and result.interview_id == interview_id and result.outcome == "failed"
+    assert result.end_reason == "could not start: interview plan metadata is not JSON"
+    with pytest.raises(PlanError) as err:
+        parse_plan("", "", "some-room")
+    assert failed_plan_result(err.value) is None
+
+
+def test_deliver_outbox_command_reports_what_is_still_pending(tmp_path: Path) -> None:
+    from agent.reporting import Outbox
+    from interview_app.contracts import InterviewResult
+
+    url = f"http://127.0.0.1:{closed_port()}/webhooks/interview-ended"
+    outbox = Outbox(tmp_path / "outbox", url=url, api_key="APIkey", api_secret="s" * 40)
+    interview_id = uuid.uuid4()
+    outbox.put(InterviewResult(interview_id=interview_id, outcome="failed", end_reason="test"))
+    env = {
+        "ENV_FILE": str(tmp_path / "none.env"),
+        "SECRET_KEY": "k" * 40,
+        "LIVEKIT_URL": "ws://127.0.0.1:7880",
+        "LIVEKIT_API_KEY": "APIkey",
+        "LIVEKIT_API_SECRET": "s" * 40,
+        "RESULT_WEBHOOK_URL": url,
+        "AGENT_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "OPENAI_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "deliver-outbox"], cwd=ROOT, env=clean | env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {str(interview_id): "retry"}
+    assert len(outbox.pending()) == 1

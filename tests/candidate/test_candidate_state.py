@@ -69,10 +69,9 @@ def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_setti
     run(s, "on_disconnected", 0)
     assert "disconnected" in s.connection_sentence and s.can_retry and not s.connect
 
-    # the candidate reopens the link: same room, still one interviewer
+    # the candidate reopens the link: consent was given, straight to the device check; same room, one interviewer
     again = page_state(raw)
-    run(again, "set_consent_checked", True)
-    run(again, "accept_consent")
+    assert again.rejoining and again.step == "devices"
     run(again, "on_mic_ready", "mic-1")
     run(again, "join")
     assert again.room_name == s.room_name and again.room_token != ""

@@ -174,3 +174,14 @@ def test_the_database_lock_alone_serialises_starts(session, livekit_settings, fa
         fake_livekit.latency_seconds = 0.0
     assert sum(not r.rejoined for r in results) == 1
     assert len(fake_livekit.calls_to("CreateDispatch")) == 1
+
+
+def test_a_text_mode_interview_gets_no_voice_room(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+    from interview_app.services.candidate_link import choose_text_mode
+
+    interview, raw = make_interview(session)
+    assert choose_text_mode(session, raw)
+    with pytest.raises(StartError) as err:
+        start_interview(raw)
+    assert err.value.code == 409 and fake_livekit.calls == []
+    assert _reload(session, interview).status == InterviewStatus.invited.value

@@ -32,7 +32,15 @@ def fake_livekit() -> Iterator[FakeLiveKitServer]:
 
 @pytest.fixture(scope="module")
 def livekit_app(tmp_path_factory: pytest.TempPathFactory, fake_livekit: FakeLiveKitServer) -> Iterator[ServedApp]:
-    proc, served = start_app(tmp_path_factory.mktemp("lkapp"), **fake_livekit.env, AGENT_JOIN_TIMEOUT_SECONDS="5")
+    tmp = tmp_path_factory.mktemp("lkapp")
+    # Its own .web: a prod build bakes the backend URL in, and the session's served_app serves ROOT/.web.
+    proc, served = start_app(
+        tmp,
+        **fake_livekit.env,
+        AGENT_JOIN_TIMEOUT_SECONDS="5",
+        REFLEX_WEB_WORKDIR=str(tmp / ".web"),
+        REFLEX_STATES_WORKDIR=str(tmp / ".states"),
+    )
     yield served
     stop_app(proc)
 
@@ -52,18 +60,20 @@ def db_rows(app: ServedApp, sql: str, *args: object) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
 
 
-def consent(page: Page, link: str) -> None:
+def consent(page: Page, link: str, screenshot: str = "") -> None:
     page.goto(link)
     expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
     expect(page.locator("#consent-text")).to_contain_text("recorded")
     expect(page.locator("#consent-continue")).to_be_disabled()
+    if screenshot:
+        shot(page, screenshot)
     page.locator("#consent-checkbox").click()
     page.locator("#consent-continue").click()
 
 
 def test_without_livekit_consent_leads_to_the_text_interview(served_app: ServedApp, page: Page) -> None:
     link = new_link(served_app)
-    consent(page, link)
+    consent(page, link, screenshot="consent")
     expect(page.locator("#consent-continue")).to_have_count(0, timeout=10_000)
     expect(page.locator("#device-check")).to_have_count(0)
     expect(page.locator("#interview-room")).to_have_count(0)
@@ -121,6 +131,12 @@ def test_device_check_meter_moves_then_join_shows_a_connection_error(
     expect(page.locator("#retry")).to_be_visible()
     assert len(fake_livekit.dispatches[room_name[0][0]]) == 1
 
+    # reopening the link while the interview is in progress skips consent and offers to rejoin
+    page.goto(link)
+    expect(page.locator("#rejoin-notice")).to_be_visible(timeout=20_000)
+    expect(page.locator("#join")).to_contain_text("Rejoin the interview")
+    expect(page.locator("#consent-continue")).to_have_count(0)
+
 
 def test_cannot_use_a_microphone_switches_to_text(livekit_app: ServedApp, page: Page) -> None:
     link = new_link(livekit_app)
@@ -155,12 +171,31 @@ def test_leaving_the_tab_is_recorded_for_review(livekit_app: ServedApp, page: Pa
     detail = json.loads(rows[-1][0])
     assert detail["signal"] == "window_blur" and detail["duration_ms"] >= 250 and detail["count"] == 1
 
+    # the tab goes to the background for a while, then comes back
+    set_visibility = (
+        "s => { Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => s});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    page.evaluate(set_visibility, "hidden")
+    page.wait_for_timeout(400)
+    page.evaluate(set_visibility, "visible")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = db_rows(livekit_app, "SELECT detail FROM interview_event WHERE kind='integrity'")
+        if len(rows) > before + 1:
+            break
+        time.sleep(0.2)
+    detail = json.loads(rows[-1][0])
+    assert detail["signal"] == "tab_hidden" and detail["duration_ms"] >= 350 and detail["count"] == 1
+
 
 @pytest.mark.parametrize("path", ["not-a-real-token", "%F0%9F%92%A5", "a" * 300])
 def test_bad_links_get_a_clear_page(served_app: ServedApp, page: Page, path: str) -> None:
     page.goto(f"{served_app.url}/interview/{path}")
     expect(page.locator("#link-problem")).to_have_text("We could not find this interview", timeout=20_000)
     expect(page.get_by_text("mention the link you received")).to_be_visible()
+    if path == "not-a-real-token":
+        shot(page, "unknown-link")
 
 
 def test_start_api_on_the_served_app(livekit_app: ServedApp) -> None:
@@ -177,3 +212,33 @@ def test_start_api_on_the_served_app(livekit_app: ServedApp) -> None:
         ).status_code
         == 422
     )
+
+
+def test_livekit_webhook_on_the_served_app(livekit_app: ServedApp, fake_livekit: FakeLiveKitServer) -> None:
+    import base64
+    import hashlib
+
+    import httpx
+    from google.protobuf.json_format import MessageToJson
+    from livekit.api import AccessToken
+    from livekit.protocol import models as pb_models
+    from livekit.protocol.webhook import WebhookEvent
+
+    token = new_link(livekit_app).rsplit("/", 1)[1]
+    started = httpx.post(f"{livekit_app.url}/api/interview/start", json={"invite_token": token}, timeout=30).json()
+    body = MessageToJson(WebhookEvent(event="room_finished", id="EV_served_1", room=pb_models.Room(name=started["room_name"])))
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    good = AccessToken(fake_livekit.api_key, fake_livekit.api_secret).with_sha256(digest).to_jwt()
+    forged = AccessToken(fake_livekit.api_key, "not-the-secret-" + "q" * 30).with_sha256(digest).to_jwt()
+    url = f"{livekit_app.url}/webhooks/livekit"
+    assert httpx.post(url, content=body, headers={"Authorization": forged}, timeout=30).status_code == 401
+    status = db_rows(livekit_app, "SELECT status FROM interview WHERE room_name = ?", started["room_name"])
+    assert status == [("in_progress",)]
+    res = httpx.post(url, content=body, headers={"Authorization": good}, timeout=30)
+    assert res.status_code == 200 and res.json()["outcome"] == "marked failed"
+    assert db_rows(livekit_app, "SELECT status, end_reason FROM interview WHERE room_name = ?", started["room_name"]) == [
+        ("failed", "candidate left")
+    ]
+    # the link now says so, and a replay is a no-op
+    assert httpx.post(f"{livekit_app.url}/api/interview/start", json={"invite_token": token}, timeout=30).status_code == 410
+    assert httpx.post(url, content=body, headers={"Authorization": good}, timeout=30).json()["outcome"] == "duplicate"
