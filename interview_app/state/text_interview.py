@@ -64,6 +64,7 @@ class TextInterviewState(CandidateState):
     ti_seconds_left: int = 0
     ti_end_reason: str = ""
     ti_confirm_end: bool = False
+    _ti_link: str = ""  # the link the shown conversation belongs to
 
     def _apply(self, snap: Snapshot) -> None:
         self.ti_interview_id = snap.interview_id
@@ -95,7 +96,10 @@ class TextInterviewState(CandidateState):
         async with self:
             owner = self.router.session.client_token
             raw_token = self._raw_token()
-            if self.ti_status != "finished":
+            if raw_token != self._ti_link:  # another link in this tab: forget the old conversation
+                self._ti_link = raw_token
+                self.ti_messages, self.ti_interview_id, self.ti_status = [], "", "idle"
+            if not self.ti_messages:  # a reload keeps showing the conversation while it resumes
                 self.ti_status = "starting"
             self.ti_notice = ""
             self.ti_error = ""
@@ -109,6 +113,7 @@ class TextInterviewState(CandidateState):
                 self._refuse(err)
             return
         async with self:
+            self.ti_status = "active"
             self._apply(snap)
         await self._mirror(host, snap.interview_id, owner, generation)
 

@@ -46,6 +46,11 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+@pytest.fixture(autouse=True)
+def _storage(settings_env, tmp_path) -> None:  # noqa: ANN001, PT004
+    settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "storage"))
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
