@@ -1,8 +1,11 @@
-"""The text interview in Chromium on the embedded default (no LiveKit, scripted interviewer).
+"""The text interview in Chromium.
 
-Fresh seeded database from ``served_app``: open the demo link, consent, answer every
-question by typing, reload in the middle (same conversation, continues), a second browser
-context on the same link is refused, finish; then the transcript is in the database.
+On the embedded default (``served_app``: fresh seeded database, no LiveKit, scripted interviewer):
+open the demo link, consent, answer every question by typing, reload in the middle (same
+conversation, continues), a second browser context on the same link is refused, finish; then the
+transcript is in the database. Also: takeover after a closed tab, the End button; and, with LiveKit
+configured and an OpenAI-compatible model, "I can't use a microphone" leads to the chat whose
+replies stream in word by word.
 """
 
 from __future__ import annotations
@@ -10,10 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ROOT, ServedApp
+from tests.e2e.conftest import ROOT, ServedApp, start_app, stop_app
+from tests.fakes.livekit_server import FakeLiveKitServer
+from tests.text.fake_openai import FakeOpenAI
 
 SHOTS = ROOT / "tests" / "artifacts"
 
@@ -153,3 +160,55 @@ def test_closed_tab_is_taken_over_then_the_end_button_asks_first(served_app: Ser
     assert status in ("processing", "completed") and reason == "ended by the candidate"
     texts = [r[0] for r in db_rows(served_app, "SELECT text FROM transcript_segment WHERE interview_id=? ORDER BY seq", interview_id)]
     assert ANSWERS[0] in texts and len(texts) == 3
+
+
+@pytest.fixture(scope="module")
+def voice_app_with_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """LiveKit configured (its server API faked) and LLM_PROVIDER=openai against a slow local fake."""
+    livekit = FakeLiveKitServer().start()
+    model = FakeOpenAI(word_delay=0.12).start()
+    tmp = tmp_path_factory.mktemp("textvoice")
+    try:
+        proc, served = start_app(
+            tmp,
+            **livekit.env,
+            LLM_PROVIDER="openai",
+            OPENAI_API_KEY="test-key",
+            OPENAI_BASE_URL=model.base_url,
+            LLM_MODEL="fake-model",
+            REFLEX_WEB_WORKDIR=str(tmp / ".web"),  # a prod build bakes its backend URL in
+            REFLEX_STATES_WORKDIR=str(tmp / ".states"),
+        )
+        yield served
+        stop_app(proc)
+    finally:
+        model.stop()
+        livekit.stop()
+
+
+def test_candidate_without_a_microphone_chooses_text_and_sees_the_reply_stream(voice_app_with_model: ServedApp, page: Page) -> None:
+    app = voice_app_with_model
+    link = app.demo["candidate_link"]
+    page.goto(link)
+    expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
+    page.locator("#consent-checkbox").click()
+    page.locator("#consent-continue").click()
+    page.locator("#choose-text").click()  # the device check offers the text interview
+    expect(agent_messages(page).first).to_contain_text("Hello, welcome to the interview.", timeout=30_000)
+
+    box = page.locator("#ti-input")
+    box.fill("a billing service")
+    box.press("Enter")
+    streaming = page.locator(".ti-agent[data-streaming='1']")
+    expect(streaming).to_have_count(1, timeout=15_000)  # words arrive while the model writes
+    partial = streaming.locator("p").text_content() or ""
+    shot(page, "streaming")
+    final = "Thank you for telling me about a billing service. What was your own part in it?"
+    expect(agent_messages(page).last.locator("p")).to_have_text(final, timeout=20_000)
+    assert partial and final.startswith(partial.strip()) and partial.strip() != final
+
+    digest = hashlib.sha256(link.rsplit("/", 1)[1].encode()).hexdigest()
+    assert db_rows(app, "SELECT status, mode FROM interview WHERE invite_token_hash=?", digest)[0] == ("in_progress", "text")
+    page.locator("#ti-end").click()
+    page.locator("#ti-end-confirm").click()
+    expect(page.locator("#ti-finished")).to_be_visible(timeout=20_000)

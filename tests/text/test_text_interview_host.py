@@ -24,6 +24,7 @@ from interview_app.services.text_interviews import (
     TextInterviewHost,
 )
 from tests.factories import make_interview
+from tests.text.fake_openai import FakeOpenAI
 
 ANSWERS = [
     "I built a billing service in Go.",
@@ -306,3 +307,46 @@ async def test_the_reply_streams_into_the_snapshot_while_it_is_generated(app_db,
     assert all(final.startswith(p) for p in seen)
     assert not host.snapshot(snap.interview_id).messages[-1].streaming
     await host.aclose()
+
+
+async def test_with_an_openai_compatible_llm_the_same_interviewer_streams_its_reply(
+    app_db,
+    session: Session,
+    clock: Clock,
+    settings_env,  # noqa: ANN001
+) -> None:
+    fake = FakeOpenAI().start()
+    try:
+        settings_env(LLM_PROVIDER="openai", OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url, LLM_MODEL="fake-model")
+        interview, raw = make_interview(session)
+        host = TextInterviewHost(clock=clock, single_process=True)  # the LLM from settings (build_llm)
+        snap = await host.open(raw, "tab-a")
+        assert snap.messages[0].text.startswith("Hello, welcome to the interview.")
+        send = asyncio.create_task(host.send(snap.interview_id, "tab-a", "a billing service"))
+        partials = set()
+        while not send.done():
+            last = host.snapshot(snap.interview_id).messages[-1]
+            if last.streaming:
+                partials.add(last.text)
+            await asyncio.sleep(0.01)
+        final = (await send).messages[-1].text
+        assert final == "Thank you for telling me about a billing service. What was your own part in it?"
+        assert len(partials) >= 3 and all(final.startswith(p) for p in partials)
+
+        # The model got the Interviewer's instructions, its state note and tools, as in the voice worker.
+        request = fake.requests[-1]
+        assert request["model"] == "fake-model" and request["stream"] is True
+        system = " ".join(str(m.get("content")) for m in request["messages"] if m["role"] in ("system", "developer"))
+        assert "INTERVIEW STATE" in system and interview_question(interview, session) in system
+        assert {t["function"]["name"] for t in request["tools"]} >= {"mark_question_covered", "end_interview"}
+
+        snap = await host.end(snap.interview_id, "tab-a")
+        assert snap.finished and fresh(session, interview.id).status == "processing"
+    finally:
+        fake.stop()
+
+
+def interview_question(interview: Interview, session: Session) -> str:
+    from interview_app.models import InterviewTemplate
+
+    return session.get(InterviewTemplate, interview.template_id).questions[0]["text"]
