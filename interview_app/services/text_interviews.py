@@ -344,6 +344,7 @@ class TextInterviewHost:
         lease_seconds: int | None = None,
         idle_seconds: int | None = None,
         single_process: bool | None = None,
+        deadline_poll_seconds: float = 5.0,
     ) -> None:
         settings = get_settings()
         self.clock = clock
@@ -353,6 +354,7 @@ class TextInterviewHost:
         # Without Redis the app runs one backend process: an in-progress text interview that is
         # not hosted here has no session anywhere. With several processes, wait for staleness.
         self.single_process = (not settings.redis_url) if single_process is None else single_process
+        self.deadline_poll_seconds = deadline_poll_seconds
         self.sessions: dict[str, HostedInterview] = {}
         self._open_lock = asyncio.Lock()
 
@@ -389,7 +391,9 @@ class TextInterviewHost:
             # The interviewer's time budget follows the host's clock (injectable in tests).
             clock = lambda: self.clock().timestamp()  # noqa: E731
             try:
-                ti = await TextInterview.start(plan, llm_model=StreamingLLM(base, hosted.on_text), clock=clock)
+                ti = await TextInterview.start(
+                    plan, llm_model=StreamingLLM(base, hosted.on_text), clock=clock, deadline_poll_seconds=self.deadline_poll_seconds
+                )
             except Exception as err:  # noqa: BLE001 - the candidate gets a sentence, the log the traceback
                 logger.exception("text interview %s could not start", hosted.interview_id)
                 self.sessions.pop(hosted.interview_id, None)

@@ -350,3 +350,23 @@ def interview_question(interview: Interview, session: Session) -> str:
     from interview_app.models import InterviewTemplate
 
     return session.get(InterviewTemplate, interview.template_id).questions[0]["text"]
+
+
+async def test_at_the_time_limit_the_interviewer_closes_and_the_sweeper_ends_it(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)  # the template allows 20 minutes
+    host = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True, deadline_poll_seconds=0.05)
+    snap = await host.open(raw, "tab-a")
+    await host.send(snap.interview_id, "tab-a", ANSWERS[0])
+    clock.advance(minutes=10)
+    assert host.snapshot(snap.interview_id).seconds_left == 600
+    clock.advance(minutes=10, seconds=1)
+    for _ in range(100):  # the interviewer's deadline watch notices and says goodbye by itself
+        if host.sessions[snap.interview_id].interview.finished:
+            break
+        await asyncio.sleep(0.05)
+    await host.sweep()
+    snap = host.snapshot(snap.interview_id)
+    assert snap.finished and snap.end_reason == "time limit reached" and snap.seconds_left == 0
+    assert "reached the end of our time" in snap.messages[-1].text
+    row = fresh(session, interview.id)
+    assert row.status == "processing" and row.end_reason == "time limit reached"
