@@ -97,6 +97,8 @@ class Snapshot:
 
 @dataclass
 class HostedInterview:
+    """One running text interview and what its page needs (the conversation is ``interview.collector``)."""
+
     interview_id: str
     owner: str
     lease_until: datetime
@@ -114,18 +116,20 @@ class HostedInterview:
     end_reason: str = ""
     pending_result: InterviewResult | None = None
     last_touch: datetime | None = None
+    generation: int = 0  # the LLM stream the partial text belongs to
 
     def bump(self) -> None:
         self.version += 1
 
     def on_text(self, generation: int, delta: str) -> None:
-        if generation != getattr(self, "_generation", None):
-            self._generation = generation
+        if generation != self.generation:  # a new reply: the previous one is in the history by now
+            self.generation = generation
             self.partial = ""
         self.partial += delta
         self.bump()
 
     def on_item(self, _ev: Any) -> None:
+        """A message joined the history (the streamed reply is complete)."""
         self.partial = ""
         self.bump()
 
