@@ -156,7 +156,20 @@ class _Apology(Agent):
 async def interview_session(ctx: JobContext) -> None:
     """Entrypoint of one dispatched interview (never raises)."""
     settings = get_settings()
-    await ctx.connect()
+    try:
+        await ctx.connect()
+    except Exception as err:  # noqa: BLE001 - report when we can, never crash-loop
+        logger.exception("could not join room %s", ctx.room.name)
+        try:
+            early = parse_plan(ctx.job.metadata)
+        except PlanError:
+            return
+        await _deliver(
+            InterviewResult(
+                interview_id=early.interview_id, outcome="failed", end_reason=f"the interviewer could not join the room: {err}"[:500]
+            )
+        )
+        return
     try:
         plan = parse_plan(ctx.job.metadata, ctx.room.metadata, ctx.room.name)
     except PlanError as err:
@@ -182,11 +195,10 @@ async def interview_session(ctx: JobContext) -> None:
         candidate_identity = f"candidate-{plan.interview_id}"
         join_timeout = max(60, settings.agent_join_timeout_seconds * 10)
         try:
-            participant = await asyncio.wait_for(ctx.wait_for_participant(), timeout=join_timeout)
+            # the candidate's identity is fixed by the start API; observers in the room are ignored
+            participant = await asyncio.wait_for(ctx.wait_for_participant(identity=candidate_identity), timeout=join_timeout)
         except TimeoutError:
             raise CandidateAbsent(f"the candidate did not join within {join_timeout} s") from None
-        if participant.identity != candidate_identity:
-            logger.warning("first participant is %s, expected %s", participant.identity, candidate_identity)
 
         def on_left(p: rtc.RemoteParticipant) -> None:
             if p.identity == participant.identity and not interviewer.finished:

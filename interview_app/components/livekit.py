@@ -27,6 +27,16 @@ def _error_message(error: rx.Var) -> tuple[rx.Var[str]]:
     return (rx.Var(f"String(({error})?.message ?? ({error}) ?? '')").to(str),)
 
 
+def _control_bar_device_error(event: rx.Var) -> tuple[rx.Var[str]]:
+    """VoiceAssistantControlBar's ``onDeviceError({source, error})`` → a sentence naming the device."""
+    return (
+        rx.Var(
+            f"`The ${{({event})?.source ?? 'microphone'}} could not be used (${{({event})?.error?.message ?? 'unknown error'}}). "
+            "Check your browser's permission for this page.`"
+        ).to(str),
+    )
+
+
 def _disconnect_reason(reason: rx.Var) -> tuple[rx.Var[int]]:
     """``onDisconnected(reason?: DisconnectReason)`` → the numeric reason (0 when absent)."""
     return (rx.Var(f"Number(({reason}) ?? 0)").to(int),)
@@ -84,7 +94,7 @@ class VoiceAssistantControlBar(_LiveKitReact):
     controls: rx.Var[dict[str, bool]]
     save_user_choices: rx.Var[bool]
 
-    on_device_error: rx.EventHandler[_error_message]
+    on_device_error: rx.EventHandler[_control_bar_device_error]
 
 
 class _Bridge(NoSSRComponent):

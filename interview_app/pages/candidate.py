@@ -257,7 +257,11 @@ def _room() -> rx.Component:
                 lk.start_audio(label="Click to hear the interviewer"),
                 rx.cond(
                     (CandidateState.connection == "connected") | (CandidateState.connection == "reconnecting"),
-                    lk.control_bar(controls={"leave": True, "microphone": True}, save_user_choices=False),
+                    lk.control_bar(
+                        controls={"leave": True, "microphone": True},
+                        save_user_choices=False,
+                        on_device_error=CandidateState.on_device_error,
+                    ),
                 ),
                 spacing="4",
                 align="center",

@@ -6,9 +6,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from interview_app.models import Candidate, Interview, InterviewStatus, InterviewTemplate, utcnow
+from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
 from interview_app.services.interviews import InviteError, check_invite, find_by_token, record_event
 
 #: Invite tokens are ``secrets.token_urlsafe``; anything else cannot be one (and is never hashed).
@@ -54,6 +55,8 @@ def describe_link(session: Session, raw_token: str) -> LinkView:
 
 #: Integrity signals the candidate page reports (for human review; never an automatic decision).
 INTEGRITY_SIGNALS = frozenset({"tab_hidden", "window_blur"})
+#: Integrity events kept per interview.
+MAX_INTEGRITY_EVENTS = 500
 
 
 def _usable(session: Session, raw_token: str) -> Interview | None:
@@ -101,6 +104,13 @@ def record_integrity_signal(session: Session, raw_token: str, signal: str, durat
     interview = _usable(session, raw_token)
     if interview is None:
         return False
+    stored = session.exec(
+        select(func.count())
+        .select_from(InterviewEvent)
+        .where(InterviewEvent.interview_id == interview.id, InterviewEvent.kind == "integrity")
+    ).one()
+    if stored >= MAX_INTEGRITY_EVENTS:
+        return False  # enough evidence for a reviewer; a looping client cannot grow the table
     duration_ms = max(0, min(int(duration_ms), 24 * 3600 * 1000))
     record_event(session, interview.id, "integrity", actor="candidate", signal=signal, duration_ms=duration_ms, count=count)
     session.commit()

@@ -100,7 +100,7 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
     if not transcript_uri and result.segments:
         try:
             transcript_uri = storage_from_settings().put(transcript_key(str(interview.id)), transcript_document(result), "application/json")
-        except StorageError as err:
+        except (StorageError, OSError) as err:  # OSError: e.g. two local writers racing on one key
             session.rollback()
             logger.error("transcript of %s not stored: %s", interview.id, err)
             raise ResultRejected(503, "The transcript could not be stored right now; deliver the result again later.") from err

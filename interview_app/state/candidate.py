@@ -294,12 +294,20 @@ class CandidateState(rx.State):
         """After connecting, give the interviewer settings.agent_join_timeout_seconds to arrive."""
         await asyncio.sleep(get_settings().agent_join_timeout_seconds)
         async with self:
-            if attempt == self._attempt and self.connection == "connected" and not self.agent_present:
-                self.agent_wait_expired = True
+            self._agent_wait_over(attempt)
+
+    def _agent_wait_over(self, attempt: int) -> None:
+        """The join timeout of connection ``attempt`` ran out: warn unless the agent came or we moved on."""
+        if attempt == self._attempt and self.connection == "connected" and not self.agent_present:
+            self.agent_wait_expired = True
 
     # -- integrity -------------------------------------------------------------------
     @rx.event
     async def on_integrity_signal(self, signal: str, duration_ms: int) -> None:
+        try:
+            duration_ms = max(0, int(duration_ms))
+        except (TypeError, ValueError):
+            return
         if signal == "tab_hidden":
             self.hidden_count += 1
             self.hidden_ms += max(0, int(duration_ms))

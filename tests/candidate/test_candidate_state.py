@@ -86,12 +86,17 @@ def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, live
     run(s, "join")
     run(s, "on_connected")
     assert not s.can_retry
-    s.agent_wait_expired = True  # what wait_for_agent sets after AGENT_JOIN_TIMEOUT_SECONDS
+    stale = s._attempt - 1
+    s._agent_wait_over(stale)  # a timer from an earlier connection attempt changes nothing
+    assert not s.agent_wait_expired
+    s._agent_wait_over(s._attempt)  # what wait_for_agent does after AGENT_JOIN_TIMEOUT_SECONDS
     assert "has not joined after" in s.agent_sentence and "Try again" in s.agent_sentence
     assert s.can_retry
     # a late interviewer clears the warning
     run(s, "on_agent_presence", True)
     assert not s.agent_wait_expired and not s.can_retry
+    s._agent_wait_over(s._attempt)  # the agent is here: no warning
+    assert not s.agent_wait_expired
 
 
 def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, page_state) -> None:  # noqa: ANN001
@@ -146,3 +151,32 @@ def test_expired_link_during_join_shows_the_link_page(session, livekit_settings,
     session.commit()
     run(s, "join")
     assert s.link_state == "revoked" and "withdrawn" in s.message
+
+
+def test_integrity_signals_are_stored_and_bounded(session, livekit_settings, page_state, monkeypatch) -> None:  # noqa: ANN001
+    from sqlmodel import select
+
+    from interview_app.models import InterviewEvent
+    from interview_app.services import candidate_link
+
+    interview, raw = make_interview(session)
+    s = page_state(raw)
+    run(s, "on_integrity_signal", "tab_hidden", 1500)
+    run(s, "on_integrity_signal", "window_blur", 200)
+    run(s, "on_integrity_signal", "window_blur", "not-a-number")
+    run(s, "on_integrity_signal", "devtools_open", 10)
+    assert (s.hidden_count, s.hidden_ms, s.blur_count, s.blur_ms) == (1, 1500, 1, 200)
+    monkeypatch.setattr(candidate_link, "MAX_INTEGRITY_EVENTS", 3)
+    for _ in range(5):
+        run(s, "on_integrity_signal", "window_blur", 10)
+    session.expire_all()
+    details = [
+        e.detail
+        for e in session.exec(select(InterviewEvent).where(InterviewEvent.interview_id == interview.id, InterviewEvent.kind == "integrity"))
+    ]
+    assert len(details) == 3
+    assert details[0] == {"signal": "tab_hidden", "duration_ms": 1500, "count": 1}
+    # signals are for people to review: the interview itself is untouched
+    from interview_app.models import Interview
+
+    assert session.get(Interview, interview.id).status == "invited"
