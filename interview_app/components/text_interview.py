@@ -130,6 +130,7 @@ def _conversation(height: str) -> rx.Component:
         border_radius="var(--radius-4)",
         background=rx.color("gray", 1),
         id="ti-messages",
+        custom_attrs={"role": "log", "aria-live": "polite", "aria-label": "Conversation with the interviewer"},
     )
 
 
@@ -146,6 +147,7 @@ def _composer() -> rx.Component:
                 max_length=4000,
                 auto_focus=True,
                 id="ti-input",
+                custom_attrs={"aria-label": "Your answer"},
             ),
             rx.button(
                 rx.cond(S.ti_can_send, rx.icon("send-horizontal", size=16), rx.spinner(size="2")),
