@@ -197,6 +197,7 @@ class Settings:
     agent_outbox_dir: str = ""
     max_webhook_bytes: int = 2_000_000
     text_interview_idle_minutes: int = 30
+    text_interview_lease_seconds: int = 20
     consent_text: str = (
         "This interview is conducted by an AI interviewer. Your audio (and video, if you turn "
         "your camera on) and a transcript are recorded and reviewed by the hiring team. "
@@ -328,6 +329,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         agent_outbox_dir=raw.get("AGENT_OUTBOX_DIR", "").strip() or str(data_dir / "outbox"),
         max_webhook_bytes=_as_int(raw, "MAX_WEBHOOK_BYTES", 2_000_000, minimum=1024),
         text_interview_idle_minutes=_as_int(raw, "TEXT_INTERVIEW_IDLE_MINUTES", 30, minimum=1),
+        text_interview_lease_seconds=_as_int(raw, "TEXT_INTERVIEW_LEASE_SECONDS", 20, minimum=5),
         consent_text=raw.get("CONSENT_TEXT", "").strip() or Settings.consent_text,
     )
     _check_features(s)

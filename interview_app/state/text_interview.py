@@ -1,0 +1,219 @@
+"""State of the text interview panel inside the candidate page (``CandidateState.step == "text"``).
+
+Thin: the conversation lives in :mod:`interview_app.services.text_interviews` (one host per
+backend process). A background event per tab opens the interview, then mirrors the host's
+snapshot into this state whenever it changes (streamed words, typing, progress, time left)
+and renews the tab's lease while the tab's websocket is connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import reflex as rx
+
+from interview_app.services.text_interviews import Snapshot, TextInterviewError, get_host, text_interview_sweeper
+from interview_app.state.candidate import CandidateState
+
+#: How often the tab's mirror looks at the host (seconds); cheap, in-process.
+POLL_SECONDS = 0.15
+#: How often a connected tab renews its lease.
+RENEW_SECONDS = 3.0
+#: A mirror whose tab stays disconnected this long stops (a reload starts a new one).
+GIVE_UP_SECONDS = 300.0
+
+_app: Any = None
+_generations = itertools.count(1)
+_mirrors: dict[str, int] = {}  # client token → generation of its current mirror loop
+
+
+@contextlib.asynccontextmanager
+async def text_interview_lifespan(app: Any) -> AsyncIterator[None]:
+    """App lifespan task: the text interview sweeper (idle, time limits, orphans)."""
+    global _app
+    _app = app
+    async with text_interview_sweeper():
+        yield
+
+
+def _tab_connected(client_token: str) -> bool:
+    """Whether the tab with this client token has a live websocket to this process."""
+    namespace = getattr(_app, "event_namespace", None)
+    if namespace is None:
+        return True  # no app reference (e.g. tests): count the tab as present
+    return client_token in namespace.token_to_sid
+
+
+class TextInterviewState(CandidateState):
+    """The chat as the candidate sees it."""
+
+    ti_status: str = "idle"  # idle | starting | active | refused | finished | error
+    ti_notice: str = ""  # why the interview cannot go on here (refused / error)
+    ti_error: str = ""  # a message that could not be sent, and what to do
+    ti_interview_id: str = ""
+    ti_messages: list[dict[str, str]] = []
+    ti_thinking: bool = False
+    ti_sending: bool = False
+    ti_question_number: int = 0
+    ti_question_count: int = 0
+    ti_questions_covered: int = 0
+    ti_seconds_left: int = 0
+    ti_end_reason: str = ""
+    ti_confirm_end: bool = False
+    _ti_link: str = ""  # the link the shown conversation belongs to
+
+    def _apply(self, snap: Snapshot) -> None:
+        self.ti_interview_id = snap.interview_id
+        self.ti_messages = [{"speaker": m.speaker, "text": m.text, "streaming": "1" if m.streaming else ""} for m in snap.messages]
+        self.ti_thinking = snap.thinking
+        self.ti_question_number = snap.question_number
+        self.ti_question_count = snap.question_count
+        self.ti_questions_covered = snap.questions_covered
+        self.ti_seconds_left = snap.seconds_left
+        self.ti_end_reason = snap.end_reason
+        if snap.finished:
+            self.ti_status = "finished"
+            self.ti_confirm_end = False
+        elif self.ti_status in ("idle", "starting"):
+            self.ti_status = "active"
+
+    def _refuse(self, err: TextInterviewError) -> None:
+        if err.reason in ("finished",):
+            self.ti_status = "finished"
+        else:
+            self.ti_status = "refused"
+        self.ti_notice = err.message
+        self.ti_thinking = False
+
+    # -- opening and mirroring ---------------------------------------------------------------
+    @rx.event(background=True)
+    async def open_interview(self) -> None:
+        """On mount of the panel: start or resume the interview, then mirror it until it ends."""
+        async with self:
+            owner = self.router.session.client_token
+            raw_token = self._raw_token()
+            if raw_token != self._ti_link:  # another link in this tab: forget the old conversation
+                self._ti_link = raw_token
+                self.ti_messages, self.ti_interview_id, self.ti_status = [], "", "idle"
+            if not self.ti_messages:  # a reload keeps showing the conversation while it resumes
+                self.ti_status = "starting"
+            self.ti_notice = ""
+            self.ti_error = ""
+        generation = next(_generations)
+        _mirrors[owner] = generation
+        host = get_host()
+        try:
+            snap = await host.open(raw_token, owner)
+        except TextInterviewError as err:
+            async with self:
+                self._refuse(err)
+            return
+        async with self:
+            self.ti_status = "active"
+            self._apply(snap)
+        await self._mirror(host, snap.interview_id, owner, generation)
+
+    async def _mirror(self, host: Any, interview_id: str, owner: str, generation: int) -> None:
+        loop = asyncio.get_running_loop()
+        last_version, last_second, last_renew = -1, -1, loop.time()
+        away_since: float | None = None
+        while _mirrors.get(owner) == generation:
+            await asyncio.sleep(POLL_SECONDS)
+            now = loop.time()
+            if not _tab_connected(owner):
+                away_since = away_since or now
+                if now - away_since > GIVE_UP_SECONDS:
+                    return
+                continue  # no renewal: after the lease another tab may take over
+            away_since = None
+            if now - last_renew >= RENEW_SECONDS:
+                last_renew = now
+                if not host.renew(interview_id, owner):
+                    async with self:
+                        if host.snapshot(interview_id) is None:
+                            self.ti_status, self.ti_notice = "error", "This interview is no longer running here. Reload the page."
+                        else:
+                            self.ti_status = "refused"
+                            self.ti_notice = "This interview continues in another browser tab or window. Close this one and continue there."
+                    return
+            snap = host.snapshot(interview_id)
+            if snap is None:
+                return
+            if snap.version != last_version or int(now) != last_second:
+                last_version, last_second = snap.version, int(now)
+                async with self:
+                    self._apply(snap)
+            if snap.finished:
+                return
+
+    # -- the candidate's actions ---------------------------------------------------------------------
+    @rx.event(background=True)
+    async def send_message(self, form_data: dict[str, Any]) -> None:
+        text = str(form_data.get("message", "") or "")
+        async with self:
+            if self.ti_sending or self.ti_status != "active":
+                return
+            owner = self.router.session.client_token
+            interview_id = self.ti_interview_id
+            self.ti_sending = True
+            self.ti_error = ""
+        host = get_host()
+        try:
+            snap = await host.send(interview_id, owner, text)
+        except TextInterviewError as err:
+            async with self:
+                self.ti_sending = False
+                if err.reason in ("open_elsewhere", "gone"):
+                    self._refuse(err)
+                else:
+                    self.ti_error = err.message
+            return
+        async with self:
+            self.ti_sending = False
+            self._apply(snap)
+
+    @rx.event
+    def set_confirm_end(self, value: bool) -> None:
+        self.ti_confirm_end = bool(value)
+
+    @rx.event(background=True)
+    async def end_interview(self) -> None:
+        async with self:
+            owner = self.router.session.client_token
+            interview_id = self.ti_interview_id
+            self.ti_confirm_end = False
+            self.ti_sending = True
+        try:
+            snap = await get_host().end(interview_id, owner)
+        except TextInterviewError as err:
+            async with self:
+                self.ti_sending = False
+                self._refuse(err)
+            return
+        async with self:
+            self.ti_sending = False
+            self._apply(snap)
+
+    # -- derived ---------------------------------------------------------------------------------------
+    @rx.var
+    def ti_time_left(self) -> str:
+        minutes, seconds = divmod(max(0, self.ti_seconds_left), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @rx.var
+    def ti_progress_percent(self) -> int:
+        if not self.ti_question_count:
+            return 0
+        return round(100 * self.ti_questions_covered / self.ti_question_count)
+
+    @rx.var
+    def ti_streaming(self) -> bool:
+        return bool(self.ti_messages) and self.ti_messages[-1].get("streaming") == "1"
+
+    @rx.var
+    def ti_can_send(self) -> bool:
+        return self.ti_status == "active" and not self.ti_thinking and not self.ti_sending

@@ -1,0 +1,372 @@
+"""The text interview host on SQLite and PostgreSQL: start, resume, leases, end, idle, orphans.
+
+The interviewer is the real Interviewer in a roomless AgentSession with the scripted LLM;
+time is an injected clock, so inactivity and leases are tested without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from livekit.agents import llm
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
+from sqlmodel import Session, select
+
+from agent.scripted import ScriptedLLM
+from interview_app.models import Evaluation, Interview, InterviewEvent, TranscriptSegment
+from interview_app.services.text_interviews import (
+    ORPHAN_REASON,
+    RESULT_SOURCE,
+    TextInterviewError,
+    TextInterviewHost,
+)
+from tests.factories import make_interview
+from tests.text.fake_openai import FakeOpenAI
+
+ANSWERS = [
+    "I built a billing service in Go.",
+    "I designed the ledger tables.",
+    "I look at latency percentiles first.",
+    "Then the slow query log.",
+    "Expand, migrate, contract.",
+    "Restore the old column and switch back.",
+]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(autouse=True)
+def _storage(settings_env, tmp_path) -> None:  # noqa: ANN001, PT004
+    settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "storage"))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def host(app_db, clock: Clock):  # noqa: ANN001, ANN201
+    h = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, lease_seconds=20, idle_seconds=600, single_process=True)
+    yield h
+
+
+def events(session: Session, interview_id: uuid.UUID, kind: str) -> list[InterviewEvent]:
+    session.expire_all()
+    return list(
+        session.exec(
+            select(InterviewEvent)
+            .where(InterviewEvent.interview_id == interview_id, InterviewEvent.kind == kind)
+            .order_by(InterviewEvent.id)
+        ).all()
+    )
+
+
+def fresh(session: Session, interview_id: uuid.UUID) -> Interview:
+    session.expire_all()
+    interview = session.get(Interview, interview_id)
+    assert interview is not None
+    return interview
+
+
+async def test_whole_interview_goes_through_the_result_service(host: TextInterviewHost, session: Session) -> None:
+    interview, raw = make_interview(session)
+    snap = await host.open(raw, "tab-a")
+    assert snap.question_number == 1 and snap.question_count == 3 and not snap.thinking
+    assert snap.messages[0].speaker == "agent" and "Tell me about a backend system" in snap.messages[0].text
+    row = fresh(session, interview.id)
+    assert row.status == "in_progress" and row.mode == "text" and row.started_at is not None
+    assert events(session, interview.id, "text_interview_started")
+
+    for i, answer in enumerate(ANSWERS):
+        snap = await host.send(snap.interview_id, "tab-a", answer)
+        assert (snap.messages[-2].speaker, snap.messages[-2].text) == ("candidate", answer)
+        assert snap.messages[-1].speaker == "agent" and not snap.thinking
+        if i == 1:
+            assert snap.question_number == 2 and snap.questions_covered == 1
+    assert snap.finished and snap.end_reason == "all questions covered"
+    assert "Goodbye" in snap.messages[-1].text
+
+    row = fresh(session, interview.id)
+    assert row.status == "processing" and row.mode == "text" and row.s3_transcript_url
+    segments = session.exec(
+        select(TranscriptSegment).where(TranscriptSegment.interview_id == interview.id).order_by(TranscriptSegment.seq)
+    ).all()
+    assert [s.text for s in segments if s.speaker == "candidate"] == ANSWERS
+    assert segments[0].speaker == "agent" and len(segments) == len(snap.messages)
+    assert session.exec(select(Evaluation).where(Evaluation.interview_id == interview.id)).first() is not None
+    received = events(session, interview.id, "result_received")
+    assert received and received[0].detail["source"] == RESULT_SOURCE
+    assert len(events(session, interview.id, "text_message")) == len(segments)
+
+    with pytest.raises(TextInterviewError) as err:  # the link is now finished
+        await host.open(raw, "tab-a")
+    assert err.value.reason == "finished"
+
+
+async def test_reload_resumes_and_a_second_tab_is_refused_until_the_lease_lapses(
+    host: TextInterviewHost, session: Session, clock: Clock
+) -> None:
+    _, raw = make_interview(session)
+    first = await host.open(raw, "tab-a")
+    await host.send(first.interview_id, "tab-a", ANSWERS[0])
+
+    again = await host.open(raw, "tab-a")  # the same tab reloads
+    assert [m.text for m in again.messages] == [m.text for m in host.snapshot(first.interview_id).messages]
+    assert len(again.messages) == 3
+
+    with pytest.raises(TextInterviewError) as err:
+        await host.open(raw, "tab-b")
+    assert err.value.reason == "open_elsewhere" and "another browser tab" in err.value.message
+    with pytest.raises(TextInterviewError):
+        await host.send(first.interview_id, "tab-b", "hijack")
+
+    clock.advance(seconds=10)
+    assert host.renew(first.interview_id, "tab-a")  # tab A is still connected
+    clock.advance(seconds=15)
+    with pytest.raises(TextInterviewError):
+        await host.open(raw, "tab-b")
+
+    clock.advance(seconds=30)  # tab A vanished longer than the lease
+    taken = await host.open(raw, "tab-b")
+    assert len(taken.messages) == 3
+    assert not host.renew(first.interview_id, "tab-a")
+    with pytest.raises(TextInterviewError) as err:
+        await host.send(first.interview_id, "tab-a", "still here?")
+    assert err.value.reason == "open_elsewhere"
+    snap = await host.send(first.interview_id, "tab-b", ANSWERS[1])
+    assert snap.question_number == 2
+
+
+async def test_inactivity_reminds_then_ends_politely(host: TextInterviewHost, session: Session, clock: Clock) -> None:
+    interview, raw = make_interview(session)
+    snap = await host.open(raw, "tab-a")
+    await host.sweep()
+    assert len(host.snapshot(snap.interview_id).messages) == 1  # not idle yet
+
+    clock.advance(seconds=601)
+    await host.sweep()
+    snap = host.snapshot(snap.interview_id)
+    assert "are you still there" in snap.messages[-1].text and not snap.finished
+    assert fresh(session, interview.id).status == "in_progress"
+
+    clock.advance(seconds=601)
+    await host.sweep()
+    snap = host.snapshot(snap.interview_id)
+    assert snap.finished and snap.end_reason == "candidate idle"
+    assert "stepped away" in snap.messages[-1].text
+    row = fresh(session, interview.id)
+    assert row.status == "processing" and row.end_reason == "candidate idle"
+    assert len(events(session, interview.id, "text_candidate_idle")) == 2
+
+
+async def test_activity_resets_the_idle_timer(host: TextInterviewHost, session: Session, clock: Clock) -> None:
+    _, raw = make_interview(session)
+    snap = await host.open(raw, "tab-a")
+    clock.advance(seconds=500)
+    await host.send(snap.interview_id, "tab-a", ANSWERS[0])
+    clock.advance(seconds=500)
+    await host.sweep()
+    assert "still there" not in host.snapshot(snap.interview_id).messages[-1].text
+
+
+async def test_end_button_ends_with_the_transcript_so_far(host: TextInterviewHost, session: Session) -> None:
+    interview, raw = make_interview(session)
+    snap = await host.open(raw, "tab-a")
+    await host.send(snap.interview_id, "tab-a", ANSWERS[0])
+    with pytest.raises(TextInterviewError):
+        await host.end(snap.interview_id, "tab-b")
+    snap = await host.end(snap.interview_id, "tab-a")
+    assert snap.finished and snap.end_reason == "ended by the candidate"
+    row = fresh(session, interview.id)
+    assert row.status == "processing" and row.end_reason == "ended by the candidate"
+    texts = [s.text for s in session.exec(select(TranscriptSegment).where(TranscriptSegment.interview_id == interview.id)).all()]
+    assert ANSWERS[0] in texts and len(texts) == 3
+
+
+async def test_bad_input_is_refused_with_a_sentence(host: TextInterviewHost, session: Session) -> None:
+    _, raw = make_interview(session)
+    with pytest.raises(TextInterviewError) as err:
+        await host.open("not-a-real-token", "tab-a")
+    assert err.value.reason == "unknown"
+    snap = await host.open(raw, "tab-a")
+    for text, reason in (("   ", "empty"), ("x" * 5000, "too_long")):
+        with pytest.raises(TextInterviewError) as err:
+            await host.send(snap.interview_id, "tab-a", text)
+        assert err.value.reason == reason and err.value.message.endswith(".")
+
+
+async def test_after_a_restart_an_orphaned_interview_is_ended_with_its_messages(
+    app_db,
+    session: Session,
+    clock: Clock,  # noqa: ANN001
+) -> None:
+    interview, raw = make_interview(session)
+    before = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True)
+    snap = await before.open(raw, "tab-a")
+    await before.send(snap.interview_id, "tab-a", ANSWERS[0])
+    await before.aclose()  # the process stops; nothing ended the interview
+    assert fresh(session, interview.id).status == "in_progress"
+
+    after = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True)
+    assert str(interview.id) in await after.recover_orphans()  # (PostgreSQL is shared by the run)
+    row = fresh(session, interview.id)
+    assert row.status == "failed" and row.end_reason == ORPHAN_REASON
+    segments = session.exec(
+        select(TranscriptSegment).where(TranscriptSegment.interview_id == interview.id).order_by(TranscriptSegment.seq)
+    ).all()
+    assert [s.speaker for s in segments] == ["agent", "candidate", "agent"] and segments[1].text == ANSWERS[0]
+    with pytest.raises(TextInterviewError) as err:
+        await after.open(raw, "tab-a")
+    assert err.value.reason == "failed"
+
+
+async def test_with_several_processes_only_stale_interviews_are_orphans(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)
+    owner = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=False)
+    await owner.open(raw, "tab-a")
+    other = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=False)
+    assert str(interview.id) not in await other.recover_orphans()
+    with pytest.raises(TextInterviewError) as err:  # a reload that lands on another process
+        await other.open(raw, "tab-a")
+    assert err.value.reason == "elsewhere"
+
+    clock.advance(minutes=1)
+    await owner.sweep()  # the live owner keeps the interview fresh
+    clock.advance(minutes=1)
+    assert str(interview.id) not in await other.recover_orphans()
+    clock.advance(minutes=5)  # the owner is gone: nothing touched it for long
+    assert str(interview.id) in await other.recover_orphans()
+    assert fresh(session, interview.id).status == "failed"
+    await owner.aclose()
+
+
+async def test_voice_interview_is_not_taken_over(host: TextInterviewHost, session: Session, settings_env) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)
+    row = fresh(session, interview.id)
+    row.status = "in_progress"  # a voice interview already running (set directly: test setup)
+    session.add(row)
+    session.commit()
+    with pytest.raises(TextInterviewError) as err:
+        await host.open(raw, "tab-a")
+    assert err.value.reason == "voice"
+
+
+class SlowLLM(llm.LLM):
+    """The scripted interviewer, but its words arrive 20 ms apart (like a remote model)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inner = ScriptedLLM()
+
+    @property
+    def model(self) -> str:
+        return "slow-scripted"
+
+    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_: object) -> llm.LLMStream:  # noqa: ANN001
+        return _SlowStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+
+class _SlowStream(llm.LLMStream):
+    async def _run(self) -> None:
+        async with self._llm._inner.chat(chat_ctx=self._chat_ctx, tools=self._tools) as inner:  # type: ignore[attr-defined]
+            async for chunk in inner:
+                await asyncio.sleep(0.02)
+                self._event_ch.send_nowait(chunk)
+
+
+async def test_the_reply_streams_into_the_snapshot_while_it_is_generated(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    _, raw = make_interview(session)
+    host = TextInterviewHost(clock=clock, llm_factory=SlowLLM, single_process=True)
+    snap = await host.open(raw, "tab-a")
+    send = asyncio.create_task(host.send(snap.interview_id, "tab-a", ANSWERS[0]))
+    seen: list[str] = []
+    thinking_without_text = False
+    while not send.done():
+        now = host.snapshot(snap.interview_id)
+        if now.thinking and now.messages[-1].speaker == "candidate":
+            thinking_without_text = True  # the typing indicator phase, the answer already shown
+        if now.messages[-1].streaming:
+            seen.append(now.messages[-1].text)
+        await asyncio.sleep(0.01)
+    final = (await send).messages[-1].text
+    assert thinking_without_text
+    assert len(set(seen)) >= 3, seen  # several growing partial texts, not one jump
+    assert all(final.startswith(p) for p in seen)
+    assert not host.snapshot(snap.interview_id).messages[-1].streaming
+    await host.aclose()
+
+
+async def test_with_an_openai_compatible_llm_the_same_interviewer_streams_its_reply(
+    app_db,
+    session: Session,
+    clock: Clock,
+    settings_env,  # noqa: ANN001
+) -> None:
+    fake = FakeOpenAI().start()
+    try:
+        settings_env(LLM_PROVIDER="openai", OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url, LLM_MODEL="fake-model")
+        interview, raw = make_interview(session)
+        host = TextInterviewHost(clock=clock, single_process=True)  # the LLM from settings (build_llm)
+        snap = await host.open(raw, "tab-a")
+        assert snap.messages[0].text.startswith("Hello, welcome to the interview.")
+        send = asyncio.create_task(host.send(snap.interview_id, "tab-a", "a billing service"))
+        partials = set()
+        while not send.done():
+            last = host.snapshot(snap.interview_id).messages[-1]
+            if last.streaming:
+                partials.add(last.text)
+            await asyncio.sleep(0.01)
+        final = (await send).messages[-1].text
+        assert final == "Thank you for telling me about a billing service. What was your own part in it?"
+        assert len(partials) >= 3 and all(final.startswith(p) for p in partials)
+
+        # The model got the Interviewer's instructions, its state note and tools, as in the voice worker.
+        request = fake.requests[-1]
+        assert request["model"] == "fake-model" and request["stream"] is True
+        system = " ".join(str(m.get("content")) for m in request["messages"] if m["role"] in ("system", "developer"))
+        assert "INTERVIEW STATE" in system and interview_question(interview, session) in system
+        assert {t["function"]["name"] for t in request["tools"]} >= {"mark_question_covered", "end_interview"}
+
+        snap = await host.end(snap.interview_id, "tab-a")
+        assert snap.finished and fresh(session, interview.id).status == "processing"
+    finally:
+        fake.stop()
+
+
+def interview_question(interview: Interview, session: Session) -> str:
+    from interview_app.models import InterviewTemplate
+
+    return session.get(InterviewTemplate, interview.template_id).questions[0]["text"]
+
+
+async def test_at_the_time_limit_the_interviewer_closes_and_the_sweeper_ends_it(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)  # the template allows 20 minutes
+    host = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True, deadline_poll_seconds=0.05)
+    snap = await host.open(raw, "tab-a")
+    await host.send(snap.interview_id, "tab-a", ANSWERS[0])
+    clock.advance(minutes=10)
+    assert host.snapshot(snap.interview_id).seconds_left == 600
+    clock.advance(minutes=10, seconds=1)
+    for _ in range(100):  # the interviewer's deadline watch notices and says goodbye by itself
+        if host.sessions[snap.interview_id].interview.finished:
+            break
+        await asyncio.sleep(0.05)
+    await host.sweep()
+    snap = host.snapshot(snap.interview_id)
+    assert snap.finished and snap.end_reason == "time limit reached" and snap.seconds_left == 0
+    assert "reached the end of our time" in snap.messages[-1].text
+    row = fresh(session, interview.id)
+    assert row.status == "processing" and row.end_reason == "time limit reached"
