@@ -108,7 +108,9 @@ class CandidateState(rx.State):
         # A candidate coming back to a voice interview in progress already consented: straight to devices.
         self.mode = "text" if view.mode == "text" else "voice"
         self.rejoining = view.status == "in_progress" and self.mode == "voice" and self.voice_available
-        self.step = "devices" if self.rejoining else "consent"
+        text_resume = view.status == "in_progress" and self.mode == "text"
+        # A text interview in progress goes straight back to its chat (consent was given when it started).
+        self.step = "text" if text_resume else ("devices" if self.rejoining else "consent")
         self.consent_checked = False
         self.mic_ready = False
         self.mic_device_id = ""

@@ -53,6 +53,14 @@ def open_chat(page: Page, link: str) -> None:
         page.locator("#choose-text").click()
 
 
+def reopen_chat(page: Page, link: str) -> None:
+    """An interview already in progress as text: no consent step again, straight to the chat."""
+    page.goto(link)
+    expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
+    expect(page.locator("#text-interview")).to_be_visible(timeout=20_000)
+    expect(page.locator("#consent-checkbox")).to_have_count(0)
+
+
 def agent_messages(page: Page):  # noqa: ANN201
     return page.locator(".ti-agent[data-streaming='']")
 
@@ -85,10 +93,9 @@ def test_text_interview_start_reload_second_tab_and_finish(served_app: ServedApp
     # Reload: same tab (same client token) → the same conversation, continuing at question 2.
     page.reload()
     expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
-    if page.locator("#consent-checkbox").count():
-        page.locator("#consent-checkbox").click()
-        page.locator("#consent-continue").click()
+    # Consent was given when the interview started: the chat comes straight back.
     expect(page.locator(".ti-message")).to_have_text(shown, timeout=20_000)
+    expect(page.locator("#consent-checkbox")).to_have_count(0)
     expect(page.locator("#ti-progress")).to_have_text("Question 2 of 3")
     shot(page, "after-reload")
 
@@ -98,7 +105,7 @@ def test_text_interview_start_reload_second_tab_and_finish(served_app: ServedApp
     other_context = browser.new_context()
     try:
         other = other_context.new_page()
-        open_chat(other, link)
+        reopen_chat(other, link)
         expect(other.locator("#ti-refused")).to_contain_text("already open in another browser tab", timeout=20_000)
         expect(other.locator("#ti-input")).to_have_count(0)
         shot(other, "second-tab-refused")
@@ -140,7 +147,7 @@ def test_closed_tab_is_taken_over_then_the_end_button_asks_first(served_app: Ser
     first_context.close()  # the tab vanishes; after the lease another browser may continue
 
     page.wait_for_timeout(22_000)
-    open_chat(page, link)
+    reopen_chat(page, link)
     expect(page.locator(".ti-message")).to_have_count(3, timeout=20_000)
     expect(page.locator(".ti-candidate")).to_contain_text(ANSWERS[0])
 
