@@ -173,8 +173,10 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     stop_app(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    # Module scope: Playwright's sync API keeps an asyncio loop running in the main thread while
+    # it is open, which would break every async test collected after the browser tests.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
