@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.conftest import free_port, stop_app
+
 ROOT = Path(__file__).resolve().parents[2]
 S3RVER_JS = ROOT / ".tools" / "s3rver" / "node_modules" / "s3rver" / "bin" / "s3rver.js"
 S3RVER_SIGV4_JS = ROOT / ".tools" / "s3rver-sigv4" / "node_modules" / "@20minutes" / "s3rver" / "lib" / "s3rver.js"
@@ -23,12 +23,6 @@ S3RVER_INSTALL = (
 )
 MOTO_BIN = Path(sys.executable).parent / "moto_server"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -63,19 +57,8 @@ def _start(cmd: list[str], url: str, log: Path) -> subprocess.Popen:
             return proc
         except httpx.HTTPError:
             time.sleep(0.2)
-    _stop(proc)
+    stop_app(proc)
     raise RuntimeError(f"{cmd[0]} did not answer at {url} within 30 s: {log.read_text()[-2000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +68,7 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     url = f"http://127.0.0.1:{port}"
     proc = _start([str(MOTO_BIN), "-H", "127.0.0.1", "-p", str(port)], url, tmp_path_factory.mktemp("moto") / "moto.log")
     yield S3Server("moto", url, "testing", "testing", enforces_signatures=False)
-    _stop(proc)
+    stop_app(proc)
 
 
 def _require(path: Path) -> None:
@@ -106,7 +89,7 @@ def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     cmd = ["node", str(S3RVER_JS), "-d", str(data / "data"), "-a", "127.0.0.1", "-p", str(port), "--no-vhost-buckets", "-s"]
     proc = _start(cmd, url, data / "s3rver.log")
     yield S3Server("s3rver", url, "S3RVER", "S3RVER", enforces_signatures=False)
-    _stop(proc)
+    stop_app(proc)
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +103,7 @@ def s3rver_sigv4(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]
     launcher = Path(__file__).with_name("s3rver_sigv4.js")
     proc = _start(["node", str(launcher), str(S3RVER_SIGV4_JS), str(data / "data"), str(port)], url, data / "s3rver.log")
     yield S3Server("s3rver-sigv4", url, "S3RVER", "S3RVER", enforces_signatures=True)
-    _stop(proc)
+    stop_app(proc)
 
 
 @pytest.fixture(params=["moto_s3", "s3rver", "s3rver_sigv4"])
