@@ -20,7 +20,7 @@ def _search() -> rx.Component:
                 placeholder="Search candidate name or email",
                 value=S.search,
                 on_change=S.set_search,
-                width="260px",
+                width="240px",
                 id="list-search",
             ),
             rx.button(rx.icon("search", size=14), "Search", type="submit", variant="soft"),
@@ -125,16 +125,21 @@ def _pager() -> rx.Component:
 
 def _content() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
+        rx.flex(
             _search(),
             rx.spacer(),
-            rx.button(rx.icon("download", size=14), "Export CSV", on_click=S.export, variant="outline", id="export-csv"),
-            rx.cond(
-                AdminState.can_edit,
-                rx.link(rx.button(rx.icon("user-plus", size=14), "Invite a candidate", white_space="nowrap"), href="/admin/candidates"),
+            rx.hstack(
+                rx.button(rx.icon("download", size=14), "Export CSV", on_click=S.export, variant="outline", id="export-csv"),
+                rx.cond(
+                    AdminState.can_edit,
+                    rx.link(rx.button(rx.icon("user-plus", size=14), "Invite a candidate", white_space="nowrap"), href="/admin/candidates"),
+                ),
+                spacing="3",
             ),
             width="100%",
             align="center",
+            wrap="wrap",
+            gap="12px",
         ),
         _filters(),
         rx.cond(S.filter_error != "", rx.callout(S.filter_error, icon="triangle_alert", color_scheme="red", size="1")),
