@@ -100,11 +100,18 @@ def _summary() -> rx.Component:
 
 
 def _event_row(e: rx.Var) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.text(e["at"], size="2", white_space="nowrap")),
-        rx.table.cell(rx.text(e["kind"], weight="medium", size="2", white_space="nowrap")),
-        rx.table.cell(rx.text(e["actor"], size="2", color_scheme="gray", white_space="nowrap")),
-        rx.table.cell(rx.text(e["detail"], size="2", style={"overflowWrap": "anywhere"}), min_width="240px"),
+    """One event: time, kind and actor in columns; the detail wraps below them on a narrow screen."""
+    return rx.flex(
+        rx.text(e["at"], size="2", white_space="nowrap", width="180px", flex_shrink="0"),
+        rx.text(e["kind"], weight="medium", size="2", width="160px", flex_shrink="0"),
+        rx.text(e["actor"], size="2", color_scheme="gray", width="100px", flex_shrink="0", style={"overflowWrap": "anywhere"}),
+        rx.text(e["detail"], size="2", flex="1 1 300px", style={"overflowWrap": "anywhere"}),
+        wrap="wrap",
+        gap="2px 12px",
+        padding_y="6px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        width="100%",
+        class_name="timeline-event",
     )
 
 
@@ -140,20 +147,18 @@ def _timeline() -> rx.Component:
                 margin_bottom="8px",
             ),
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("When (UTC)"),
-                    rx.table.column_header_cell("Event"),
-                    rx.table.column_header_cell("By"),
-                    rx.table.column_header_cell("Detail"),
-                )
-            ),
-            rx.table.body(rx.foreach(S.timeline, _event_row)),
-            size="1",
+        rx.flex(
+            rx.text("When (UTC)", size="2", weight="bold", width="180px", flex_shrink="0"),
+            rx.text("Event", size="2", weight="bold", width="160px", flex_shrink="0"),
+            rx.text("By", size="2", weight="bold", width="100px", flex_shrink="0"),
+            rx.text("Detail", size="2", weight="bold", flex="1 1 300px"),
+            gap="2px 12px",
+            padding_bottom="6px",
+            border_bottom=f"1px solid {rx.color('gray', 6)}",
+            display=rx.breakpoints(initial="none", md="flex"),
             width="100%",
-            id="timeline",
         ),
+        rx.vstack(rx.foreach(S.timeline, _event_row), spacing="0", width="100%", id="timeline"),
         width="100%",
     )
 
