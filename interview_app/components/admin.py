@@ -52,7 +52,7 @@ def _header_actions() -> rx.Component:
                 _nav_link("Templates", TEMPLATES, admin_only=True),
                 _nav_link("Candidates", CANDIDATES, admin_only=True),
                 _nav_link("Admins", USERS, admin_only=True),
-                spacing="4",
+                gap="6px 16px",
                 wrap="wrap",
                 align="center",
                 id="admin-nav",

@@ -55,6 +55,7 @@ def _filters() -> rx.Component:
             rx.input(type="date", value=S.date_to, on_change=S.set_date_to, id="date-to"),
             align="center",
             spacing="2",
+            wrap="wrap",
         ),
         rx.button("Clear", on_click=S.clear_filters, variant="ghost"),
         spacing="3",
@@ -112,7 +113,7 @@ def _pager() -> rx.Component:
         rx.button(
             rx.icon("chevron-left", size=14), "Newer", on_click=S.previous_page, disabled=S.cursor_stack.length() == 0, variant="soft"
         ),
-        rx.text("Page ", S.page_number, size="2", color_scheme="gray"),
+        rx.text("Page ", S.page_number, size="2", color_scheme="gray", white_space="nowrap"),
         rx.button(
             "Older", rx.icon("chevron-right", size=14), on_click=S.next_page, disabled=S.next_cursor == "", variant="soft", id="next-page"
         ),
