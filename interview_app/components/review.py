@@ -141,7 +141,13 @@ def _transcript() -> rx.Component:
         rx.cond(
             ReviewState.segments.length() > 0,
             rx.scroll_area(
-                rx.vstack(rx.foreach(ReviewState.visible_segments, _segment_line), spacing="1", width="100%", id="transcript-lines"),
+                rx.vstack(
+                    rx.foreach(ReviewState.visible_segments, _segment_line),
+                    spacing="1",
+                    width="100%",
+                    padding_right="14px",  # keeps the text clear of the scrollbar
+                    id="transcript-lines",
+                ),
                 type="auto",
                 scrollbars="vertical",
                 max_height="440px",

@@ -86,6 +86,14 @@ def test_candidate_interview_then_recruiter_review(served_app: ServedApp, page: 
         expect(lines).to_contain_text("Goodbye")
         expect(admin.locator("#recording-unavailable")).to_contain_text("text interview")
 
+        # Every chat message is an event too; the timeline folds them away until asked.
+        timeline = admin.locator("#timeline")
+        expect(timeline).to_contain_text("result received")
+        expect(timeline).not_to_contain_text(ANSWERS[0])
+        expect(admin.locator("#messages-hidden")).to_contain_text("chat messages of the text interview are hidden")
+        admin.locator("#toggle-messages").click()
+        expect(timeline).to_contain_text(ANSWERS[0], timeout=10_000)
+
         expect(admin.locator("#evaluation-status")).to_have_text("Needs an LLM provider")
         expect(admin.locator("#evaluation-message")).to_contain_text("Evaluation needs an LLM provider")
         expect(admin.locator("#evaluation-result")).to_have_count(0)  # no scores, no recommendation
