@@ -189,6 +189,7 @@ def _content() -> rx.Component:
                 ),
                 on_submit=S.apply_search,
                 reset_on_submit=False,
+                width="auto",
             ),
             rx.spacer(),
             rx.button(rx.icon("plus", size=14), "Add candidate", on_click=S.open_new, id="add-candidate"),

@@ -28,6 +28,7 @@ def _search() -> rx.Component:
         ),
         on_submit=S.apply_search,
         reset_on_submit=False,
+        width="auto",  # a form is a full-width block; the toolbar would wrap even on a wide screen
     )
 
 
