@@ -17,7 +17,7 @@ def _search() -> rx.Component:
         rx.hstack(
             rx.input(
                 name="search",
-                placeholder="Search candidate name or email",
+                placeholder="Search name or email",
                 value=S.search,
                 on_change=S.set_search,
                 width="240px",
