@@ -173,8 +173,11 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     stop_app(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    # Module scope: while Playwright's sync API is open its event loop counts as running in this
+    # thread, so pytest-asyncio tests collected after tests/e2e (tests/text) would all fail with
+    # "Runner.run() cannot be called from a running event loop".
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
