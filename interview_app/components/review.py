@@ -177,6 +177,7 @@ def _criterion(row: CriterionRow) -> rx.Component:
             rx.text("weight ", row.weight, size="1", color_scheme="gray"),
             align="center",
             spacing="3",
+            wrap="wrap",
         ),
         rx.text(row.rationale, size="2"),
         rx.foreach(row.evidence, _evidence),
@@ -250,6 +251,7 @@ def _evaluation() -> rx.Component:
                         rx.badge("Advisory recommendation: ", ReviewState.evaluation_recommendation, color_scheme="amber", size="2"),
                     ),
                     spacing="2",
+                    wrap="wrap",
                 ),
                 rx.text(
                     "The recommendation is advisory, produced by a language model. The hiring decision is yours.",

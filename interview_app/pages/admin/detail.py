@@ -104,7 +104,7 @@ def _event_row(e: rx.Var) -> rx.Component:
     return rx.flex(
         rx.text(e["at"], size="2", white_space="nowrap", width="180px", flex_shrink="0"),
         rx.text(e["kind"], weight="medium", size="2", width="160px", flex_shrink="0"),
-        rx.text(e["actor"], size="2", color_scheme="gray", width="100px", flex_shrink="0", style={"overflowWrap": "anywhere"}),
+        rx.text(e["actor"], size="2", color_scheme="gray", width="150px", flex_shrink="0", style={"overflowWrap": "anywhere"}),
         rx.text(e["detail"], size="2", flex="1 1 300px", style={"overflowWrap": "anywhere"}),
         wrap="wrap",
         gap="2px 12px",
@@ -150,7 +150,7 @@ def _timeline() -> rx.Component:
         rx.flex(
             rx.text("When (UTC)", size="2", weight="bold", width="180px", flex_shrink="0"),
             rx.text("Event", size="2", weight="bold", width="160px", flex_shrink="0"),
-            rx.text("By", size="2", weight="bold", width="100px", flex_shrink="0"),
+            rx.text("By", size="2", weight="bold", width="150px", flex_shrink="0"),
             rx.text("Detail", size="2", weight="bold", flex="1 1 300px"),
             gap="2px 12px",
             padding_bottom="6px",
