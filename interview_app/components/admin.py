@@ -42,20 +42,38 @@ def _nav_link(label: str, href: str, admin_only: bool = False) -> rx.Component:
 
 
 def _header_actions() -> rx.Component:
+    """The one navigation every admin page shares; it wraps onto a second line on narrow screens."""
     return rx.cond(
         AdminState.signed_in,
-        rx.hstack(
-            _nav_link("Interviews", routes.ADMIN),
-            _nav_link("Overview", OVERVIEW),
-            _nav_link("Templates", TEMPLATES, admin_only=True),
-            _nav_link("Candidates", CANDIDATES, admin_only=True),
-            _nav_link("Admins", USERS, admin_only=True),
-            rx.separator(orientation="vertical", size="1"),
-            rx.text(AdminState.admin_email, size="1", color_scheme="gray", id="signed-in-as"),
-            rx.badge(AdminState.admin_role, variant="outline", size="1"),
-            rx.button("Sign out", on_click=AdminState.sign_out, variant="soft", size="1", id="sign-out"),
+        rx.flex(
+            rx.flex(
+                _nav_link("Interviews", routes.ADMIN),
+                _nav_link("Overview", OVERVIEW),
+                _nav_link("Templates", TEMPLATES, admin_only=True),
+                _nav_link("Candidates", CANDIDATES, admin_only=True),
+                _nav_link("Admins", USERS, admin_only=True),
+                gap="6px 16px",
+                wrap="wrap",
+                align="center",
+                id="admin-nav",
+            ),
+            rx.hstack(
+                rx.text(
+                    AdminState.admin_email,
+                    size="1",
+                    color_scheme="gray",
+                    id="signed-in-as",
+                    display=rx.breakpoints(initial="none", md="block"),
+                ),
+                rx.badge(AdminState.admin_role, variant="outline", size="1"),
+                rx.button("Sign out", on_click=AdminState.sign_out, variant="soft", size="1", id="sign-out"),
+                spacing="3",
+                align="center",
+            ),
             spacing="4",
             align="center",
+            wrap="wrap",
+            row_gap="8px",
         ),
         rx.fragment(),
     )
@@ -128,7 +146,7 @@ def admin_page(
             ),
         )
     return rx.box(
-        rx.hstack(
+        rx.flex(
             rx.link(
                 rx.hstack(brand(), rx.badge("Admin", variant="soft"), align="center", spacing="2"),
                 href=routes.ADMIN,
@@ -137,8 +155,10 @@ def admin_page(
             ),
             rx.spacer(),
             _header_actions(),
-            padding="12px 32px",
+            padding=rx.breakpoints(initial="10px 16px", sm="12px 32px"),
             align="center",
+            wrap="wrap",
+            gap="8px 16px",
             border_bottom=f"1px solid {rx.color('gray', 5)}",
             background=rx.color("gray", 1),
             width="100%",
@@ -147,13 +167,14 @@ def admin_page(
             z_index="10",
         ),
         rx.box(
-            rx.heading(title, size="7", margin_bottom="20px"),
+            # Signed out, the sign-in form is the page: a heading naming the hidden page would mislead.
+            rx.cond(AdminState.signed_in, rx.heading(title, size=rx.breakpoints(initial="6", sm="7"), margin_bottom="20px")),
             rx.cond(
                 AdminState.auth_checked,
                 rx.cond(AdminState.signed_in, body, login_form()),
                 rx.center(rx.spinner(size="3"), padding="32px"),
             ),
-            padding="28px 32px 48px",
+            padding=rx.breakpoints(initial="20px 16px 40px", sm="28px 32px 48px"),
             max_width="1240px",
             margin_x="auto",
         ),

@@ -95,7 +95,8 @@ def _segment_line(row: SegmentRow) -> rx.Component:
             min_width="90px",
             color=rx.cond(row.speaker == "candidate", rx.color("accent", 11), rx.color("gray", 11)),
         ),
-        rx.text(row.text, size="2", flex="1"),
+        # On a narrow column the text moves below time and speaker instead of becoming a sliver.
+        rx.text(row.text, size="2", flex="1 1 240px"),
         id="segment-" + row.seq.to_string(),
         class_name=rx.cond(active, "transcript-line active", "transcript-line"),
         data_active=rx.cond(active, "true", "false"),
@@ -108,6 +109,8 @@ def _segment_line(row: SegmentRow) -> rx.Component:
         cursor="pointer",
         align="start",
         spacing="3",
+        wrap="wrap",
+        row_gap="2px",
         width="100%",
     )
 
@@ -122,19 +125,29 @@ def _transcript() -> rx.Component:
                 value=ReviewState.transcript_query,
                 on_change=ReviewState.set_transcript_query.debounce(250),
                 id="transcript-search",
-                width="260px",
+                width="240px",
             ),
             rx.text(ReviewState.match_note, size="1", color_scheme="gray", id="transcript-count"),
             rx.spacer(),
-            rx.button(rx.icon("download", size=14), "JSON", variant="soft", size="1", on_click=ReviewState.download_transcript_json),
-            rx.button(rx.icon("download", size=14), "Text", variant="soft", size="1", on_click=ReviewState.download_transcript_text),
+            rx.hstack(
+                rx.button(rx.icon("download", size=14), "JSON", variant="soft", size="1", on_click=ReviewState.download_transcript_json),
+                rx.button(rx.icon("download", size=14), "Text", variant="soft", size="1", on_click=ReviewState.download_transcript_text),
+                spacing="2",
+            ),
             width="100%",
             align="center",
+            wrap="wrap",
         ),
         rx.cond(
             ReviewState.segments.length() > 0,
             rx.scroll_area(
-                rx.vstack(rx.foreach(ReviewState.visible_segments, _segment_line), spacing="1", width="100%", id="transcript-lines"),
+                rx.vstack(
+                    rx.foreach(ReviewState.visible_segments, _segment_line),
+                    spacing="1",
+                    width="100%",
+                    padding_right="14px",  # keeps the text clear of the scrollbar
+                    id="transcript-lines",
+                ),
                 type="auto",
                 scrollbars="vertical",
                 max_height="440px",
@@ -164,6 +177,7 @@ def _criterion(row: CriterionRow) -> rx.Component:
             rx.text("weight ", row.weight, size="1", color_scheme="gray"),
             align="center",
             spacing="3",
+            wrap="wrap",
         ),
         rx.text(row.rationale, size="2"),
         rx.foreach(row.evidence, _evidence),
@@ -237,6 +251,7 @@ def _evaluation() -> rx.Component:
                         rx.badge("Advisory recommendation: ", ReviewState.evaluation_recommendation, color_scheme="amber", size="2"),
                     ),
                     spacing="2",
+                    wrap="wrap",
                 ),
                 rx.text(
                     "The recommendation is advisory, produced by a language model. The hiring decision is yours.",
@@ -363,7 +378,8 @@ def review_sections() -> rx.Component:
                     rx.grid(
                         rx.vstack(_section("Recording", _player(), icon="audio-lines"), _transcript(), spacing="4", width="100%"),
                         rx.vstack(_evaluation(), _integrity(), spacing="4", width="100%"),
-                        columns=rx.breakpoints(initial="1", md="2"),
+                        # The transcript is what a reviewer reads most: its column gets the larger share.
+                        columns=rx.breakpoints(initial="1", md="minmax(0, 3fr) minmax(0, 2fr)"),
                         spacing="4",
                         width="100%",
                     ),

@@ -82,6 +82,7 @@ def _header() -> rx.Component:
             width="100%",
             align="center",
             spacing="2",
+            wrap="wrap",
         ),
         rx.progress(value=S.ti_progress_percent, size="1", width="100%"),
         width="100%",
@@ -139,7 +140,7 @@ def _composer() -> rx.Component:
         rx.hstack(
             rx.text_area(
                 name="message",
-                placeholder="Type your answer… (Enter sends, Shift+Enter starts a new line)",
+                placeholder="Type your answer…",
                 enter_key_submit=True,
                 rows="3",
                 resize="vertical",
@@ -177,8 +178,8 @@ def _active() -> rx.Component:
         ),
         _composer(),
         rx.text(
-            "Answer in your own words, as you would speak. You can ask the interviewer to repeat or rephrase a question, "
-            "or how much time is left.",
+            "Enter sends, Shift+Enter starts a new line. Answer in your own words, as you would speak. "
+            "You can ask the interviewer to repeat or rephrase a question, or how much time is left.",
             size="1",
             color_scheme="gray",
         ),

@@ -1,3 +1,3 @@
 """Page modules; importing this package registers every page with Reflex."""
 
-from interview_app.pages import admin, candidate, landing, review_preview  # noqa: F401
+from interview_app.pages import admin, candidate, landing  # noqa: F401

@@ -24,11 +24,12 @@ _TITLES = {
     "failed": "This interview could not be completed",
 }
 
+# The heading says what happened; this says what to do next (the service's sentence would repeat the heading).
 _NEXT_STEPS = {
-    "unknown": "If you copied the link from an email, make sure nothing was cut off at the end.",
+    "unknown": "Check that you copied the whole link: if it came in an email, make sure nothing was cut off at the end.",
     "expired": "Ask the recruiter for a new invitation link.",
     "revoked": "The hiring team withdrew this invitation; contact them if you think this is a mistake.",
-    "finished": "There is nothing more to do: the hiring team will be in touch.",
+    "finished": "Thank you for taking part. There is nothing more to do: the hiring team will be in touch.",
     "failed": "Contact the hiring team to arrange another interview.",
 }
 
@@ -50,8 +51,7 @@ def _unusable_link() -> rx.Component:
             size="6",
             id="link-problem",
         ),
-        rx.text(CandidateState.message),
-        rx.text(rx.match(CandidateState.link_state, *_NEXT_STEPS.items(), ""), color_scheme="gray"),
+        rx.text(rx.match(CandidateState.link_state, *_NEXT_STEPS.items(), CandidateState.message), id="link-next-step"),
         _contact(),
         spacing="3",
     )
@@ -81,11 +81,18 @@ def _steps() -> rx.Component:
     def dot(label: str, active: rx.Var[bool]) -> rx.Component:
         return rx.badge(label, variant=rx.cond(active, "solid", "soft"), color_scheme=rx.cond(active, "indigo", "gray"))
 
+    interview = (CandidateState.step == "room") | (CandidateState.step == "text")
+    # The device check only exists for voice: without LiveKit (or once the candidate chose text) there are two steps.
+    voice = CandidateState.voice_available & (CandidateState.mode != "text")
     return rx.hstack(
         dot("1 · Consent", CandidateState.step == "consent"),
-        dot("2 · Devices", CandidateState.step == "devices"),
-        dot("3 · Interview", (CandidateState.step == "room") | (CandidateState.step == "text")),
+        rx.cond(
+            voice,
+            rx.fragment(dot("2 · Devices", CandidateState.step == "devices"), dot("3 · Interview", interview)),
+            dot("2 · Interview", interview),
+        ),
         spacing="2",
+        wrap="wrap",
         id="flow-steps",
     )
 

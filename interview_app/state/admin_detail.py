@@ -11,6 +11,9 @@ from interview_app.services.invitations import InvitationError, email_link, reis
 from interview_app.settings import get_settings
 from interview_app.state.auth import ADMIN, AdminState
 
+#: ``InterviewEvent.kind`` of one text-interview chat message, as the detail service names it.
+MESSAGE_KIND = "text message"
+
 
 class InterviewDetailState(AdminState):
     found: bool = False
@@ -20,6 +23,7 @@ class InterviewDetailState(AdminState):
     new_link: str = ""
     action_message: str = ""
     shown_id: str = ""
+    show_messages: bool = False
 
     @rx.var
     def can_revoke(self) -> bool:
@@ -28,6 +32,25 @@ class InterviewDetailState(AdminState):
     @rx.var
     def can_reissue(self) -> bool:
         return self.detail.get("status", "") == "invited"
+
+    @rx.var
+    def message_count(self) -> int:
+        """Chat messages of a text interview: each is an event, and the transcript shows them all."""
+        return sum(1 for e in self.events if e.get("kind") == MESSAGE_KIND)
+
+    @rx.var
+    def timeline(self) -> list[dict[str, str]]:
+        """The events shown: chat messages only on request, so status changes stay easy to find."""
+        if self.show_messages:
+            return self.events
+        return [e for e in self.events if e.get("kind") != MESSAGE_KIND]
+
+    @rx.event
+    def toggle_messages(self):  # noqa: ANN201
+        if self.guard() is None:
+            return self.refuse()
+        self.show_messages = not self.show_messages
+        return None
 
     def _interview_id(self) -> str:
         return self.shown_id
@@ -51,6 +74,7 @@ class InterviewDetailState(AdminState):
         path = path or self.router.url.path
         self.shown_id = path.rstrip("/").rsplit("/", 1)[-1][:64]
         self.new_link = self.action_message = ""
+        self.show_messages = False
         self.loaded = False
         self._reload()
         return None

@@ -48,6 +48,11 @@ def _tab_connected(client_token: str) -> bool:
     return client_token in namespace.token_to_sid
 
 
+def _restore_answer(text: str):  # noqa: ANN202
+    """Put a refused answer back into the answer box (``#ti-input``)."""
+    return rx.set_value("ti-input", text) if text.strip() else None
+
+
 class TextInterviewState(CandidateState):
     """The chat as the candidate sees it."""
 
@@ -152,11 +157,19 @@ class TextInterviewState(CandidateState):
 
     # -- the candidate's actions ---------------------------------------------------------------------
     @rx.event(background=True)
-    async def send_message(self, form_data: dict[str, Any]) -> None:
+    async def send_message(self, form_data: dict[str, Any]):  # noqa: ANN201
+        """Send the answer; when it cannot go now, say why and put the text back in the box.
+
+        The form clears the box on submit, so an answer refused (e.g. Enter pressed while the
+        previous one is still on its way) would otherwise vanish without a word.
+        """
         text = str(form_data.get("message", "") or "")
         async with self:
-            if self.ti_sending or self.ti_status != "active":
-                return
+            if self.ti_status != "active":
+                return None
+            if self.ti_sending:
+                self.ti_error = "The interviewer is still writing; send your message when the reply is complete."
+                return _restore_answer(text)
             owner = self.router.session.client_token
             interview_id = self.ti_interview_id
             self.ti_sending = True
@@ -169,12 +182,13 @@ class TextInterviewState(CandidateState):
                 self.ti_sending = False
                 if err.reason in ("open_elsewhere", "gone"):
                     self._refuse(err)
-                else:
-                    self.ti_error = err.message
-            return
+                    return None
+                self.ti_error = err.message
+            return _restore_answer(text)
         async with self:
             self.ti_sending = False
             self._apply(snap)
+        return None
 
     @rx.event
     def set_confirm_end(self, value: bool) -> None:

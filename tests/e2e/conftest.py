@@ -175,8 +175,9 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    # Module scope: Playwright's sync API keeps an asyncio loop running in the main thread while
-    # it is open, which would break every async test collected after the browser tests.
+    # Module scope: while Playwright's sync API is open its event loop counts as running in this
+    # thread, so pytest-asyncio tests collected after tests/e2e (tests/text) would all fail with
+    # "Runner.run() cannot be called from a running event loop".
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

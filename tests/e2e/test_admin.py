@@ -106,8 +106,9 @@ def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:  # n
 
 
 def test_status_change_from_another_process_appears_live(served_app, page: Page) -> None:  # noqa: ANN001
+    # Its own invitation: the one seeded at start-up is the demo link other browser tests open.
+    interview_id = json.loads(served_app.cli("seed-demo", "--json").stdout)["interview_id"]
     sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"])
-    interview_id = served_app.demo["interview_id"]
     badge = page.locator(f"[data-interview-id='{interview_id}'] .status-badge")
     expect(badge).to_have_text("invited", timeout=15_000)
     engine = make_engine(served_app.database_url)

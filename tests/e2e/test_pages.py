@@ -25,10 +25,11 @@ def test_demo_candidate_link_greets_the_candidate(served_app, page) -> None:  # 
 
 
 def test_admin_page_renders(served_app, page) -> None:  # noqa: ANN001
-    """The admin home is the interview list; signed out it shows the sign-in form and no data."""
+    """The admin home is the interview list; signed out it shows only the sign-in form, no data."""
     page.goto(f"{served_app.url}/admin")
-    expect(page.get_by_role("heading", name="Interviews")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=20_000)
     expect(page.locator("#login-email")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Interviews")).to_have_count(0)
     expect(page.locator(".interview-row")).to_have_count(0)
 
 

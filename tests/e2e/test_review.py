@@ -53,7 +53,7 @@ def reviewed(served_app, tmp_path_factory) -> dict:  # noqa: ANN001
 def _open(page, served_app, reviewed, *, signed_in: bool = True) -> None:  # noqa: ANN001
     if signed_in:
         page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
-    page.goto(f"{served_app.url}/admin/review-preview/{reviewed['id']}")
+    page.goto(f"{served_app.url}/admin/interviews/{reviewed['id']}")
 
 
 def test_player_and_transcript_with_click_to_seek(served_app, page, reviewed) -> None:  # noqa: ANN001
@@ -106,7 +106,8 @@ def test_search_filters_the_transcript(served_app, page, reviewed) -> None:  # n
 
 def test_without_a_session_nothing_is_shown(served_app, page, reviewed) -> None:  # noqa: ANN001
     _open(page, served_app, reviewed, signed_in=False)
-    expect(page.locator("#review-error")).to_contain_text("Sign in", timeout=30_000)
+    expect(page.locator("#login-email")).to_be_visible(timeout=30_000)  # the detail page asks to sign in
+    expect(page.locator("#review-sections")).to_have_count(0)
     expect(page.locator("#review-player")).to_have_count(0)
     expect(page.locator(".transcript-line")).to_have_count(0)
 
@@ -163,7 +164,7 @@ def evaluated(served_app, reviewed) -> dict:  # noqa: ANN001
 
 def test_evaluation_shows_scores_evidence_and_advisory_label(served_app, page, reviewed, evaluated) -> None:  # noqa: ANN001
     page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
-    page.goto(f"{served_app.url}/admin/review-preview/{evaluated['id']}")
+    page.goto(f"{served_app.url}/admin/interviews/{evaluated['id']}")
     result = page.locator("#evaluation-result")
     expect(result).to_contain_text("Advisory recommendation: Yes", timeout=30_000)
     expect(result).to_contain_text("The hiring decision is yours")
@@ -180,7 +181,7 @@ def test_evaluation_shows_scores_evidence_and_advisory_label(served_app, page, r
 
 def test_admin_deletes_the_candidates_data(served_app, page, reviewed, evaluated) -> None:  # noqa: ANN001
     page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
-    page.goto(f"{served_app.url}/admin/review-preview/{evaluated['id']}")
+    page.goto(f"{served_app.url}/admin/interviews/{evaluated['id']}")
     page.locator("#delete-candidate").click(timeout=30_000)
     page.locator("#confirm-delete").click()
     page.wait_for_url(f"{served_app.url}/admin", timeout=20_000)

@@ -210,6 +210,11 @@ def test_candidate_without_a_microphone_chooses_text_and_sees_the_reply_stream(v
     expect(streaming).to_have_count(1, timeout=15_000)  # words arrive while the model writes
     partial = streaming.locator("p").text_content() or ""
     shot(page, "streaming")
+    # Enter pressed again while the reply is still coming: refused with a sentence, and the words stay in the box.
+    box.fill("and the ledger behind it")
+    box.press("Enter")
+    expect(page.locator("#ti-error")).to_contain_text("still writing", timeout=5_000)
+    expect(box).to_have_value("and the ledger behind it", timeout=5_000)
     final = "Thank you for telling me about a billing service. What was your own part in it?"
     expect(agent_messages(page).last.locator("p")).to_have_text(final, timeout=20_000)
     assert partial and final.startswith(partial.strip()) and partial.strip() != final

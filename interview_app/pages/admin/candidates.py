@@ -184,15 +184,18 @@ def _content() -> rx.Component:
         rx.hstack(
             rx.form(
                 rx.hstack(
-                    rx.input(name="search", placeholder="Search name or email", value=S.search, on_change=S.set_search, width="260px"),
+                    rx.input(name="search", placeholder="Search name or email", value=S.search, on_change=S.set_search, width="240px"),
                     rx.button("Search", type="submit", variant="soft"),
                 ),
                 on_submit=S.apply_search,
                 reset_on_submit=False,
+                width="auto",
             ),
             rx.spacer(),
             rx.button(rx.icon("plus", size=14), "Add candidate", on_click=S.open_new, id="add-candidate"),
             width="100%",
+            wrap="wrap",
+            gap="12px",
         ),
         rx.cond(
             S.candidates.length() > 0,

@@ -49,12 +49,22 @@ def _summary() -> rx.Component:
     d = S.detail
     return rx.card(
         rx.vstack(
-            rx.hstack(
+            rx.flex(
                 rx.heading(d["candidate_name"], size="6", id="detail-candidate"),
                 status_badge(d["status"], id="detail-status", data_status=d["status"]),
+                rx.badge(
+                    rx.icon(rx.cond(d["mode"] == "text", "message-square-text", "mic"), size=14),
+                    rx.cond(d["mode"] == "text", "Text interview", "Voice interview"),
+                    variant="outline",
+                    color_scheme="gray",
+                    size="2",
+                    id="detail-mode",
+                ),
                 rx.spacer(),
                 _actions(),
                 align="center",
+                wrap="wrap",
+                gap="12px",
                 width="100%",
             ),
             rx.cond(
@@ -74,7 +84,6 @@ def _summary() -> rx.Component:
                 _fact("Email", d["candidate_email"]),
                 _fact("Reference", d["candidate_ref"]),
                 _fact("Template", d["template_title"]),
-                _fact("Mode", d["mode"]),
                 _fact("Invited", d["created_at"]),
                 _fact("Link valid until", d["invite_expires_at"]),
                 _fact("Started", d["started_at"]),
@@ -90,33 +99,66 @@ def _summary() -> rx.Component:
     )
 
 
+def _event_row(e: rx.Var) -> rx.Component:
+    """One event: time, kind and actor in columns; the detail wraps below them on a narrow screen."""
+    return rx.flex(
+        rx.text(e["at"], size="2", white_space="nowrap", width="180px", flex_shrink="0"),
+        rx.text(e["kind"], weight="medium", size="2", width="160px", flex_shrink="0"),
+        rx.text(e["actor"], size="2", color_scheme="gray", width="150px", flex_shrink="0", style={"overflowWrap": "anywhere"}),
+        rx.text(e["detail"], size="2", flex="1 1 300px", style={"overflowWrap": "anywhere"}),
+        wrap="wrap",
+        gap="2px 12px",
+        padding_y="6px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        width="100%",
+        class_name="timeline-event",
+    )
+
+
 def _timeline() -> rx.Component:
     return rx.card(
-        rx.heading("Timeline", size="4", margin_bottom="3"),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("When (UTC)"),
-                    rx.table.column_header_cell("Event"),
-                    rx.table.column_header_cell("By"),
-                    rx.table.column_header_cell("Detail"),
-                )
+        rx.flex(
+            rx.heading("Timeline", size="4"),
+            rx.spacer(),
+            rx.cond(
+                S.message_count > 0,
+                rx.button(
+                    rx.icon(rx.cond(S.show_messages, "eye-off", "messages-square"), size=14),
+                    rx.cond(S.show_messages, "Hide the chat messages", "Show the " + S.message_count.to_string() + " chat messages"),
+                    variant="soft",
+                    size="1",
+                    on_click=S.toggle_messages,
+                    id="toggle-messages",
+                ),
             ),
-            rx.table.body(
-                rx.foreach(
-                    S.events,
-                    lambda e: rx.table.row(
-                        rx.table.cell(rx.text(e["at"], size="2")),
-                        rx.table.cell(rx.text(e["kind"], weight="medium", size="2")),
-                        rx.table.cell(rx.text(e["actor"], size="2", color_scheme="gray")),
-                        rx.table.cell(rx.text(e["detail"], size="2")),
-                    ),
-                )
-            ),
-            size="1",
-            width="100%",
-            id="timeline",
+            align="center",
+            wrap="wrap",
+            gap="8px",
+            margin_bottom="12px",
         ),
+        rx.cond(
+            (S.message_count > 0) & ~S.show_messages,
+            rx.text(
+                S.message_count,
+                " chat messages of the text interview are hidden here; the transcript below shows the conversation.",
+                size="2",
+                color_scheme="gray",
+                id="messages-hidden",
+                margin_bottom="8px",
+            ),
+        ),
+        rx.flex(
+            rx.text("When (UTC)", size="2", weight="bold", width="180px", flex_shrink="0"),
+            rx.text("Event", size="2", weight="bold", width="160px", flex_shrink="0"),
+            rx.text("By", size="2", weight="bold", width="150px", flex_shrink="0"),
+            rx.text("Detail", size="2", weight="bold", flex="1 1 300px"),
+            gap="2px 12px",
+            padding_bottom="6px",
+            border_bottom=f"1px solid {rx.color('gray', 6)}",
+            display=rx.breakpoints(initial="none", md="flex"),
+            width="100%",
+        ),
+        rx.vstack(rx.foreach(S.timeline, _event_row), spacing="0", width="100%", id="timeline"),
         width="100%",
     )
 

@@ -17,10 +17,10 @@ def _search() -> rx.Component:
         rx.hstack(
             rx.input(
                 name="search",
-                placeholder="Search candidate name or email",
+                placeholder="Search name or email",
                 value=S.search,
                 on_change=S.set_search,
-                width="260px",
+                width="240px",
                 id="list-search",
             ),
             rx.button(rx.icon("search", size=14), "Search", type="submit", variant="soft"),
@@ -28,6 +28,7 @@ def _search() -> rx.Component:
         ),
         on_submit=S.apply_search,
         reset_on_submit=False,
+        width="auto",  # a form is a full-width block; the toolbar would wrap even on a wide screen
     )
 
 
@@ -55,6 +56,7 @@ def _filters() -> rx.Component:
             rx.input(type="date", value=S.date_to, on_change=S.set_date_to, id="date-to"),
             align="center",
             spacing="2",
+            wrap="wrap",
         ),
         rx.button("Clear", on_click=S.clear_filters, variant="ghost"),
         spacing="3",
@@ -112,7 +114,7 @@ def _pager() -> rx.Component:
         rx.button(
             rx.icon("chevron-left", size=14), "Newer", on_click=S.previous_page, disabled=S.cursor_stack.length() == 0, variant="soft"
         ),
-        rx.text("Page ", S.page_number, size="2", color_scheme="gray"),
+        rx.text("Page ", S.page_number, size="2", color_scheme="gray", white_space="nowrap"),
         rx.button(
             "Older", rx.icon("chevron-right", size=14), on_click=S.next_page, disabled=S.next_cursor == "", variant="soft", id="next-page"
         ),
@@ -125,16 +127,21 @@ def _pager() -> rx.Component:
 
 def _content() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
+        rx.flex(
             _search(),
             rx.spacer(),
-            rx.button(rx.icon("download", size=14), "Export CSV", on_click=S.export, variant="outline", id="export-csv"),
-            rx.cond(
-                AdminState.can_edit,
-                rx.link(rx.button(rx.icon("user-plus", size=14), "Invite a candidate", white_space="nowrap"), href="/admin/candidates"),
+            rx.hstack(
+                rx.button(rx.icon("download", size=14), "Export CSV", on_click=S.export, variant="outline", id="export-csv"),
+                rx.cond(
+                    AdminState.can_edit,
+                    rx.link(rx.button(rx.icon("user-plus", size=14), "Invite a candidate", white_space="nowrap"), href="/admin/candidates"),
+                ),
+                spacing="3",
             ),
             width="100%",
             align="center",
+            wrap="wrap",
+            gap="12px",
         ),
         _filters(),
         rx.cond(S.filter_error != "", rx.callout(S.filter_error, icon="triangle_alert", color_scheme="red", size="1")),

@@ -64,9 +64,10 @@ def _question(q: rx.Var, i: rx.Var) -> rx.Component:
                 class_name="question-text",
             ),
             rx.hstack(
-                qfield("competency", "Competency (e.g. Debugging)", width="40%"),
-                qfield("follow_up_guidance", "Follow-up guidance for the interviewer", width="60%"),
+                qfield("competency", "Competency (e.g. Debugging)", flex="2 1 180px"),
+                qfield("follow_up_guidance", "Follow-up guidance for the interviewer", flex="3 1 240px"),
                 width="100%",
+                wrap="wrap",
             ),
             rx.hstack(
                 rx.text("Follow-ups", size="1", color_scheme="gray"),
@@ -75,6 +76,7 @@ def _question(q: rx.Var, i: rx.Var) -> rx.Component:
                 qfield("time_budget_seconds", "e.g. 240", type="number", min="10", max="3600", width="120px"),
                 align="center",
                 spacing="2",
+                wrap="wrap",
             ),
             spacing="2",
             width="100%",
@@ -88,8 +90,8 @@ def _criterion(c: rx.Var, i: rx.Var) -> rx.Component:
         return rx.input(value=c[name], on_change=lambda v: S.set_criterion_field(i, name, v), placeholder=placeholder, **props)
 
     return rx.hstack(
-        cfield("name", "Criterion", width="22%", class_name="criterion-name"),
-        cfield("description", "What good looks like", width="40%"),
+        cfield("name", "Criterion", flex="1 1 160px", class_name="criterion-name"),
+        cfield("description", "What good looks like", flex="2 1 220px"),
         rx.text("weight", size="1", color_scheme="gray"),
         cfield("weight", "1", type="number", min="0.1", step="0.1", width="70px"),
         rx.text("scale", size="1", color_scheme="gray"),
@@ -107,6 +109,7 @@ def _criterion(c: rx.Var, i: rx.Var) -> rx.Component:
         align="center",
         width="100%",
         spacing="2",
+        wrap="wrap",
     )
 
 
@@ -119,6 +122,7 @@ def _editor() -> rx.Component:
                 rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.close_editor),
                 rx.button("Save template", on_click=S.save, id="template-save"),
                 width="100%",
+                wrap="wrap",
             ),
             rx.cond(
                 S.problems.length() > 0,
@@ -143,7 +147,7 @@ def _editor() -> rx.Component:
                     ),
                     width="100%",
                 ),
-                columns="2",
+                columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",
                 width="100%",
             ),
@@ -159,7 +163,7 @@ def _editor() -> rx.Component:
             rx.grid(
                 field("Interviewer persona", _area("persona", S.persona, placeholder="e.g. You are Sam, a friendly senior engineer.")),
                 field("Greeting", _area("greeting", S.greeting, placeholder="Hi {candidate_name}, I'm Sam…")),
-                columns="2",
+                columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",
                 width="100%",
             ),
@@ -183,6 +187,7 @@ def _editor() -> rx.Component:
                 rx.button(rx.icon("plus", size=14), "Add question", variant="soft", on_click=S.add_question, id="add-question"),
                 width="100%",
                 align="center",
+                wrap="wrap",
             ),
             rx.cond(S.draft_message != "", rx.callout(S.draft_message, icon="info", size="1", width="100%", id="draft-message")),
             rx.foreach(S.questions, _question),
@@ -194,6 +199,7 @@ def _editor() -> rx.Component:
                 rx.button(rx.icon("plus", size=14), "Add criterion", variant="soft", on_click=S.add_criterion),
                 width="100%",
                 align="center",
+                wrap="wrap",
             ),
             rx.foreach(S.rubric, _criterion),
             spacing="4",
@@ -246,6 +252,7 @@ def _content() -> rx.Component:
                     rx.button(rx.icon("plus", size=14), "New template", on_click=S.new_template, id="new-template"),
                     width="100%",
                     align="center",
+                    wrap="wrap",
                 ),
                 rx.table.root(
                     rx.table.header(
