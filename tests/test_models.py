@@ -85,3 +85,20 @@ def test_admin_list_indexes_exist(session: Session) -> None:
     names = {ix["name"] for ix in sa.inspect(session.get_bind()).get_indexes("interview")}
     assert {"ix_interview_status_created", "ix_interview_created_id", "ix_interview_candidate_id"} <= names
     assert session.exec(select(Interview)).all() is not None
+
+
+def test_overdue_invitations_become_expired_and_only_those(session: Session) -> None:
+    from interview_app.services.interviews import expire_overdue_invitations
+
+    overdue, _ = make_interview(session, ttl=timedelta(seconds=-1))
+    fresh, _ = make_interview(session)
+    started, _ = make_interview(session, ttl=timedelta(seconds=-1))
+    transition(session, started, InterviewStatus.cancelled)
+    session.commit()
+    assert expire_overdue_invitations(session) >= 1
+    session.commit()
+    for row in (overdue, fresh, started):
+        session.refresh(row)
+    assert (overdue.status, fresh.status, started.status) == ("expired", "invited", "cancelled")
+    assert overdue.end_reason == "invitation link expired"
+    assert expire_overdue_invitations(session) == 0

@@ -185,3 +185,42 @@ def build_plan(interview: Interview, candidate: Candidate, template: InterviewTe
         questions=[PlanQuestion.model_validate(q) for q in template.questions],
         mode="text" if interview.mode == "text" else "voice",
     )
+
+
+def expire_overdue_invitations(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Move invited interviews whose link has expired to ``expired`` (caller commits).
+
+    The candidate page already refuses such links; this makes the admin list and overview
+    count them as expired too. Returns how many were moved.
+    """
+    now = now or utcnow()
+    overdue = session.exec(
+        select(Interview)
+        .where(Interview.status == S.invited.value, Interview.invite_expires_at <= now)
+        .order_by(Interview.invite_expires_at)
+        .limit(limit)
+    ).all()
+    for interview in overdue:
+        transition(session, interview, S.expired, reason="invitation link expired")
+    return len(overdue)
+
+
+async def invitation_expiry_worker(poll_seconds: float = 60.0) -> None:
+    """App lifespan task: expire overdue invitations once a minute."""
+    import asyncio
+    import logging
+
+    from interview_app.db import session_scope
+
+    def run_once() -> int:
+        with session_scope() as session:
+            return expire_overdue_invitations(session)
+
+    while True:
+        try:
+            await asyncio.to_thread(run_once)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a database hiccup must not end the task
+            logging.getLogger(__name__).exception("invitation expiry: a round failed")
+        await asyncio.sleep(poll_seconds)
