@@ -152,3 +152,50 @@ def migrate(url: str) -> None:
 
 def ms(seconds: float) -> float:
     return seconds * 1000.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0, proc: Any = None) -> None:
+    """Poll ``url`` until it answers (any status below 500); RuntimeError on timeout or if ``proc`` died."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the server process exited with {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+                if resp.status < 500:
+                    return
+        except urllib.error.HTTPError as err:
+            if err.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop_process(proc: Any, timeout: float = 10.0) -> None:
+    """SIGTERM the process group we started (start_new_session=True), then SIGKILL it if it lingers."""
+    import signal
+    import subprocess
+
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=timeout)
+    except ProcessLookupError:
+        pass

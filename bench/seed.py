@@ -10,6 +10,7 @@ production schema and fresh statistics.
 from __future__ import annotations
 
 import hashlib
+import json
 
 import sqlalchemy as sa
 
@@ -25,6 +26,10 @@ STATUS_MIX = (  # share of interviews per status (sums to 100)
 SURNAMES = [f"Surname{i:03d}" for i in range(100)]  # each surname on 1 % of candidates
 FIRST_NAMES = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Niklaus"]
 TEMPLATES = 5
+QUESTIONS = [
+    {"id": f"q{i}", "text": f"Tell me about a time you {topic}.", "competency": topic, "follow_up_guidance": "Ask for a concrete example."}
+    for i, topic in enumerate(["led a project", "fixed a hard bug", "disagreed with a colleague", "learned a new tool"], 1)
+]
 CANDIDATES_PER_INTERVIEW = 0.2  # 1M interviews -> 200k candidates (the admin docs' figures)
 
 
@@ -74,10 +79,10 @@ def seed(url: str, interviews: int, *, hashed_tokens: int = 0) -> dict[str, floa
                 sa.text(
                     "INSERT INTO interview_template (title, job_description, language, duration_limit_minutes, persona, greeting,"
                     " questions, rubric, allow_text_mode, archived, created_at, updated_at)"
-                    " SELECT 'Template ' || t, 'Job ' || t, 'en', 30, '', '', '[]', '[]', true, false, now(), now()"
+                    " SELECT 'Template ' || t, 'Job ' || t, 'en', 30, '', '', :questions, '[]', true, false, now(), now()"
                     " FROM generate_series(1, :n) t"
                 ),
-                {"n": TEMPLATES},
+                {"n": TEMPLATES, "questions": json.dumps(QUESTIONS)},
             )
             first = "ARRAY[" + ",".join(f"'{n}'" for n in FIRST_NAMES) + "]"
             conn.execute(
