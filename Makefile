@@ -77,8 +77,14 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-bench: .venv/.dev-installed
-	$(PY) -m bench
+# Benchmarks (bench/README.md): ratios against baselines measured in the same run.
+BENCH_NODE := bench/baselines/node-start/node_modules/.package-lock.json
+
+$(BENCH_NODE): bench/baselines/node-start/package.json bench/baselines/node-start/package-lock.json
+	npm ci --prefix bench/baselines/node-start --no-audit --no-fund --loglevel=error
+
+bench: .venv/.dev-installed $(BUN) $(BENCH_NODE) system-deps
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .web .states __pycache__ .pytest_cache

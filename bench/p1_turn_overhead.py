@@ -1,0 +1,58 @@
+"""P1 — agent turn overhead: the Interviewer vs a bare livekit-agents ``Agent``, same providers, same run.
+
+Both sessions are open at once (each runs Silero VAD on its own paced microphone) and the turns
+alternate between them. Per turn: seconds from the VAD's end-of-speech event to the first agent
+audio frame, minus the providers' fixed delays (d1 + d2 + d3). The session's endpointing wait
+(0.3 s) runs inside the VAD's silence window (0.55 s), i.e. before that event, so it is not part
+of the remainder. The remainder is the overhead: livekit-agents' pipeline plus, for the
+Interviewer, our hooks (llm_node's state note, event handlers, tools offered to the model).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from bench.agent_harness import ENDPOINTING_MIN_DELAY, Delays, bare_agent, interviewer, one_turn, open_voice, speech_pcm
+from bench.common import BenchResult, ms, percentile
+
+
+async def measure(turns: int, delays: Delays) -> dict[str, list[float]]:
+    from agent.providers import build_vad
+
+    pcm = speech_pcm(Path(tempfile.mkdtemp(prefix="bench-p1-")))
+    shared_vad = build_vad()
+    voices = {
+        "interviewer": await open_voice(interviewer(), delays, shared_vad),
+        "bare": await open_voice(bare_agent(), delays, shared_vad),
+    }
+    overhead: dict[str, list[float]] = {name: [] for name in voices}
+    try:
+        for i in range(turns + 1):  # the first turn of each is warm-up
+            for name in ("interviewer", "bare") if i % 2 else ("bare", "interviewer"):
+                took = await one_turn(voices[name], pcm)
+                if took is None:
+                    raise RuntimeError(f"the {name} agent did not answer a turn within 20 s")
+                if i:
+                    overhead[name].append(ms(took - delays.total))
+    finally:
+        for voice in voices.values():
+            await voice.session.aclose()
+    return overhead
+
+
+def run(turns: int = 25, delays: Delays | None = None) -> BenchResult:
+    delays = delays or Delays()
+    result = BenchResult("p1")
+    overhead = asyncio.run(measure(turns, delays))
+    p95 = {name: percentile(values, 95) for name, values in overhead.items()}
+    note = f"{turns} turns each; d1/d2/d3 = {delays.stt * 1000:.0f}/{delays.llm * 1000:.0f}/{delays.tts * 1000:.0f} ms, endpointing {ENDPOINTING_MIN_DELAY * 1000:.0f} ms"
+    result.add("turn overhead p95 Interviewer (absolute)", p95["interviewer"], None, "ms", max_value=15.0, note=note)
+    result.add("turn overhead p95 Interviewer vs bare Agent", p95["interviewer"], p95["bare"], "ms", max_ratio=1.05, note=note)
+    result.raw = {
+        "overhead_ms": overhead,
+        "p50_ms": {name: percentile(values, 50) for name, values in overhead.items()},
+        "delays_s": {"stt": delays.stt, "llm": delays.llm, "tts": delays.tts, "endpointing_min": ENDPOINTING_MIN_DELAY},
+    }
+    return result

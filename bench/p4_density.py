@@ -1,0 +1,127 @@
+"""P4 — agent density: N concurrent Interviewer sessions in one worker process (synthetic providers).
+
+Each N runs in a fresh child process (``python -m bench.p4_density --child N``) so memory freed by
+an earlier N cannot hide the next one's growth. In the child: N sessions opened, then every session speaks ``turns`` answers with
+staggered starts. Each session gets its own VAD object, as in production (the worker runs one job per
+process, each with the VAD its process prewarmed): livekit-agents subscribes every session to its VAD's
+``metrics_collected`` event, so one VAD shared by N sessions costs O(N²) callbacks per second (see
+bench/README.md, P4). Memory per session = (RSS with N sessions after their turns − RSS before the
+first session) / N. Turn overhead is P1's (VAD end of speech → first agent frame − d1 − d2 − d3).
+The VAD is ``EnergyVAD`` (see bench/agent_harness.py): Silero × 100 cannot run in real time on
+two cores, and this benchmark is about the agent, not the VAD model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import ROOT, BenchResult, ms, percentile
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
+    from bench.agent_harness import Delays, EnergyVAD, bare_agent, interviewer, one_turn, open_voice, speech_pcm
+
+    make = interviewer if kind == "interviewer" else bare_agent
+
+    delays = Delays()
+    pcm = speech_pcm(Path(tempfile.mkdtemp(prefix="bench-p4-")))
+    # Warm the imports and code paths with one throwaway session, so they are not charged to N.
+    warm = await open_voice(make(), delays, EnergyVAD())
+    await one_turn(warm, pcm)
+    await warm.session.aclose()
+    gc.collect()
+    before = _rss_mb()
+    voices = await asyncio.gather(*(open_voice(make(), delays, EnergyVAD()) for _ in range(n)))
+    overhead: list[float] = []
+    failed = 0
+    rng = random.Random(n)
+
+    async def talk(voice) -> None:  # noqa: ANN001
+        nonlocal failed
+        await asyncio.sleep(rng.uniform(0, 2.0))
+        for _ in range(turns):
+            took = await one_turn(voice, pcm, timeout=60)
+            if took is None:
+                failed += 1
+            else:
+                overhead.append(ms(took - delays.total))
+
+    try:
+        await asyncio.gather(*(talk(v) for v in voices))
+        gc.collect()
+        after = _rss_mb()
+    finally:
+        await asyncio.gather(*(voice.session.aclose() for voice in voices), return_exceptions=True)
+    return {
+        "n": n,
+        "rss_before_mb": before,
+        "rss_after_mb": after,
+        "per_session_mb": (after - before) / n,
+        "overhead_ms": overhead,
+        "failed_turns": failed,
+    }
+
+
+def _run_child(n: int, turns: int, agent: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.p4_density", "--child", str(n), "--turns", str(turns), "--agent", agent],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"density child N={n} ({agent}) failed ({out.returncode}): {out.stderr[-800:]}")
+    return json.loads(lines[-1])
+
+
+def run(sizes: tuple[int, ...] = (1, 10, 50, 100), turns: int = 3, bare_at_top: bool = True) -> BenchResult:
+    """``turns`` answers per session (at least 10 turns in all for small N, so p95 has samples)."""
+    result = BenchResult("p4")
+    runs = {n: _run_child(n, max(turns, -(-10 // n)), "interviewer") for n in sizes}
+    p95 = {n: percentile(r["overhead_ms"], 95) for n, r in runs.items()}
+    first, top = sizes[0], sizes[-1]
+    for n, r in runs.items():
+        result.add(f"memory per session @N={n}", r["per_session_mb"], None, "MB", max_value=25.0)
+    for n in sizes:
+        note = f"{len(runs[n]['overhead_ms'])} turns, {runs[n]['failed_turns']} unanswered"
+        result.add(f"turn overhead p95 @N={n} vs @N={first}", p95[n], p95[first], "ms", max_ratio=2.0 if n == top else None, note=note)
+    result.raw = {str(n): r for n, r in runs.items()}
+    if bare_at_top:  # is the density limit ours or livekit-agents'? the same N with a bare Agent
+        bare = _run_child(top, turns, "bare")
+        result.raw[f"bare_{top}"] = bare
+        note = f"bare: {len(bare['overhead_ms'])} turns, {bare['failed_turns']} unanswered"
+        result.add(f"turn overhead p95 @N={top} Interviewer vs bare Agent", p95[top], percentile(bare["overhead_ms"], 95), "ms", note=note)
+        result.add(f"memory per session @N={top} bare Agent", bare["per_session_mb"], None, "MB", note="reported, no target")
+    unanswered = {n: r["failed_turns"] for n, r in runs.items() if r["failed_turns"]}
+    if unanswered:  # recorded in the table, not an error: an overloaded process is what this measures
+        result.raw["unanswered_turns"] = unanswered
+    return result
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", type=int, required=True)
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--agent", choices=["interviewer", "bare"], default="interviewer")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(_child(args.child, args.turns, args.agent))), flush=True)

@@ -1,0 +1,67 @@
+"""Each benchmark's code path at a trivial size: it runs and produces its figures (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.common import BenchResult, table, write_results
+
+
+def _check(result: BenchResult, names: int) -> None:
+    assert not result.error, result.error
+    assert len(result.figures) == names
+    for figure in result.figures:
+        assert figure.value == figure.value, f"{figure.name} is NaN"  # a figure was measured
+    assert result.bench in table([result])
+
+
+@pytest.mark.postgres
+def test_p3_admin_list_small(pg_server: str) -> None:
+    from bench import p3_admin_list
+
+    result = p3_admin_list.run(small=20, large=60, rounds=1)
+    _check(result, 10)
+    assert result.raw["seed_large"]["interviews"] == 60
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_p2_start_api_small(pg_server: str) -> None:
+    from bench import p2_start_api
+
+    result = p2_start_api.run(workers=1, concurrency=2, per_phase=4, phases=1, warmup=1)
+    _check(result, 3)
+    assert result.raw["statuses"] == {"python": {"200": 4}, "node": {"200": 4}}
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_p1_turn_overhead_small() -> None:
+    from bench import p1_turn_overhead
+
+    _check(p1_turn_overhead.run(turns=1), 2)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_p4_density_small() -> None:
+    from bench import p4_density
+
+    result = p4_density.run(sizes=(1, 2), turns=1)
+    _check(result, 6)
+
+
+def test_results_file_merges_runs(tmp_path: Path) -> None:
+    path = tmp_path / "latest.json"
+    first = BenchResult("p3")
+    first.add("x", 2.0, 1.0, "ms", max_ratio=2.0)
+    write_results([first], path)
+    second = BenchResult("p2")
+    second.add("y", 1.0, 2.0, "req/s", min_ratio=1.0)
+    write_results([second], path)
+    data = json.loads(path.read_text())
+    assert set(data["benchmarks"]) == {"p2", "p3"}
+    assert data["benchmarks"]["p3"]["figures"][0]["met"] is True
+    assert data["benchmarks"]["p2"]["figures"][0]["met"] is False
