@@ -18,7 +18,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench clean deps system-deps agent
+.PHONY: run test lint format bench clean deps system-deps agent reliability
 
 run: .venv/.installed $(BUN)
 	$(PY) -m interview_app.cli bootstrap
@@ -76,6 +76,12 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# The whole reliability/security suite (docs/RELIABILITY.md); `make test` runs its fast subset.
+# Loopback only, bounded; prints one figure per line at the end.
+reliability: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) system-deps
+	RELIABILITY_FULL=1 RELIABILITY_FIGURES_FILE=$(CURDIR)/tests/artifacts/reliability-figures.txt \
+	  $(PY) -m pytest tests/reliability -p no:cacheprovider -q $(PYTEST_ARGS)
 
 bench: .venv/.dev-installed
 	$(PY) -m bench
