@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from interview_app.api import files, health, interview, livekit_webhooks, results
+from interview_app.api.security_headers import SecurityHeadersMiddleware, security_headers
+from interview_app.settings import get_settings
 
 
 def create_api() -> FastAPI:
@@ -17,4 +19,5 @@ def create_api() -> FastAPI:
     api.include_router(livekit_webhooks.router)
     api.include_router(results.router)
     api.include_router(files.router)
+    api.add_middleware(SecurityHeadersMiddleware, headers=security_headers(get_settings()))  # pages and API alike
     return api
