@@ -29,6 +29,7 @@ from sqlmodel import SQLModel
 
 import interview_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from tests.conftest import migrate_to
+from tests.e2e.conftest import browser, page  # noqa: F401  (Chromium fixtures for the served-app tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES: list[tuple[str, str]] = []
