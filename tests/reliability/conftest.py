@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import signal
@@ -19,8 +20,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -32,6 +35,7 @@ from tests.conftest import migrate_to
 from tests.e2e.conftest import browser, page  # noqa: F401  (Chromium fixtures for the served-app tests)
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 FIGURES: list[tuple[str, str]] = []
 FULL = os.environ.get("RELIABILITY_FULL", "") == "1"
 
@@ -60,6 +64,16 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text("".join(f"{n}: {v}\n" for n, v in FIGURES))
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion on a fresh loop in its own thread.
+
+    ``asyncio.run`` refuses to run where a loop is already running, which is the case
+    in the main thread once Playwright's sync API (the e2e session fixtures) has started.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def free_port() -> int:

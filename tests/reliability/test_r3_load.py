@@ -29,7 +29,7 @@ from tests.conftest import migrate_to
 from tests.e2e.conftest import ServedApp, start_app, stop_app
 from tests.factories import make_interview
 from tests.fakes.livekit_server import FakeLiveKitServer
-from tests.reliability.conftest import FULL, figure
+from tests.reliability.conftest import FULL, figure, run_coroutine
 
 STARTS = 200 if FULL else 40
 PAGES = 500 if FULL else 50
@@ -72,7 +72,7 @@ def test_concurrent_starts_one_room_and_one_dispatch_each(pg_empty_url: str, ser
                 return await asyncio.gather(*(one(raw) for raw in tokens))
 
         t0 = time.monotonic()
-        answers = asyncio.run(burst())
+        answers = run_coroutine(burst())
         wall = time.monotonic() - t0
         creates = Counter(c.request.get("name") for c in livekit.calls_to("CreateRoom"))
         dispatches = {room: len(d) for room, d in livekit.dispatches.items()}
@@ -196,7 +196,7 @@ def test_candidate_pages_hold_websockets_with_the_redis_state_manager(redis_app:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
         return connected, still, sent
 
-    connected, still, sent = asyncio.run(run())
+    connected, still, sent = run_coroutine(run())
     keys = redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}").dbsize()
     figure(
         f"R3 websocket pages connected and hydrated (Redis db {REDIS_DB})",

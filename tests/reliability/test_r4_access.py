@@ -10,7 +10,6 @@ Reviewers may only write audit rows (``interview_event``, their own session book
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import inspect
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from tests.admin.test_admin_state_guards import _dummy, _seed, state_for
 from tests.conftest import migrate_to
 from tests.factories import make_interview
 from tests.fakes.livekit_server import FakeLiveKitServer
-from tests.reliability.conftest import db_snapshot, figure
+from tests.reliability.conftest import db_snapshot, figure, run_coroutine
 
 # Handlers reachable without a session, and why that is safe.
 NOT_GUARDED = {
@@ -92,9 +91,9 @@ def call(state: Any, name: str) -> Any:
         async def drain() -> list[Any]:
             return [x async for x in result]
 
-        return asyncio.run(drain())
+        return run_coroutine(drain())
     if inspect.isawaitable(result):
-        return asyncio.run(result)
+        return run_coroutine(result)
     if inspect.isgenerator(result):
         return list(result)
     return result
