@@ -18,7 +18,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench clean deps system-deps agent
+.PHONY: run test lint format bench reliability clean deps system-deps agent reliability
 
 run: .venv/.installed $(BUN)
 	$(PY) -m interview_app.cli bootstrap
@@ -85,6 +85,14 @@ $(BENCH_NODE): bench/baselines/node-start/package.json bench/baselines/node-star
 
 bench: .venv/.dev-installed $(BUN) $(BENCH_NODE) system-deps
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The whole reliability/security suite (docs/RELIABILITY.md); `make test` runs its fast subset.
+# Loopback only, bounded; prints one figure per line at the end.
+reliability: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) system-deps
+	RELIABILITY_FULL=1 RELIABILITY_FIGURES_FILE=$(CURDIR)/tests/artifacts/reliability-figures.txt \
+	  $(PY) -m pytest tests/reliability -p no:cacheprovider -q $(PYTEST_ARGS) \
+	  tests/review/test_storage_s3.py::test_expired_url_is_refused_and_a_fresh_one_works \
+	  tests/review/test_storage_s3.py::test_forged_and_tampered_urls_are_refused
 
 clean:
 	rm -rf .web .states __pycache__ .pytest_cache

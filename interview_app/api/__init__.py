@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 
 from interview_app.api import files, health, interview, livekit_webhooks, results
+from interview_app.api.errors import database_unavailable_handler
+from interview_app.api.security_headers import SecurityHeadersMiddleware, security_headers
+from interview_app.settings import get_settings
 
 
 def create_api() -> FastAPI:
@@ -14,7 +18,9 @@ def create_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(interview.router)
     api.add_exception_handler(RequestValidationError, interview.validation_error_handler)
+    api.add_exception_handler(DBAPIError, database_unavailable_handler)  # a database restart is a 503, not a traceback
     api.include_router(livekit_webhooks.router)
     api.include_router(results.router)
     api.include_router(files.router)
+    api.add_middleware(SecurityHeadersMiddleware, headers=security_headers(get_settings()))  # pages and API alike
     return api

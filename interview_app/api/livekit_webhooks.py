@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from interview_app.api.results import read_capped
 from interview_app.db import session_scope
 from interview_app.services.livekit import WebhookRejected, verify_webhook
 from interview_app.services.livekit_events import apply_livekit_event
@@ -42,11 +43,8 @@ async def livekit_webhook(request: Request) -> JSONResponse:
             {"error": "livekit_not_configured", "detail": "LIVEKIT_API_KEY/SECRET are not set, so webhooks cannot be verified."},
             status_code=503,
         )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.max_webhook_bytes:
-        return JSONResponse({"error": "too_large", "detail": "The webhook body is too large."}, status_code=413)
-    raw = await request.body()
-    if len(raw) > settings.max_webhook_bytes:
+    raw = await read_capped(request, settings.max_webhook_bytes)  # a chunked body is not buffered past the limit
+    if raw is None:
         return JSONResponse({"error": "too_large", "detail": "The webhook body is too large."}, status_code=413)
     try:
         body = raw.decode("utf-8")

@@ -30,7 +30,7 @@ def _error(code: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=code)
 
 
-async def _read_capped(request: Request, limit: int) -> bytes | None:
+async def read_capped(request: Request, limit: int) -> bytes | None:
     """The body, or None as soon as it exceeds ``limit`` bytes (never buffers more)."""
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -74,7 +74,7 @@ def verify_signature(body: bytes, authorization: str, api_key: str, api_secret: 
 )
 async def interview_ended(request: Request) -> JSONResponse:
     settings = get_settings()
-    body = await _read_capped(request, settings.max_webhook_bytes)
+    body = await read_capped(request, settings.max_webhook_bytes)
     if body is None:
         return _error(413, f"The result is larger than {settings.max_webhook_bytes} bytes (MAX_WEBHOOK_BYTES).")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

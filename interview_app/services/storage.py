@@ -156,7 +156,8 @@ class LocalStorage:
             expected = self.signature(_clean_key(key), expires)
         except StorageError:
             return False
-        return hmac.compare_digest(expected, sig)
+        # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, i.e. a 500)
+        return hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogateescape"))
 
 
 class S3Storage:

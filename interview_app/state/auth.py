@@ -21,10 +21,15 @@ from reflex.event import EventSpec
 from interview_app.db import session_scope
 from interview_app.models import AdminRole
 from interview_app.services.auth import ADMIN_SESSION_COOKIE, LoginError, LoginPolicy, login, revoke_session, user_for_session
-from interview_app.settings import get_settings
+from interview_app.settings import Settings, get_settings
 
 ADMIN = AdminRole.admin.value
 REVIEWER = AdminRole.reviewer.value
+
+
+def session_cookie_secure(settings: Settings) -> bool:
+    """Send the admin session cookie over HTTPS only when the app is served over HTTPS (APP_URL)."""
+    return settings.app_url.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,14 @@ class AdminState(rx.State):
     """Parent of all admin states; holds the session cookie and the signed-in admin's name and role."""
 
     # The cookie lives as long as a session may (the database decides whether it is still valid).
+    # The frontend writes it (rx.Cookie), so it cannot be HttpOnly; SameSite=Strict, Secure behind https.
     session_token: str = rx.Cookie(
-        "", name=ADMIN_SESSION_COOKIE, path="/", same_site="strict", max_age=get_settings().admin_session_ttl_minutes * 60
+        "",
+        name=ADMIN_SESSION_COOKIE,
+        path="/",
+        same_site="strict",
+        secure=session_cookie_secure(get_settings()),
+        max_age=get_settings().admin_session_ttl_minutes * 60,
     )
     admin_email: str = ""
     admin_role: str = ""
