@@ -18,7 +18,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench reliability clean deps system-deps agent reliability
+.PHONY: run test lint format bench reliability clean deps system-deps agent
 
 run: .venv/.installed $(BUN)
 	$(PY) -m interview_app.cli bootstrap
