@@ -64,8 +64,8 @@ class CandidatesState(AdminState):
 
     @rx.event
     def load(self):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         self._reload()
         return None
 
@@ -84,16 +84,16 @@ class CandidatesState(AdminState):
 
     @rx.event
     def open_new(self):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         self.editing_id, self.form_name, self.form_email, self.form_ref, self.form_error = 0, "", "", "", ""
         self.form_open = True
         return None
 
     @rx.event
     def open_edit(self, candidate_id: str):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         row = next((c for c in self.candidates if c["id"] == candidate_id), None)
         if row is None:
             return None
@@ -114,8 +114,8 @@ class CandidatesState(AdminState):
 
     @rx.event
     def save(self, form_data: dict):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         name, email, ref = (str(form_data.get(k, "")) for k in ("name", "email", "external_ref"))
         self.form_name, self.form_email, self.form_ref = name, email, ref
         try:
@@ -133,8 +133,8 @@ class CandidatesState(AdminState):
 
     @rx.event
     def delete(self, candidate_id: str):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         try:
             with session_scope() as session:
                 delete_candidate(session, int(candidate_id))
@@ -147,8 +147,8 @@ class CandidatesState(AdminState):
 
     @rx.event
     async def import_file(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         if not files:
             self.import_summary = "Choose a CSV file first."
             return None
@@ -169,8 +169,8 @@ class CandidatesState(AdminState):
 
     @rx.event
     def open_invite(self, candidate_id: str):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         row = next((c for c in self.candidates if c["id"] == candidate_id), None)
         if row is None:
             return None
@@ -195,9 +195,9 @@ class CandidatesState(AdminState):
 
     @rx.event
     def create_invite(self):  # noqa: ANN201
-        admin = self.guard(ADMIN)
+        admin = self._guard(ADMIN)
         if admin is None:
-            return self.refuse()
+            return self._refuse()
         if not self.invite_template_id.isdigit():
             self.invite_error = "Choose an interview template (create one under Templates first)."
             return None
@@ -214,9 +214,9 @@ class CandidatesState(AdminState):
 
     @rx.event
     def email_invite(self):  # noqa: ANN201
-        admin = self.guard(ADMIN)
+        admin = self._guard(ADMIN)
         if admin is None:
-            return self.refuse()
+            return self._refuse()
         if self._issued is None:
             self.invite_email_result = "The link is no longer here; use “New link” on the interview page to send a fresh one."
             return None

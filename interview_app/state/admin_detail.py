@@ -47,8 +47,8 @@ class InterviewDetailState(AdminState):
 
     @rx.event
     def toggle_messages(self):  # noqa: ANN201
-        if self.guard() is None:
-            return self.refuse()
+        if self._guard() is None:
+            return self._refuse()
         self.show_messages = not self.show_messages
         return None
 
@@ -69,8 +69,8 @@ class InterviewDetailState(AdminState):
     @rx.event
     def load(self, path: str = ""):  # noqa: ANN201
         """``path`` is the browser's location when the page mounts (the router may still hold the previous page)."""
-        if self.guard() is None:
-            return self.refuse()
+        if self._guard() is None:
+            return self._refuse()
         path = path or self.router.url.path
         self.shown_id = path.rstrip("/").rsplit("/", 1)[-1][:64]
         self.new_link = self.action_message = ""
@@ -81,16 +81,16 @@ class InterviewDetailState(AdminState):
 
     @rx.event
     def poll(self, _tick: str = ""):  # noqa: ANN201
-        if self.guard() is None or not self.found:
+        if self._guard() is None or not self.found:
             return None
         self._reload()
         return None
 
     @rx.event
     def revoke(self):  # noqa: ANN201
-        admin = self.guard(ADMIN)
+        admin = self._guard(ADMIN)
         if admin is None:
-            return self.refuse()
+            return self._refuse()
         try:
             with session_scope() as session:
                 revoke(session, self._interview_id(), actor=admin.email)
@@ -103,9 +103,9 @@ class InterviewDetailState(AdminState):
     @rx.event
     def reissue(self):  # noqa: ANN201
         """A new link (the old one dies), emailed to the candidate and shown here once."""
-        admin = self.guard(ADMIN)
+        admin = self._guard(ADMIN)
         if admin is None:
-            return self.refuse()
+            return self._refuse()
         settings = get_settings()
         try:
             with session_scope() as session:

@@ -66,8 +66,8 @@ class InterviewListState(AdminState):
 
     @rx.event
     def load(self):  # noqa: ANN201
-        if self.guard() is None:
-            return self.refuse()
+        if self._guard() is None:
+            return self._refuse()
         with session_scope() as session:
             self.template_options = [
                 {"id": str(t.id), "title": t.title + (" (archived)" if t.archived else "")} for t in list_templates(session)
@@ -76,8 +76,8 @@ class InterviewListState(AdminState):
         self._load()
 
     def _refilter(self):  # noqa: ANN202
-        if self.guard() is None:
-            return self.refuse()
+        if self._guard() is None:
+            return self._refuse()
         self.cursor_stack, self.current_cursor = [], ""
         self._load()
 
@@ -125,8 +125,8 @@ class InterviewListState(AdminState):
 
     @rx.event
     def next_page(self):  # noqa: ANN201
-        if self.guard() is None:
-            return self.refuse()
+        if self._guard() is None:
+            return self._refuse()
         if self.next_cursor:
             self.cursor_stack = [*self.cursor_stack, self.current_cursor]
             self.current_cursor = self.next_cursor
@@ -134,8 +134,8 @@ class InterviewListState(AdminState):
 
     @rx.event
     def previous_page(self):  # noqa: ANN201
-        if self.guard() is None:
-            return self.refuse()
+        if self._guard() is None:
+            return self._refuse()
         if self.cursor_stack:
             self.current_cursor = self.cursor_stack[-1]
             self.cursor_stack = self.cursor_stack[:-1]
@@ -144,7 +144,7 @@ class InterviewListState(AdminState):
     @rx.event
     def poll_statuses(self, _tick: str = ""):  # noqa: ANN201
         """Called every ~2 s while the list is open: refresh the status of the visible rows (one indexed query)."""
-        if self.guard() is None or not self.rows:
+        if self._guard() is None or not self.rows:
             return None  # a session that ended turns the page back into the sign-in form
         with session_scope() as session:
             statuses = current_statuses(session, [r["id"] for r in self.rows])
@@ -155,8 +155,8 @@ class InterviewListState(AdminState):
 
     @rx.event
     def export(self):  # noqa: ANN201
-        if self.guard() is None:
-            return self.refuse()
+        if self._guard() is None:
+            return self._refuse()
         filters = self._filters()
         if filters is None:
             return None

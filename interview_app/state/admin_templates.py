@@ -82,22 +82,22 @@ class TemplatesState(AdminState):
 
     @rx.event
     def load(self):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         self._reload()
         return None
 
     @rx.event
     def new_template(self):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         self._fill(TemplateDraft(), 0)
         return None
 
     @rx.event
     def edit(self, template_id: str):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         with session_scope() as session:
             template = session.get(InterviewTemplate, int(template_id)) if template_id.isdigit() else None
             if template is None:
@@ -168,8 +168,8 @@ class TemplatesState(AdminState):
 
     @rx.event
     def save(self):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         draft = TemplateDraft(
             title=self.title,
             job_description=self.job_description,
@@ -194,8 +194,8 @@ class TemplatesState(AdminState):
 
     @rx.event
     def duplicate(self, template_id: str):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         try:
             with session_scope() as session:
                 copy = duplicate_template(session, int(template_id))
@@ -207,8 +207,8 @@ class TemplatesState(AdminState):
 
     @rx.event
     def set_archived(self, template_id: str, archived: bool):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         try:
             with session_scope() as session:
                 set_archived(session, int(template_id), archived)
@@ -219,8 +219,8 @@ class TemplatesState(AdminState):
 
     @rx.event
     def draft_from_job_description(self):  # noqa: ANN201
-        if self.guard(ADMIN) is None:
-            return self.refuse()
+        if self._guard(ADMIN) is None:
+            return self._refuse()
         try:
             rows = draft_questions(get_settings(), self.job_description, language=self.language)
         except DraftUnavailable as err:

@@ -56,7 +56,7 @@ class AdminUsersState(AdminState):
     @rx.event
     @guarded(ADMIN)
     def set_user_active(self, user_id: str, active: bool):  # noqa: ANN201
-        acting = self.guard(ADMIN)
+        acting = self._guard(ADMIN)
         try:
             with session_scope() as session:
                 set_active(session, int(user_id), active, acting_user_id=acting.id)  # type: ignore[union-attr]

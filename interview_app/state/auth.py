@@ -1,7 +1,7 @@
 """The base of every admin State: who is logged in, sign-in/out, and the guard every admin handler calls.
 
 A redirect alone is no protection (event handlers can be called directly over the
-websocket), so each admin event handler starts with ``self.guard(...)`` and does
+websocket), so each admin event handler starts with ``self._guard(...)`` and does
 nothing but :meth:`AdminState.refuse` when it answers None. Pages show their
 content only while ``AdminState.signed_in`` and load their data through guarded
 handlers, so a page opened without a session holds nothing but the sign-in form.
@@ -50,16 +50,16 @@ def guarded(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
             @functools.wraps(fn)
             async def guarded_async(self: AdminState, *args: Any, **kwargs: Any) -> Any:
-                if self.guard(*roles) is None:
-                    return self.refuse()
+                if self._guard(*roles) is None:
+                    return self._refuse()
                 return await fn(self, *args, **kwargs)
 
             return guarded_async
 
         @functools.wraps(fn)
         def guarded_sync(self: AdminState, *args: Any, **kwargs: Any) -> Any:
-            if self.guard(*roles) is None:
-                return self.refuse()
+            if self._guard(*roles) is None:
+                return self._refuse()
             return fn(self, *args, **kwargs)
 
         return guarded_sync
@@ -95,7 +95,7 @@ class AdminState(rx.State):
         """Reviewers read interviews; only admins change templates, candidates, invitations and admins."""
         return self.admin_role == ADMIN
 
-    def current_admin(self) -> AdminIdentity | None:
+    def _current_admin(self) -> AdminIdentity | None:
         """The logged-in admin, checked against the database on every call."""
         if not self.session_token:
             return None
@@ -103,13 +103,13 @@ class AdminState(rx.State):
             user = user_for_session(session, self.session_token)
             return AdminIdentity(user.id, user.email, user.role) if user else None  # type: ignore[arg-type]
 
-    def guard(self, *roles: str) -> AdminIdentity | None:
+    def _guard(self, *roles: str) -> AdminIdentity | None:
         """The admin if logged in with one of ``roles`` (any role when none given), else None.
 
         Also keeps the page's idea of who is signed in true: an expired or
         revoked session turns the page back into the sign-in form.
         """
-        admin = self.current_admin()
+        admin = self._current_admin()
         if admin is None:
             self.admin_email, self.admin_role = "", ""
             return None
@@ -118,8 +118,8 @@ class AdminState(rx.State):
             return None
         return admin
 
-    def refuse(self) -> EventSpec:
-        """What a handler answers when :meth:`guard` said no (nothing else happens)."""
+    def _refuse(self) -> EventSpec:
+        """What a handler answers when :meth:`_guard` said no (nothing else happens)."""
         if not self.admin_email:
             self.access_message = "Your session has ended. Sign in again."
             return rx.toast.error("Your session has ended. Sign in again.")
@@ -129,7 +129,7 @@ class AdminState(rx.State):
     @rx.event
     def check_session(self) -> None:
         """on_load of every admin page: who is signed in (from the cookie, checked in the database)."""
-        self.guard()
+        self._guard()
         self.auth_checked = True
 
     def _client(self) -> str:

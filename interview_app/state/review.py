@@ -1,6 +1,6 @@
 """State of the review sections on the admin interview detail page.
 
-Every handler starts with ``self.guard(...)`` (any admin role may view; re-running the
+Every handler starts with ``self._guard(...)`` (any admin role may view; re-running the
 evaluation and deleting a candidate's data need role ``admin``) and refuses otherwise.
 The recording URL is minted on load (and on request when it expired), never stored.
 """
@@ -216,7 +216,7 @@ class ReviewState(AdminState):
     @rx.event
     def load_review(self) -> None:
         """Load the interview named by the route and mint a fresh recording link."""
-        admin = self.guard()
+        admin = self._guard()
         self._clear()
         self.action_message = ""
         if admin is None:
@@ -254,7 +254,7 @@ class ReviewState(AdminState):
     @rx.event
     def refresh_recording_link(self) -> None:
         """A new playback link after the previous one expired."""
-        admin = self.guard()
+        admin = self._guard()
         if admin is None:
             self._clear()
             self.review_error = NOT_ALLOWED
@@ -273,7 +273,7 @@ class ReviewState(AdminState):
     @rx.event
     def recording_failed(self) -> None:
         """The player could not load: after the link expired, mint a new one and resume there."""
-        admin = self.guard()
+        admin = self._guard()
         if admin is None:
             return
         if self.media_url and time.time() >= self.media_expires_ts - 5:
@@ -285,7 +285,7 @@ class ReviewState(AdminState):
     @rx.event
     def recording_ready(self):  # noqa: ANN201
         """Metadata of a (new) link loaded: continue where playback was when the old link expired."""
-        if self.guard() is None or self.resume_ms <= 0:
+        if self._guard() is None or self.resume_ms <= 0:
             return None
         seconds, self.resume_ms = self.resume_ms / 1000, 0
         return rx.call_script(f"(() => {{ const p = document.getElementById('review-player'); if (p) p.currentTime = {seconds:.3f}; }})()")
@@ -294,14 +294,14 @@ class ReviewState(AdminState):
 
     @rx.event
     def set_transcript_query(self, value: str) -> None:
-        if self.guard() is None:
+        if self._guard() is None:
             return
         self.transcript_query = value[:200]
 
     @rx.event
     def track_position(self, seconds: float) -> None:
         """The player's position (time updates); moves the highlight."""
-        if self.guard() is None:
+        if self._guard() is None:
             return
         try:
             self.position_ms = max(0, int(float(seconds) * 1000))
@@ -311,7 +311,7 @@ class ReviewState(AdminState):
     @rx.event
     def seek_to(self, seq: int):  # noqa: ANN201
         """Play from the start of transcript line ``seq``."""
-        if self.guard() is None:
+        if self._guard() is None:
             return None
         row = next((s for s in self.segments if s.seq == seq), None)
         if row is None:
@@ -332,7 +332,7 @@ class ReviewState(AdminState):
 
     @rx.event
     def download_transcript_json(self):  # noqa: ANN201
-        if self.guard() is None:
+        if self._guard() is None:
             return None
         data = self._download_data()
         if data is None:
@@ -341,7 +341,7 @@ class ReviewState(AdminState):
 
     @rx.event
     def download_transcript_text(self):  # noqa: ANN201
-        if self.guard() is None:
+        if self._guard() is None:
             return None
         data = self._download_data()
         if data is None:
@@ -352,7 +352,7 @@ class ReviewState(AdminState):
 
     @rx.event
     def rerun_evaluation(self):  # noqa: ANN201
-        admin = self.guard(AdminRole.admin.value)
+        admin = self._guard(AdminRole.admin.value)
         if admin is None:
             self.action_message = ADMIN_ONLY
             return None
@@ -378,7 +378,7 @@ class ReviewState(AdminState):
         for _ in range(60):
             await asyncio.sleep(3)
             async with self:
-                if self.guard() is None:
+                if self._guard() is None:
                     return
                 interview_id = parse_interview_id(self.review_interview_id)
                 if interview_id is None:
@@ -394,7 +394,7 @@ class ReviewState(AdminState):
 
     @rx.event
     def delete_candidate(self):  # noqa: ANN201
-        admin = self.guard(AdminRole.admin.value)
+        admin = self._guard(AdminRole.admin.value)
         if admin is None:
             self.action_message = ADMIN_ONLY
             return None

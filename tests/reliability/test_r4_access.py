@@ -2,7 +2,7 @@
 
 The sweep finds every State under ``AdminState`` (after importing all pages, so new pages
 are included) and every event handler on each, own or inherited. A handler must either be
-in ``NOT_GUARDED`` with a reason, or check the session (``@guarded(...)`` or ``self.guard(``)
+in ``NOT_GUARDED`` with a reason, or check the session (``@guarded(...)`` or ``self._guard(``)
 — so a new unguarded handler fails here — and when called over the "websocket" (the way
 Reflex calls it) by a caller without a valid session it must change no row and no state.
 Reviewers may only write audit rows (``interview_event``, their own session bookkeeping).
@@ -38,9 +38,6 @@ NOT_GUARDED = {
     "sign_in": "how one signs in (throttled per account and client)",
     "sign_out": "revokes only the caller's own session",
     "check_session": "on_load: only asks the DB who the cookie belongs to",
-    "current_admin": "public method exposed as a handler by Reflex: reads the caller's own session, returns no event",
-    "guard": "public method exposed as a handler by Reflex: re-reads the caller's own session",
-    "refuse": "public method exposed as a handler by Reflex: sets the refusal message",
 }
 # State vars a refused call may change: the refusal message and "who is signed in" (cleared).
 REFUSAL_VARS = ("access_message", "admin_email", "admin_role", "action_message", "review_error")
@@ -65,7 +62,7 @@ def handlers(cls: type[AdminState]) -> list[str]:
 def is_guarded(fn: Any) -> bool:
     if fn.__code__.co_name in ("guarded_sync", "guarded_async"):  # @guarded(...)
         return True
-    return "self.guard(" in inspect.getsource(inspect.unwrap(fn))
+    return "self._guard(" in inspect.getsource(inspect.unwrap(fn))
 
 
 @pytest.fixture
@@ -114,7 +111,7 @@ def test_every_admin_handler_checks_the_session() -> None:
         for name in handlers(cls)
         if name not in NOT_GUARDED and not is_guarded(cls.event_handlers[name].fn)
     ]
-    assert not unguarded, f"admin handlers without a session check (use @guarded(...) or self.guard()): {unguarded}"
+    assert not unguarded, f"admin handlers without a session check (use @guarded(...) or self._guard()): {unguarded}"
 
 
 @pytest.mark.parametrize("cls", admin_states(), ids=lambda c: c.__name__)
