@@ -74,5 +74,5 @@ def test_p5_candidate_page_small() -> None:
     from bench import p5_candidate_page
 
     result = p5_candidate_page.run(loads=1, warmup=0)
-    _check(result, 3)
+    _check(result, 4)
     assert result.raw["js_bytes"]["candidate"][0] > 0 and result.raw["js_bytes"]["minimal"][0] > 0
