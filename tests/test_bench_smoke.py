@@ -65,3 +65,14 @@ def test_results_file_merges_runs(tmp_path: Path) -> None:
     assert set(data["benchmarks"]) == {"p2", "p3"}
     assert data["benchmarks"]["p3"]["figures"][0]["met"] is True
     assert data["benchmarks"]["p2"]["figures"][0]["met"] is False
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Chromium is not installed")
+def test_p5_candidate_page_small() -> None:
+    # Builds two Reflex apps (≈ 1 min): the cost of the benchmark's own code path.
+    from bench import p5_candidate_page
+
+    result = p5_candidate_page.run(loads=1, warmup=0)
+    _check(result, 4)
+    assert result.raw["js_bytes"]["candidate"][0] > 0 and result.raw["js_bytes"]["minimal"][0] > 0

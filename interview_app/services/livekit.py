@@ -1,17 +1,21 @@
 """LiveKit for the app: candidate tokens, rooms, agent dispatch, webhook verification.
 
 One place for the candidate's grants and token lifetime. The server API calls are
-synchronous wrappers around livekit-api (each runs its own short event loop), so
-they can be made while a database row lock is held in a worker thread without
-blocking an event loop that other requests share.
+synchronous wrappers around livekit-api, run on one background event loop per
+process that owns one keep-alive HTTP session, so they can be made while a
+database row lock is held in a worker thread without blocking an event loop
+that other requests share.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
+import os
+import threading
 import uuid
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -86,43 +90,118 @@ def browser_url(settings: Settings) -> str:
     return url
 
 
-def _run_coroutine(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine to completion from synchronous code, even if this thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())  # type: ignore[arg-type]
-    with ThreadPoolExecutor(max_workers=1) as pool:  # a caller inside a loop: use a fresh thread
-        return pool.submit(lambda: asyncio.run(factory())).result()  # type: ignore[arg-type]
+class _ApiClient:
+    """One event loop thread and one keep-alive aiohttp session for one LiveKit server, in one process.
+
+    Every ``LiveKitRooms`` of the process with the same URL and key shares it, so a start pays
+    neither a loop start-up nor a TCP handshake per server call. Synchronous callers (a request's
+    worker thread, possibly holding a row lock) submit coroutines to the loop and wait.
+    """
+
+    def __init__(self, url: str, api_key: str, api_secret: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="livekit-api", daemon=True)
+        self._thread.start()
+        self.lk: api.LiveKitAPI
+        #: The same session without livekit-api's own region failover, which replays a request after a
+        #: transport error or 5xx: used for calls that must not run twice (agent dispatch).
+        self.lk_once: api.LiveKitAPI
+
+        async def build() -> None:
+            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS))
+            self.lk = api.LiveKitAPI(url, api_key, api_secret, session=session)
+            self.lk_once = api.LiveKitAPI(url, api_key, api_secret, session=session, failover=False)
+            self._session = session
+
+        self.submit(build())
+
+    def submit(self, coro: Coroutine[object, object, T]) -> T:
+        if threading.current_thread() is self._thread:  # pragma: no cover - would deadlock; no caller does this
+            raise RuntimeError("LiveKit server API called from its own loop thread")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout=2 * API_TIMEOUT_SECONDS + 5)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError("LiveKit server API call timed out") from None
+
+    def close(self) -> None:
+        try:
+            self.submit(self._session.close())
+        except Exception:  # noqa: BLE001 - best effort at process exit
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=2)
+
+
+_CLIENTS: dict[tuple[int, str, str, str], _ApiClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _client(settings: Settings) -> _ApiClient:
+    """This process's client for the configured server (a forked child builds its own)."""
+    key = (os.getpid(), settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = _CLIENTS[key] = _ApiClient(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
+        return client
+
+
+@atexit.register
+def _close_clients() -> None:
+    with _CLIENTS_LOCK:
+        mine = [c for (pid, *_), c in _CLIENTS.items() if pid == os.getpid()]
+        _CLIENTS.clear()
+    for client in mine:
+        client.close()
+
+
+#: Errors raised when nothing reached the server: safe to retry any call once.
+_NOT_SENT = (aiohttp.ClientConnectorError,)
+#: Errors of a reused keep-alive connection that broke (the server may have closed it while idle —
+#: or after it read the request): retried once only for calls that are idempotent.
+_CONNECTION_LOST = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 
 
 class LiveKitRooms:
-    """The server API calls the start flow makes (synchronous; one short loop per call)."""
+    """The server API calls the start flow makes (synchronous; one shared client per process).
+
+    Retry rule: a call whose connection could not be opened is retried once (nothing was sent).
+    ``room_exists`` and ``create_room`` (livekit-server returns the existing room) are also retried
+    once when a reused connection drops. ``dispatch_agent`` is not replayed blindly: after a dropped
+    connection it first lists the room's dispatches and returns the one it may already have made.
+    Timeouts and server errors are never retried here.
+    """
 
     def __init__(self, settings: Settings) -> None:
         settings.require_livekit()
         self._settings = settings
+        self._client = _client(settings)
 
-    def _run(self, call: Callable[[api.LiveKitAPI], Awaitable[T]], what: str) -> T:
+    def _call(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         async def go() -> T:
-            timeout = aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS)
-            lk = api.LiveKitAPI(
-                self._settings.livekit_url, self._settings.livekit_api_key, self._settings.livekit_api_secret, timeout=timeout
-            )
-            try:
-                return await call(lk)
-            finally:
-                await lk.aclose()
+            return await call()
 
         try:
-            return _run_coroutine(go)
+            return self._client.submit(go())
         except api.TwirpError as err:
             raise LiveKitUnavailable(f"The LiveKit server refused to {what} ({err.code}: {err.message}).") from err
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
             raise LiveKitUnavailable(f"The LiveKit server could not be reached to {what} ({err.__class__.__name__}).") from err
 
+    def _idempotent(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        async def go() -> T:
+            try:
+                return await call()
+            except (*_NOT_SENT, *_CONNECTION_LOST):
+                return await call()
+
+        return self._call(go, what)
+
     def room_exists(self, room_name: str) -> bool:
-        res = self._run(lambda lk: lk.room.list_rooms(api.ListRoomsRequest(names=[room_name])), "look the room up")
+        lk = self._client.lk
+        res = self._idempotent(lambda: lk.room.list_rooms(api.ListRoomsRequest(names=[room_name])), "look the room up")
         return any(r.name == room_name for r in res.rooms)
 
     def create_room(self, room_name: str, metadata: str) -> None:
@@ -134,12 +213,31 @@ class LiveKitRooms:
             departure_timeout=ROOM_DEPARTURE_TIMEOUT_SECONDS,
             max_participants=4,
         )
-        self._run(lambda lk: lk.room.create_room(req), "create the interview room")
+        lk = self._client.lk
+        self._idempotent(lambda: lk.room.create_room(req), "create the interview room")
 
     def dispatch_agent(self, room_name: str, agent_name: str, metadata: str) -> str:
-        """Explicitly dispatch the interviewer to the room; returns the dispatch id."""
+        """Explicitly dispatch the interviewer to the room; returns the dispatch id.
+
+        Never creates a second dispatch for one call: a request that may have reached the server
+        is only repeated after ``ListDispatch`` shows the room has no dispatch of ``agent_name``
+        with this metadata.
+        """
+        lk = self._client.lk_once
         req = api.CreateAgentDispatchRequest(agent_name=agent_name, room=room_name, metadata=metadata)
-        dispatch = self._run(lambda lk: lk.agent_dispatch.create_dispatch(req), "dispatch the interviewer")
+
+        async def go() -> api.AgentDispatch:
+            try:
+                return await lk.agent_dispatch.create_dispatch(req)
+            except _NOT_SENT:
+                pass
+            except _CONNECTION_LOST:
+                for existing in await lk.agent_dispatch.list_dispatch(room_name):
+                    if existing.agent_name == agent_name and existing.metadata == metadata:
+                        return existing
+            return await lk.agent_dispatch.create_dispatch(req)
+
+        dispatch = self._call(go, "dispatch the interviewer")
         return dispatch.id
 
 

@@ -1,0 +1,138 @@
+"""LiveKitRooms' shared client: one keep-alive connection per process, and the retry rule.
+
+A small TCP proxy sits between the client and the fake LiveKit server; it counts the connections
+it accepts and can drop a connection right after forwarding a request, before any answer — the
+case where the client cannot know whether the server acted.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from interview_app.services.livekit import LiveKitRooms
+from interview_app.settings import Settings
+from tests.fakes.livekit_server import FakeLiveKitServer
+
+
+class DroppingProxy:
+    """Forwards HTTP/1.1 requests one by one; drops the connection after forwarding the next request whose
+    first line contains ``drop_after``, without passing the answer back."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.accepted = 0
+        self.drop_after: str | None = None
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self._listener.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            threading.Thread(target=self._pipe, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _read_message(sock: socket.socket) -> bytes | None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None
+            body += chunk
+        return head + b"\r\n\r\n" + body
+
+    def _pipe(self, conn: socket.socket) -> None:
+        try:
+            self._forward(conn)
+        except OSError:  # the client's idle keep-alive connection outlives the test: time out quietly
+            conn.close()
+
+    def _forward(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        with conn, socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10) as up:
+            while True:
+                request = self._read_message(conn)
+                if request is None:
+                    return
+                up.sendall(request)
+                answer = self._read_message(up)
+                if answer is None:
+                    return
+                first_line = request.split(b"\r\n", 1)[0].decode()
+                if self.drop_after and self.drop_after in first_line:
+                    self.drop_after = None
+                    conn.shutdown(socket.SHUT_RDWR)
+                    return
+                conn.sendall(answer)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._listener.close()
+
+
+@pytest.fixture
+def proxy(fake_livekit: FakeLiveKitServer) -> Iterator[DroppingProxy]:
+    p = DroppingProxy(fake_livekit.port)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def rooms(proxy: DroppingProxy, fake_livekit: FakeLiveKitServer) -> LiveKitRooms:
+    settings = Settings(livekit_url=proxy.url, livekit_api_key=fake_livekit.api_key, livekit_api_secret=fake_livekit.api_secret)
+    return LiveKitRooms(settings)
+
+
+def test_calls_share_one_keep_alive_connection(rooms: LiveKitRooms, proxy: DroppingProxy, fake_livekit: FakeLiveKitServer) -> None:
+    for i in range(5):
+        rooms.create_room(f"room-{i}", "{}")
+        rooms.dispatch_agent(f"room-{i}", "interviewer", "{}")
+        assert rooms.room_exists(f"room-{i}")
+    assert proxy.accepted == 1
+    assert len(fake_livekit.rooms) == 5
+
+
+def test_dispatch_on_a_dropped_connection_is_not_repeated(
+    rooms: LiveKitRooms, proxy: DroppingProxy, fake_livekit: FakeLiveKitServer
+) -> None:
+    rooms.create_room("room-a", "{}")
+    proxy.drop_after = "CreateDispatch"
+    dispatch_id = rooms.dispatch_agent("room-a", "interviewer", '{"plan": 1}')
+    [dispatch] = fake_livekit.dispatches["room-a"]  # the server acted once; the client found it
+    assert dispatch.id == dispatch_id
+    assert fake_livekit.calls_to("ListDispatch")
+
+
+def test_idempotent_call_is_retried_once_on_a_dropped_connection(
+    rooms: LiveKitRooms, proxy: DroppingProxy, fake_livekit: FakeLiveKitServer
+) -> None:
+    proxy.drop_after = "CreateRoom"
+    rooms.create_room("room-b", "{}")
+    assert "room-b" in fake_livekit.rooms
+    assert len(fake_livekit.calls_to("CreateRoom")) == 2
