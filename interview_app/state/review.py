@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import reflex as rx
@@ -323,30 +324,28 @@ class ReviewState(AdminState):
             f"if (p) {{ p.currentTime = {seconds:.3f}; const r = p.play(); if (r) r.catch(() => {{}}); }} }})()"
         )
 
-    def _download_data(self) -> ReviewData | None:
+    def _transcript_download(self, render: Callable[[ReviewData], str], extension: str, mime_type: str):  # noqa: ANN202
+        """The transcript of the interview on the page as a file (callers have checked the session)."""
         interview_id = parse_interview_id(self.review_interview_id)
         if interview_id is None:
             return None
         with session_scope() as session:
-            return load_review(session, interview_id)
+            data = load_review(session, interview_id)
+        if data is None:
+            return None
+        return rx.download(data=render(data), filename=f"transcript-{data.interview.id}.{extension}", mime_type=mime_type)
 
     @rx.event
     def download_transcript_json(self):  # noqa: ANN201
         if self._guard() is None:
             return None
-        data = self._download_data()
-        if data is None:
-            return None
-        return rx.download(data=transcript_json(data), filename=f"transcript-{data.interview.id}.json", mime_type="application/json")
+        return self._transcript_download(transcript_json, "json", "application/json")
 
     @rx.event
     def download_transcript_text(self):  # noqa: ANN201
         if self._guard() is None:
             return None
-        data = self._download_data()
-        if data is None:
-            return None
-        return rx.download(data=transcript_text(data), filename=f"transcript-{data.interview.id}.txt", mime_type="text/plain")
+        return self._transcript_download(transcript_text, "txt", "text/plain")
 
     # --- admin actions -----------------------------------------------------------
 
