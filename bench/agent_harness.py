@@ -1,6 +1,7 @@
 """Driving an agent through its audio path without a room, with providers of fixed, known delays (P1, P4).
 
-Speech (espeak-ng, synthesized once) goes in through a paced microphone (tests/agent/audio_doubles),
+Speech (espeak-ng, synthesized once) goes in through a paced microphone (tests/agent/audio_doubles) in
+50 ms frames, the size livekit-agents' room input delivers in production,
 Silero VAD + the session's endpointing detect the end of the turn, and:
 - ``FixedDelaySTT`` returns the final transcript ``d1`` after it is asked,
 - ``FixedDelayLLM`` sends its whole reply ``d2`` after it is asked (first token = last token),
@@ -31,6 +32,7 @@ from tests.agent.audio_doubles import InstantAudioOutput, SpokenAudioInput, spea
 ANSWER = "I built a billing service in Python"
 REPLY = "Thank you. Could you tell me what your own part in that was?"
 ENDPOINTING_MIN_DELAY = 0.3  # seconds of silence after the VAD's end of speech before the turn ends
+FRAME_MS = 50  # microphone frame size: what livekit-agents' room input delivers (AudioInputOptions.frame_size_ms)
 
 
 @dataclass(frozen=True)
@@ -166,16 +168,16 @@ def interviewer() -> Agent:
     return Interviewer(plan())
 
 
-async def open_voice(agent: Agent, delays: Delays, shared_vad: vad.VAD) -> Voice:
+async def open_voice(agent: Agent, delays: Delays, vad_model: vad.VAD) -> Voice:
     session: AgentSession = AgentSession(
         stt=FixedDelaySTT(delays.stt),
         llm=FixedDelayLLM(delays.llm),
         tts=FixedDelayTTS(delays.tts),
-        vad=shared_vad,
+        vad=vad_model,
         turn_handling={"endpointing": {"min_delay": ENDPOINTING_MIN_DELAY, "max_delay": ENDPOINTING_MIN_DELAY}},  # type: ignore[arg-type]
         user_away_timeout=None,
     )
-    voice = Voice(session, SpokenAudioInput(), StampedOutput())
+    voice = Voice(session, SpokenAudioInput(frame_ms=FRAME_MS), StampedOutput())
     session.input.audio = voice.mic
     session.output.audio = voice.speaker
 

@@ -199,3 +199,25 @@ def stop_process(proc: Any, timeout: float = 10.0) -> None:
         proc.wait(timeout=timeout)
     except ProcessLookupError:
         pass
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds used so far by the live processes of one process group (Linux /proc).
+
+    CPU time per request is what a shared, noisy machine measures best: other people's load
+    changes how long a request waits, much less how much CPU it takes.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        # after "pid (comm)": state ppid pgrp session ... utime is field 14, stime 15 (1-based)
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick

@@ -1,6 +1,7 @@
 """P1 — agent turn overhead: the Interviewer vs a bare livekit-agents ``Agent``, same providers, same run.
 
-Both sessions are open at once (each runs Silero VAD on its own paced microphone) and the turns
+Both sessions are open at once (each runs its own Silero VAD on its own paced microphone, 50 ms
+frames as livekit-agents' room input delivers them) and the turns
 alternate between them. Per turn: seconds from the VAD's end-of-speech event to the first agent
 audio frame, minus the providers' fixed delays (d1 + d2 + d3). The session's endpointing wait
 (0.3 s) runs inside the VAD's silence window (0.55 s), i.e. before that event, so it is not part
@@ -22,10 +23,12 @@ async def measure(turns: int, delays: Delays) -> dict[str, list[float]]:
     from agent.providers import build_vad
 
     pcm = speech_pcm(Path(tempfile.mkdtemp(prefix="bench-p1-")))
-    shared_vad = build_vad()
+    # One Silero VAD per session, as in production (one job per process, each with its prewarmed
+    # VAD): livekit-agents subscribes each session to its VAD's metrics, so a shared VAD would make
+    # every session handle the other's metrics too (bench/README.md, P4).
     voices = {
-        "interviewer": await open_voice(interviewer(), delays, shared_vad),
-        "bare": await open_voice(bare_agent(), delays, shared_vad),
+        "interviewer": await open_voice(interviewer(), delays, build_vad()),
+        "bare": await open_voice(bare_agent(), delays, build_vad()),
     }
     overhead: dict[str, list[float]] = {name: [] for name in voices}
     try:
@@ -42,7 +45,7 @@ async def measure(turns: int, delays: Delays) -> dict[str, list[float]]:
     return overhead
 
 
-def run(turns: int = 25, delays: Delays | None = None) -> BenchResult:
+def run(turns: int = 40, delays: Delays | None = None) -> BenchResult:
     delays = delays or Delays()
     result = BenchResult("p1")
     overhead = asyncio.run(measure(turns, delays))

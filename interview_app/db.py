@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -31,8 +32,39 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    # pool_pre_ping: a restarted PostgreSQL costs one retry, not a failed request.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
+    engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection with ``SELECT 1`` before use only when it sat idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip per request on
+    the busy path (bench P2). A connection reused within a few seconds was just working; one that
+    sat idle may have been closed by a restarted server, a failover or a proxy's idle timeout, so
+    that one is pinged, and a dead one is replaced before the request sees it
+    (``DisconnectionError`` makes the pool retry with a fresh connection). A server that goes away
+    under load is caught by SQLAlchemy's disconnect handling instead: the failing request gets an
+    error (the API answers 503) and the whole pool is invalidated, so the next requests reconnect.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _note_idle_since(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:  # noqa: BLE001 - any failure means the connection is unusable
+            raise sa.exc.DisconnectionError(f"the pooled connection did not answer a ping: {err}") from err
 
 
 @lru_cache(maxsize=1)

@@ -34,7 +34,7 @@ def test_p2_start_api_small(pg_server: str) -> None:
     from bench import p2_start_api
 
     result = p2_start_api.run(workers=1, concurrency=2, per_phase=4, phases=1, warmup=1)
-    _check(result, 3)
+    _check(result, 4)
     assert result.raw["statuses"] == {"python": {"200": 4}, "node": {"200": 4}}
 
 

@@ -233,12 +233,12 @@ def _evaluation() -> rx.Component:
         ),
         rx.cond(
             ReviewState.evaluation_message != "",
-            rx.callout(
-                ReviewState.evaluation_message,
-                icon=rx.cond(ReviewState.evaluation_status == "failed", "triangle-alert", "info"),
-                color_scheme=rx.cond(ReviewState.evaluation_status == "failed", "red", "blue"),
-                id="evaluation-message",
-                width="100%",
+            rx.cond(  # fixed icon names: a state-dependent one ships lucide's dynamic icon loader
+                ReviewState.evaluation_status == "failed",
+                rx.callout(
+                    ReviewState.evaluation_message, icon="triangle-alert", color_scheme="red", id="evaluation-message", width="100%"
+                ),
+                rx.callout(ReviewState.evaluation_message, icon="info", color_scheme="blue", id="evaluation-message", width="100%"),
             ),
         ),
         rx.cond(

@@ -205,12 +205,11 @@ def _finished() -> rx.Component:
 
 
 def _refused() -> rx.Component:
-    return rx.callout(
-        S.ti_notice,
-        icon=rx.cond(S.ti_status == "refused", "info", "triangle-alert"),
-        color_scheme=rx.cond(S.ti_status == "refused", "blue", "red"),
-        width="100%",
-        id="ti-refused",
+    # Fixed icon names (see pages/candidate.py _room_status): no dynamic icon loader on the candidate page.
+    return rx.cond(
+        S.ti_status == "refused",
+        rx.callout(S.ti_notice, icon="info", color_scheme="blue", width="100%", id="ti-refused"),
+        rx.callout(S.ti_notice, icon="triangle-alert", color_scheme="red", width="100%", id="ti-refused"),
     )
 
 

@@ -202,23 +202,35 @@ def _device_check() -> rx.Component:
 def _room_status() -> rx.Component:
     failed = CandidateState.connection_error != ""
     return rx.vstack(
-        rx.callout(
-            CandidateState.connection_sentence,
-            icon=rx.cond(failed, "triangle-alert", "wifi"),
-            color_scheme=rx.cond(failed, "red", rx.cond(CandidateState.connection == "connected", "green", "gray")),
-            size="1",
-            id="connection-status",
-            width="100%",
+        # Two complete callouts with fixed icons, not icon=rx.cond(...): a state-dependent icon name
+        # makes Reflex ship lucide's dynamic icon loader (≈ 54 KB) with this page (bench P5).
+        rx.cond(
+            failed,
+            rx.callout(
+                CandidateState.connection_sentence,
+                icon="triangle-alert",
+                color_scheme="red",
+                size="1",
+                id="connection-status",
+                width="100%",
+            ),
+            rx.callout(
+                CandidateState.connection_sentence,
+                icon="wifi",
+                color_scheme=rx.cond(CandidateState.connection == "connected", "green", "gray"),
+                size="1",
+                id="connection-status",
+                width="100%",
+            ),
         ),
         rx.cond(
             CandidateState.agent_sentence != "",
-            rx.callout(
-                CandidateState.agent_sentence,
-                icon=rx.cond(CandidateState.agent_wait_expired, "triangle-alert", "bot"),
-                color_scheme=rx.cond(CandidateState.agent_wait_expired, "amber", "indigo"),
-                size="1",
-                id="agent-status",
-                width="100%",
+            rx.cond(
+                CandidateState.agent_wait_expired,
+                rx.callout(
+                    CandidateState.agent_sentence, icon="triangle-alert", color_scheme="amber", size="1", id="agent-status", width="100%"
+                ),
+                rx.callout(CandidateState.agent_sentence, icon="bot", color_scheme="indigo", size="1", id="agent-status", width="100%"),
             ),
         ),
         rx.cond(

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from interview_app.db import get_engine
-from interview_app.models import Candidate, InterviewStatus, InterviewTemplate
+from interview_app.models import Candidate, Interview, InterviewStatus, InterviewTemplate
 from interview_app.services import interviews
 from interview_app.services.candidate_link import TOKEN_SHAPE
 from interview_app.services.livekit import LiveKitRooms, LiveKitUnavailable, browser_url, mint_candidate_token
@@ -65,6 +65,28 @@ def _stripe(raw_token: str) -> threading.Lock:
     return _LOCK_STRIPES[digest[0] % len(_LOCK_STRIPES)]
 
 
+def _find_with_details(
+    session: Session, raw_token: str, *, for_update: bool
+) -> tuple[Interview | None, Candidate | None, InterviewTemplate | None]:
+    """The interview behind a link, its candidate and its template in one round trip.
+
+    Only the interview row is locked (``FOR UPDATE OF interview``); the outer joins keep a
+    missing candidate or template distinguishable from an unknown link.
+    """
+    if not raw_token or len(raw_token) > 200:
+        return None, None, None
+    stmt = (
+        select(Interview, Candidate, InterviewTemplate)
+        .outerjoin(Candidate, Candidate.id == Interview.candidate_id)  # type: ignore[arg-type]
+        .outerjoin(InterviewTemplate, InterviewTemplate.id == Interview.template_id)  # type: ignore[arg-type]
+        .where(Interview.invite_token_hash == interviews.hash_token(raw_token))
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=Interview)  # type: ignore[arg-type]
+    row = session.exec(stmt).first()
+    return (row[0], row[1], row[2]) if row else (None, None, None)
+
+
 def start_interview(
     invite_token: str,
     *,
@@ -89,7 +111,7 @@ def start_interview(
             if sqlite:
                 # Take SQLite's write lock now, so a second process waits here, not after reading.
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-            interview = interviews.find_by_token(session, invite_token, for_update=not sqlite)
+            interview, candidate, template = _find_with_details(session, invite_token, for_update=not sqlite)
             try:
                 interviews.check_invite(interview)
             except interviews.InviteError as err:
@@ -104,8 +126,6 @@ def start_interview(
                     f"Voice interviews are not set up on this server yet. Please contact {settings.support_email}.",
                 )
             rooms = rooms or LiveKitRooms(settings)
-            candidate = session.get(Candidate, interview.candidate_id)
-            template = session.get(InterviewTemplate, interview.template_id)
             if candidate is None or template is None:
                 raise StartError(410, "broken", f"This interview is missing its details. Please contact {settings.support_email}.")
             room_name = interview.room_name or f"interview-{interview.id}"

@@ -26,7 +26,6 @@ from livekit.agents.utils import AudioBuffer, shortuuid
 from livekit.agents.voice.io import AudioInput, AudioOutput, AudioOutputCapabilities
 
 RATE = 16000
-FRAME_SAMPLES = RATE // 50  # 20 ms
 ESPEAK = shutil.which("espeak-ng")
 
 
@@ -59,10 +58,17 @@ def wav_to_pcm16k(path: Path) -> bytes:
 
 
 class SpokenAudioInput(AudioInput):
-    def __init__(self) -> None:
+    """A paced microphone: ``say()`` queues speech, silence fills the gaps, one frame per ``frame_ms``.
+
+    livekit-agents' room input hands the session 50 ms frames (``AudioInputOptions.frame_size_ms``);
+    the tests use 20 ms, the benchmarks pass 50 to match production.
+    """
+
+    def __init__(self, frame_ms: int = 20) -> None:
         super().__init__(label="spoken-wav")
         self._pending: deque[bytes] = deque()
         self._next_at: float | None = None
+        self._frame_samples = RATE * frame_ms // 1000
 
     def say(self, pcm16k: bytes) -> None:
         self._pending.append(pcm16k)
@@ -76,8 +82,8 @@ class SpokenAudioInput(AudioInput):
         self._next_at = now if self._next_at is None else self._next_at
         if self._next_at > now:
             await asyncio.sleep(self._next_at - now)
-        self._next_at += FRAME_SAMPLES / RATE
-        size = FRAME_SAMPLES * 2
+        self._next_at += self._frame_samples / RATE
+        size = self._frame_samples * 2
         if self._pending:
             chunk, rest = self._pending[0][:size], self._pending[0][size:]
             if rest:
@@ -87,7 +93,7 @@ class SpokenAudioInput(AudioInput):
             chunk = chunk.ljust(size, b"\x00")
         else:
             chunk = b"\x00" * size
-        return rtc.AudioFrame(data=chunk, sample_rate=RATE, num_channels=1, samples_per_channel=FRAME_SAMPLES)
+        return rtc.AudioFrame(data=chunk, sample_rate=RATE, num_channels=1, samples_per_channel=self._frame_samples)
 
 
 class PhraseSTT(stt.STT):

@@ -185,3 +185,46 @@ def test_a_text_mode_interview_gets_no_voice_room(session, livekit_settings, fak
         start_interview(raw)
     assert err.value.code == 409 and fake_livekit.calls == []
     assert _reload(session, interview).status == InterviewStatus.invited.value
+
+
+def test_first_start_reads_invite_candidate_and_template_in_one_select(session, livekit_settings, fake_livekit, app_db) -> None:  # noqa: ANN001
+    """The hot path of POST /api/interview/start (bench P2): one SELECT, then only the writes."""
+    import sqlalchemy as sa
+
+    _, raw = make_interview(session)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(app_db, "before_cursor_execute", note)
+    try:
+        start_interview(raw)
+    finally:
+        sa.event.remove(app_db, "before_cursor_execute", note)
+    selects = [s for s in statements if s.upper().startswith("SELECT")]
+    assert len(selects) == 1, statements
+    assert "JOIN candidate" in selects[0] and "JOIN interview_template" in selects[0]
+    if app_db.dialect.name == "postgresql":
+        assert selects[0].endswith("FOR UPDATE OF interview"), selects[0]
+    writes = [s.split()[0].upper() for s in statements if not s.upper().startswith(("SELECT", "BEGIN"))]
+    assert set(writes) == {"INSERT", "UPDATE"}, statements
+
+
+def test_start_with_the_template_gone_is_410_and_writes_nothing(session, livekit_settings, fake_livekit, app_db) -> None:  # noqa: ANN001
+    """The outer joins keep "this invite's details are missing" apart from "unknown link"."""
+    import sqlalchemy as sa
+
+    interview, raw = make_interview(session)
+    sqlite = app_db.dialect.name == "sqlite"
+    with app_db.connect() as conn:  # delete the template behind the foreign key's back
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF" if sqlite else "SET session_replication_role = replica")
+        conn.execute(sa.text("DELETE FROM interview_template WHERE id = :id"), {"id": interview.template_id})
+        conn.commit()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON" if sqlite else "SET session_replication_role = DEFAULT")
+        conn.commit()
+    with pytest.raises(StartError) as err:
+        start_interview(raw)
+    assert (err.value.code, err.value.reason) == (410, "broken")
+    assert fake_livekit.calls == []
+    assert _reload(session, interview).status == InterviewStatus.invited.value
