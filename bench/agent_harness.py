@@ -168,13 +168,22 @@ def interviewer() -> Agent:
     return Interviewer(plan())
 
 
-async def open_voice(agent: Agent, delays: Delays, vad_model: vad.VAD) -> Voice:
+async def open_voice(agent: Agent, delays: Delays, vad_model: vad.VAD, *, turn_detection: str | None = None) -> Voice:
+    """An open session speaking through a paced microphone.
+
+    ``turn_detection``: None keeps livekit-agents' default end-of-turn model (the local
+    ``turn-detector-v1-mini``, as agent/providers.py's worker uses); ``"vad"`` ends turns on the
+    VAD's silence plus endpointing only.
+    """
+    turn_handling: dict[str, Any] = {"endpointing": {"min_delay": ENDPOINTING_MIN_DELAY, "max_delay": ENDPOINTING_MIN_DELAY}}
+    if turn_detection is not None:
+        turn_handling["turn_detection"] = turn_detection
     session: AgentSession = AgentSession(
         stt=FixedDelaySTT(delays.stt),
         llm=FixedDelayLLM(delays.llm),
         tts=FixedDelayTTS(delays.tts),
         vad=vad_model,
-        turn_handling={"endpointing": {"min_delay": ENDPOINTING_MIN_DELAY, "max_delay": ENDPOINTING_MIN_DELAY}},  # type: ignore[arg-type]
+        turn_handling=turn_handling,  # type: ignore[arg-type]
         user_away_timeout=None,
     )
     voice = Voice(session, SpokenAudioInput(frame_ms=FRAME_MS), StampedOutput())

@@ -24,6 +24,11 @@ from pathlib import Path
 
 from bench.common import ROOT, BenchResult, ms, percentile
 
+# Turns end on the VAD's silence + endpointing, like the synthetic VAD and providers: the local
+# end-of-turn model costs ≈ 135 ms of CPU per prediction on this machine (reported as its own
+# figure), so with it the figure would measure that model, not the agent (bench/README.md, P4).
+TURN_DETECTION = "vad"
+
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
@@ -31,6 +36,22 @@ def _rss_mb() -> float:
     import os
 
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def eot_prediction_cpu_ms(rounds: int = 10) -> dict[str, float]:
+    """CPU and wall time of one prediction of the local end-of-turn model on 1.2 s of audio."""
+    import time
+
+    import numpy as np
+    from livekit.local_inference import EOT
+
+    model = EOT()
+    pcm = (np.random.default_rng(0).standard_normal(19_200) * 1000).astype(np.int16)  # its longest input
+    model.predict(pcm)  # warm
+    c0, w0 = time.process_time(), time.perf_counter()
+    for _ in range(rounds):
+        model.predict(pcm)
+    return {"cpu_ms": 1000 * (time.process_time() - c0) / rounds, "wall_ms": 1000 * (time.perf_counter() - w0) / rounds}
 
 
 async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
@@ -41,12 +62,13 @@ async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
     delays = Delays()
     pcm = speech_pcm(Path(tempfile.mkdtemp(prefix="bench-p4-")))
     # Warm the imports and code paths with one throwaway session, so they are not charged to N.
-    warm = await open_voice(make(), delays, EnergyVAD())
+    warm = await open_voice(make(), delays, EnergyVAD(), turn_detection=TURN_DETECTION)
     await one_turn(warm, pcm)
     await warm.session.aclose()
     gc.collect()
+    gc.freeze()  # as agent/worker.py's prewarm does once the process is loaded
     before = _rss_mb()
-    voices = await asyncio.gather(*(open_voice(make(), delays, EnergyVAD()) for _ in range(n)))
+    voices = await asyncio.gather(*(open_voice(make(), delays, EnergyVAD(), turn_detection=TURN_DETECTION) for _ in range(n)))
     overhead: list[float] = []
     failed = 0
     rng = random.Random(n)
@@ -110,6 +132,9 @@ def run(sizes: tuple[int, ...] = (1, 10, 50, 100), turns: int = 3, bare_at_top: 
         note = f"bare: {len(bare['overhead_ms'])} turns, {bare['failed_turns']} unanswered"
         result.add(f"turn overhead p95 @N={top} Interviewer vs bare Agent", p95[top], percentile(bare["overhead_ms"], 95), "ms", note=note)
         result.add(f"memory per session @N={top} bare Agent", bare["per_session_mb"], None, "MB", note="reported, no target")
+    eot = eot_prediction_cpu_ms()  # what the production turn detector would add per end of turn
+    result.raw["eot_prediction"] = eot
+    result.add("local end-of-turn model, CPU per prediction", eot["cpu_ms"], None, "ms", note=f"wall {eot['wall_ms']:.0f} ms; not in the N runs")
     unanswered = {n: r["failed_turns"] for n, r in runs.items() if r["failed_turns"]}
     if unanswered:  # recorded in the table, not an error: an overloaded process is what this measures
         result.raw["unanswered_turns"] = unanswered

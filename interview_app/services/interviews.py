@@ -76,6 +76,28 @@ def transition(
     Raises:
         IllegalTransition: the machine does not allow this move.
     """
+    event = apply_transition(interview, target, reason=reason, actor=actor, detail=detail)
+    session.add(interview)
+    session.add(event)
+    return event
+
+
+def apply_transition(
+    interview: Interview,
+    target: InterviewStatus | str,
+    *,
+    reason: str = "",
+    actor: str = "system",
+    detail: dict[str, Any] | None = None,
+) -> InterviewEvent:
+    """The status machine without a session: change ``interview``'s fields, return the event to store.
+
+    :func:`transition` adds both to a session; the start path (services/start.py) writes them
+    with one UPDATE and one INSERT.
+
+    Raises:
+        IllegalTransition: the machine does not allow this move.
+    """
     current, target = S(interview.status), S(target)
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(current, target)
@@ -88,15 +110,12 @@ def transition(
         interview.ended_at = interview.ended_at or now
     if reason and (target in (S.failed, S.cancelled, S.expired) or not interview.end_reason):
         interview.end_reason = reason[:500]
-    event = InterviewEvent(
+    return InterviewEvent(
         interview_id=interview.id,
         kind="status_changed",
         actor=actor,
         detail={"from": current.value, "to": target.value, "reason": reason, **(detail or {})},
     )
-    session.add(interview)
-    session.add(event)
-    return event
 
 
 def record_event(session: Session, interview_id: uuid.UUID | None, kind: str, *, actor: str = "system", **detail: Any) -> InterviewEvent:

@@ -88,6 +88,11 @@ class FakeLiveKitServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Like livekit-server (Go's net/http): TCP_NODELAY, and a buffered writer, so a response
+            # leaves in one segment. Unbuffered with Nagle on, the body waits for the client's
+            # delayed ACK of the headers (≈ 40 ms) on a keep-alive connection.
+            disable_nagle_algorithm = True
+            wbufsize = 1 << 16
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
