@@ -20,6 +20,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench.common import ROOT, BenchResult, ms, percentile
@@ -68,6 +69,7 @@ async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
     gc.collect()
     gc.freeze()  # as agent/worker.py's prewarm does once the process is loaded
     before = _rss_mb()
+    cpu_before = time.process_time()
     voices = await asyncio.gather(*(open_voice(make(), delays, EnergyVAD(), turn_detection=TURN_DETECTION) for _ in range(n)))
     overhead: list[float] = []
     failed = 0
@@ -85,6 +87,7 @@ async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
 
     try:
         await asyncio.gather(*(talk(v) for v in voices))
+        cpu = time.process_time() - cpu_before
         gc.collect()
         after = _rss_mb()
     finally:
@@ -96,6 +99,8 @@ async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
         "per_session_mb": (after - before) / n,
         "overhead_ms": overhead,
         "failed_turns": failed,
+        # all the process's CPU while the sessions talked (audio frames, silence included) per answered turn
+        "cpu_ms_per_turn": 1000 * cpu / max(1, len(overhead)),
     }
 
 
@@ -126,15 +131,28 @@ def run(sizes: tuple[int, ...] = (1, 10, 50, 100), turns: int = 3, bare_at_top: 
         note = f"{len(runs[n]['overhead_ms'])} turns, {runs[n]['failed_turns']} unanswered"
         result.add(f"turn overhead p95 @N={n} vs @N={first}", p95[n], p95[first], "ms", max_ratio=2.0 if n == top else None, note=note)
     result.raw = {str(n): r for n, r in runs.items()}
+    for n, r in runs.items():
+        result.add(
+            f"process CPU per turn @N={n}", r["cpu_ms_per_turn"], None, "ms", note="whole process while talking; reported, no target"
+        )
     if bare_at_top:  # is the density limit ours or livekit-agents'? the same N with a bare Agent
         bare = _run_child(top, turns, "bare")
         result.raw[f"bare_{top}"] = bare
         note = f"bare: {len(bare['overhead_ms'])} turns, {bare['failed_turns']} unanswered"
         result.add(f"turn overhead p95 @N={top} Interviewer vs bare Agent", p95[top], percentile(bare["overhead_ms"], 95), "ms", note=note)
         result.add(f"memory per session @N={top} bare Agent", bare["per_session_mb"], None, "MB", note="reported, no target")
+        result.add(
+            f"process CPU per turn @N={top} Interviewer vs bare Agent",
+            runs[top]["cpu_ms_per_turn"],
+            bare["cpu_ms_per_turn"],
+            "ms",
+            note="reported, no target",
+        )
     eot = eot_prediction_cpu_ms()  # what the production turn detector would add per end of turn
     result.raw["eot_prediction"] = eot
-    result.add("local end-of-turn model, CPU per prediction", eot["cpu_ms"], None, "ms", note=f"wall {eot['wall_ms']:.0f} ms; not in the N runs")
+    result.add(
+        "local end-of-turn model, CPU per prediction", eot["cpu_ms"], None, "ms", note=f"wall {eot['wall_ms']:.0f} ms; not in the N runs"
+    )
     unanswered = {n: r["failed_turns"] for n, r in runs.items() if r["failed_turns"]}
     if unanswered:  # recorded in the table, not an error: an overloaded process is what this measures
         result.raw["unanswered_turns"] = unanswered

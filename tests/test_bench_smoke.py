@@ -50,7 +50,7 @@ def test_p4_density_small() -> None:
     from bench import p4_density
 
     result = p4_density.run(sizes=(1, 2), turns=1)
-    _check(result, 7)
+    _check(result, 10)
 
 
 def test_results_file_merges_runs(tmp_path: Path) -> None:
