@@ -48,9 +48,10 @@ def content_security_policy(settings: Settings) -> str:
         storage = [_origin(endpoint)] if endpoint else ["https://*.amazonaws.com"]
     directives = {
         "default-src": ["'self'"],
-        # 'unsafe-eval' is not used by the app (measured in Chromium without it); Playwright's
-        # wait_for_function evaluates strings in the page and the e2e suite relies on that.
-        # Drop it once the e2e page fixture opens its contexts with bypass_csp=True.
+        # 'unsafe-eval': Reflex runs rx.call_script / rx.call_function payloads with eval()
+        # (state.js in reflex_base's web templates), and the review page's click-to-seek and
+        # player resume are rx.call_script. Removing it breaks those silently (a CSP violation
+        # in the console); a test that bypasses the CSP would not notice.
         "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
