@@ -169,8 +169,7 @@ def start_interview(
             events: list[InterviewEvent] = []
             try:
                 if interview.dispatch_id is None:
-                    rooms.create_room(room_name, plan)
-                    interview.dispatch_id = rooms.dispatch_agent(room_name, settings.agent_name, plan)
+                    interview.dispatch_id = rooms.open_room_with_agent(room_name, settings.agent_name, plan)
                     events.append(
                         _event(
                             interview.id,
@@ -183,9 +182,8 @@ def start_interview(
                 elif not rooms.room_exists(room_name):
                     # The room closed (everyone left past its departure timeout) and took the agent's job
                     # with it: open it again with a new interviewer for the candidate who came back.
-                    rooms.create_room(room_name, plan)
                     previous = interview.dispatch_id
-                    interview.dispatch_id = rooms.dispatch_agent(room_name, settings.agent_name, plan)
+                    interview.dispatch_id = rooms.open_room_with_agent(room_name, settings.agent_name, plan)
                     events.append(
                         _event(interview.id, "agent_redispatched", room=room_name, dispatch_id=interview.dispatch_id, previous=previous)
                     )

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from interview_app.services.livekit import LiveKitRooms
+from interview_app.services.livekit import LiveKitRooms, LiveKitUnavailable
 from interview_app.settings import Settings
 from tests.fakes.livekit_server import FakeLiveKitServer
 
@@ -136,3 +136,22 @@ def test_idempotent_call_is_retried_once_on_a_dropped_connection(
     rooms.create_room("room-b", "{}")
     assert "room-b" in fake_livekit.rooms
     assert len(fake_livekit.calls_to("CreateRoom")) == 2
+
+
+@pytest.mark.parametrize("dropped", ["CreateRoom", "CreateDispatch"])
+def test_room_and_agent_in_one_trip_keep_both_retry_rules(
+    rooms: LiveKitRooms, proxy: DroppingProxy, fake_livekit: FakeLiveKitServer, dropped: str
+) -> None:
+    """open_room_with_agent (the start path): the room once, exactly one dispatch, its id returned."""
+    proxy.drop_after = dropped
+    dispatch_id = rooms.open_room_with_agent("room-c", "interviewer", '{"plan": 2}')
+    assert "room-c" in fake_livekit.rooms
+    [dispatch] = fake_livekit.dispatches["room-c"]
+    assert dispatch.id == dispatch_id and dispatch.agent_name == "interviewer"
+
+
+def test_room_and_agent_refused_names_the_step(fake_livekit: FakeLiveKitServer) -> None:
+    settings = Settings(livekit_url=fake_livekit.url, livekit_api_key=fake_livekit.api_key, livekit_api_secret="not-the-secret-" + "x" * 32)
+    with pytest.raises(LiveKitUnavailable, match="refused to create the interview room"):
+        LiveKitRooms(settings).open_room_with_agent("room-d", "interviewer", "{}")
+    assert "room-d" not in fake_livekit.rooms and not fake_livekit.dispatches.get("room-d")
