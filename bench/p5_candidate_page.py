@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,21 +35,12 @@ MINIMAL_READY = "#ready"
 
 def _start_minimal(tmp: Path) -> tuple[subprocess.Popen, str]:
     """Copy the minimal app to its own folder and serve it in production mode on a free port."""
-    from tests.e2e.conftest import app_env
+    from tests.e2e.conftest import app_env, serve_reflex_prod
 
     project = tmp / "minimal"
     shutil.copytree(MINIMAL_APP, project, ignore=shutil.ignore_patterns(".web", "__pycache__", ".states"))
     port = free_port()
-    env = app_env(tmp, port)
-    log = (tmp / "minimal.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = serve_reflex_prod(project, port, app_env(tmp, port), tmp / "minimal.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/ping", timeout=300, proc=proc)

@@ -123,6 +123,18 @@ def project_copy(tmp: Path) -> Path:
     return dst
 
 
+def serve_reflex_prod(project: Path, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """``reflex run --env prod`` of ``project`` on one port, in its own process group, output to ``log_path``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def start_app(tmp: Path, **extra: str) -> tuple[subprocess.Popen, ServedApp]:
     port = free_port()
     env = app_env(tmp, port, **extra)
@@ -130,15 +142,7 @@ def start_app(tmp: Path, **extra: str) -> tuple[subprocess.Popen, ServedApp]:
     served = ServedApp(url=f"http://127.0.0.1:{port}", env=env, database_url=env["DATABASE_URL"], log_path=tmp / "app.log", project=project)
     served.cli("migrate")
     served.demo = json.loads(served.cli("seed-demo", "--json").stdout)
-    log = served.log_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = serve_reflex_prod(project, port, env, served.log_path)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if proc.poll() is not None:
