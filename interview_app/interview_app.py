@@ -16,6 +16,7 @@ except ConfigError as err:  # one clear line, never a traceback
 
 from interview_app import pages  # noqa: E402,F401  (registers the pages)
 from interview_app.api import create_api  # noqa: E402
+from interview_app.heap import freeze_startup_heap  # noqa: E402
 from interview_app.services.evaluation import evaluation_worker  # noqa: E402
 from interview_app.services.interviews import invitation_expiry_worker  # noqa: E402
 from interview_app.state.text_interview import text_interview_lifespan  # noqa: E402
@@ -24,3 +25,4 @@ app = rx.App(api_transformer=create_api())
 app.register_lifespan_task(evaluation_worker)  # durable evaluation jobs (rows in `evaluation`)
 app.register_lifespan_task(invitation_expiry_worker)  # invited → expired once the link lapses
 app.register_lifespan_task(text_interview_lifespan)  # text interviews: idle candidates, time limits, orphans
+app.register_lifespan_task(freeze_startup_heap)  # last: the started process's heap leaves full GCs' sight

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
@@ -9,12 +12,21 @@ from sqlalchemy.exc import DBAPIError
 from interview_app.api import files, health, interview, livekit_webhooks, results
 from interview_app.api.errors import database_unavailable_handler
 from interview_app.api.security_headers import SecurityHeadersMiddleware, security_headers
+from interview_app.heap import freeze_startup_heap
 from interview_app.settings import get_settings
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Runs only when this app is served on its own (bench P2, tests); mounted into Reflex, its
+    # lifespan is Reflex's, which runs the same function as a lifespan task (interview_app.py).
+    freeze_startup_heap()
+    yield
 
 
 def create_api() -> FastAPI:
     """Build the HTTP API: health, metrics, interview start, webhooks."""
-    api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json")
+    api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json", lifespan=_lifespan)
     api.include_router(health.router)
     api.include_router(interview.router)
     api.add_exception_handler(RequestValidationError, interview.validation_error_handler)
