@@ -1,32 +1,35 @@
 """LiveKit for the app: candidate tokens, rooms, agent dispatch, webhook verification.
 
 One place for the candidate's grants and token lifetime. The server API calls are
-synchronous wrappers around livekit-api, run on one background event loop per
-process that owns one keep-alive HTTP session, so they can be made while a
-database row lock is held in a worker thread without blocking an event loop
-that other requests share.
+synchronous: livekit-api's messages and access tokens sent over a per-process pool of
+keep-alive HTTP connections from the calling thread, so they can be made while a
+database row lock is held in a request's worker thread without blocking an event loop
+that other requests share, and without a hand-over to another thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
-import concurrent.futures
+import http.client
+import json
 import os
+import select
+import ssl
 import threading
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-import aiohttp
+from google.protobuf.message import Message
 from livekit import api
 from livekit.protocol.webhook import WebhookEvent
 
 from interview_app.settings import Settings
 
-T = TypeVar("T")
+M = TypeVar("M", bound=Message)
 
 #: Track sources a candidate may publish (LiveKit TrackSource names).
 CANDIDATE_SOURCES = ["microphone", "camera"]
@@ -34,8 +37,11 @@ CANDIDATE_SOURCES = ["microphone", "camera"]
 ROOM_DEPARTURE_TIMEOUT_SECONDS = 120
 #: Seconds an empty room (nobody joined yet) stays open.
 ROOM_EMPTY_TIMEOUT_SECONDS = 600
-#: Per-call timeout of server API requests.
+#: Seconds to open a connection to the server API (a refused connection fails at once).
+CONNECT_TIMEOUT_SECONDS = 5.0
+#: Seconds any one send or read of a server API call may wait.
 API_TIMEOUT_SECONDS = 10.0
+_USER_AGENT = f"interview-app (livekit-api/{api.__version__})"
 
 
 class LiveKitUnavailable(Exception):
@@ -90,61 +96,163 @@ def browser_url(settings: Settings) -> str:
     return url
 
 
-class _ApiClient:
-    """One event loop thread and one keep-alive aiohttp session for one LiveKit server, in one process.
+class _NotSent(ConnectionError):
+    """No connection to the server could be opened: nothing was sent, any call may be repeated."""
 
-    Every ``LiveKitRooms`` of the process with the same URL and key shares it, so a start pays
-    neither a loop start-up nor a TCP handshake per server call. Synchronous callers (a request's
-    worker thread, possibly holding a row lock) submit coroutines to the loop and wait.
+
+class _ConnectionLost(ConnectionError):
+    """The connection broke while the request was sent or answered: the server may have acted."""
+
+
+def _is_dropped(conn: http.client.HTTPConnection) -> bool:
+    """An idle keep-alive connection the server has closed (readable at EOF) or that carries stray bytes."""
+    sock = conn.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+class _TwirpClient:
+    """LiveKit's server API (Twirp: protobuf over HTTP POST) on a pool of keep-alive connections.
+
+    One per process and server, shared by the request threads: each call borrows an idle
+    connection (or opens one), sends the request from the calling thread and gives the
+    connection back. The messages, their serialization, the access tokens and the error type
+    are livekit-api's; only the transport is ours. livekit-api's own client is asyncio (aiohttp):
+    driving it from a request thread meant a hand-over to an event-loop thread and back on every
+    start, ≈ 1 ms more CPU per start than this (bench P2, docs/ARCHITECTURE.md).
     """
 
+    MAX_IDLE = 32
+    SHARED_TOKEN_SECONDS = 300
+
     def __init__(self, url: str, api_key: str, api_secret: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="livekit-api", daemon=True)
-        self._thread.start()
-        self.lk: api.LiveKitAPI
-        #: The same session without livekit-api's own region failover, which replays a request after a
-        #: transport error or 5xx: used for calls that must not run twice (agent dispatch).
-        self.lk_once: api.LiveKitAPI
+        parsed = urlsplit(url)
+        scheme = {"ws": "http", "wss": "https"}.get(parsed.scheme, parsed.scheme)
+        if scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"not a LiveKit server URL: {url!r}")
+        self._https = scheme == "https"
+        self._host = parsed.hostname
+        self._port = parsed.port or (443 if self._https else 80)
+        self._prefix = parsed.path.rstrip("/") + "/twirp/livekit."  # a base path behind a proxy is kept
+        self._api_key, self._api_secret = api_key, api_secret
+        self._idle: list[http.client.HTTPConnection] = []
+        self._tokens: dict[tuple[bool, ...], tuple[str, float]] = {}
+        self._lock = threading.Lock()
 
-        async def build() -> None:
-            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS))
-            self.lk = api.LiveKitAPI(url, api_key, api_secret, session=session)
-            self.lk_once = api.LiveKitAPI(url, api_key, api_secret, session=session, failover=False)
-            self._session = session
-
-        self.submit(build())
-
-    def submit(self, coro: Coroutine[object, object, T]) -> T:
-        if threading.current_thread() is self._thread:  # pragma: no cover - would deadlock; no caller does this
-            raise RuntimeError("LiveKit server API called from its own loop thread")
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+    def _connect(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection
+        if self._https:
+            conn = http.client.HTTPSConnection(
+                self._host, self._port, timeout=CONNECT_TIMEOUT_SECONDS, context=ssl.create_default_context()
+            )
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=CONNECT_TIMEOUT_SECONDS)
         try:
-            return future.result(timeout=2 * API_TIMEOUT_SECONDS + 5)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise TimeoutError("LiveKit server API call timed out") from None
+            conn.connect()  # http.client sets TCP_NODELAY; small requests go out in one send
+        except TimeoutError:
+            conn.close()
+            raise
+        except OSError as err:
+            conn.close()
+            raise _NotSent(f"{err.__class__.__name__}: {err}") from err
+        assert conn.sock is not None
+        conn.sock.settimeout(API_TIMEOUT_SECONDS)
+        return conn
+
+    def _borrow(self) -> http.client.HTTPConnection:
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return self._connect()
+            if not _is_dropped(conn):
+                return conn
+            conn.close()  # closed by the server while idle: not worth a failed request
+
+    def _give_back(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._idle) < self.MAX_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def token(self, grants: api.VideoGrants) -> str:
+        """An access token for server API calls with these grants.
+
+        One naming no room (``room_create``, ``room_list``) is signed once and reused for
+        ``SHARED_TOKEN_SECONDS`` (it is valid twice as long): signing was ≈ 15 % of the start
+        path's CPU (bench P2). A token for one room's admin is signed per call.
+        """
+        if grants.room:
+            return api.AccessToken(self._api_key, self._api_secret).with_grants(grants).with_ttl(timedelta(minutes=10)).to_jwt()
+        key = (grants.room_create, grants.room_list, grants.room_admin, grants.room_record)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._tokens.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        ttl = timedelta(seconds=2 * self.SHARED_TOKEN_SECONDS)
+        token = api.AccessToken(self._api_key, self._api_secret).with_grants(grants).with_ttl(ttl).to_jwt()
+        with self._lock:
+            self._tokens[key] = (token, now + self.SHARED_TOKEN_SECONDS)
+        return token
+
+    def call(self, service: str, method: str, request: Message, token: str, response_type: type[M], request_id: str) -> M:
+        """One Twirp call; raises ``api.TwirpError`` (the server refused), ``_NotSent``, ``_ConnectionLost`` or ``TimeoutError``."""
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/protobuf",
+            "User-Agent": _USER_AGENT,
+            "X-Livekit-Request-Id": request_id,  # the server can recognise a repeated request
+        }
+        conn = self._borrow()
+        try:
+            conn.request("POST", f"{self._prefix}{service}/{method}", body=request.SerializeToString(), headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+        except TimeoutError:
+            conn.close()
+            raise
+        except (OSError, http.client.HTTPException) as err:
+            conn.close()
+            raise _ConnectionLost(f"{err.__class__.__name__}: {err}") from err
+        if response.will_close:
+            conn.close()
+        else:
+            self._give_back(conn)
+        if response.status == 200:
+            return response_type.FromString(body)
+        try:  # Twirp errors are JSON whatever the content type
+            error = json.loads(body)
+        except ValueError:
+            error = {}
+        if not isinstance(error, dict):
+            error = {}
+        raise api.TwirpError(str(error.get("code", "unknown")), str(error.get("msg", "")), status=response.status)
 
     def close(self) -> None:
-        try:
-            self.submit(self._session.close())
-        except Exception:  # noqa: BLE001 - best effort at process exit
-            pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=2)
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
-_CLIENTS: dict[tuple[int, str, str, str], _ApiClient] = {}
+_CLIENTS: dict[tuple[int, str, str, str], _TwirpClient] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def _client(settings: Settings) -> _ApiClient:
+def _client(settings: Settings) -> _TwirpClient:
     """This process's client for the configured server (a forked child builds its own)."""
     key = (os.getpid(), settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
         if client is None:
-            client = _CLIENTS[key] = _ApiClient(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
+            client = _CLIENTS[key] = _TwirpClient(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
         return client
 
 
@@ -157,21 +265,15 @@ def _close_clients() -> None:
         client.close()
 
 
-#: Errors raised when nothing reached the server: safe to retry any call once.
-_NOT_SENT = (aiohttp.ClientConnectorError,)
-#: Errors of a reused keep-alive connection that broke (the server may have closed it while idle —
-#: or after it read the request): retried once only for calls that are idempotent.
-_CONNECTION_LOST = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-
-
 #: What a failed server call raises: the server's refusal, or no usable answer.
-_FAILURES = (api.TwirpError, aiohttp.ClientError, TimeoutError, OSError)
+_FAILURES = (api.TwirpError, OSError, http.client.HTTPException)
 
 
 def _unavailable(err: BaseException, what: str) -> LiveKitUnavailable:
     if isinstance(err, api.TwirpError):
         return LiveKitUnavailable(f"The LiveKit server refused to {what} ({err.code}: {err.message}).")
-    return LiveKitUnavailable(f"The LiveKit server could not be reached to {what} ({err.__class__.__name__}).")
+    cause = err.__cause__ if isinstance(err, (_NotSent, _ConnectionLost)) and err.__cause__ is not None else err
+    return LiveKitUnavailable(f"The LiveKit server could not be reached to {what} ({cause.__class__.__name__}).")
 
 
 class LiveKitRooms:
@@ -179,9 +281,10 @@ class LiveKitRooms:
 
     Retry rule: a call whose connection could not be opened is retried once (nothing was sent).
     ``room_exists`` and ``create_room`` (livekit-server returns the existing room) are also retried
-    once when a reused connection drops. ``dispatch_agent`` is not replayed blindly: after a dropped
+    once when a connection drops. ``dispatch_agent`` is not replayed blindly: after a dropped
     connection it first lists the room's dispatches and returns the one it may already have made.
-    Timeouts and server errors are never retried here.
+    Timeouts and server errors are never retried here. A repeated call carries the same
+    ``X-Livekit-Request-Id``.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -189,62 +292,43 @@ class LiveKitRooms:
         self._settings = settings
         self._client = _client(settings)
 
-    def _call(self, call: Callable[[], Awaitable[T]], what: str) -> T:
-        async def go() -> T:
-            return await call()
-
+    def _idempotent(self, service: str, method: str, request: Message, grants: api.VideoGrants, response_type: type[M]) -> M:
+        token, request_id = self._client.token(grants), str(uuid.uuid4())
         try:
-            return self._client.submit(go())
-        except _FAILURES as err:
-            raise _unavailable(err, what) from err
-
-    @staticmethod
-    async def _retry_once(call: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await call()
-        except (*_NOT_SENT, *_CONNECTION_LOST):
-            return await call()
-
-    def _idempotent(self, call: Callable[[], Awaitable[T]], what: str) -> T:
-        return self._call(lambda: self._retry_once(call), what)
+            return self._client.call(service, method, request, token, response_type, request_id)
+        except (_NotSent, _ConnectionLost):
+            return self._client.call(service, method, request, token, response_type, request_id)
 
     def room_exists(self, room_name: str) -> bool:
-        lk = self._client.lk
-        res = self._idempotent(lambda: lk.room.list_rooms(api.ListRoomsRequest(names=[room_name])), "look the room up")
+        try:
+            res = self._idempotent(
+                "RoomService", "ListRooms", api.ListRoomsRequest(names=[room_name]), api.VideoGrants(room_list=True), api.ListRoomsResponse
+            )
+        except _FAILURES as err:
+            raise _unavailable(err, "look the room up") from err
         return any(r.name == room_name for r in res.rooms)
 
-    def _create_room_request(self, room_name: str, metadata: str) -> api.CreateRoomRequest:
-        return api.CreateRoomRequest(
+    def create_room(self, room_name: str, metadata: str) -> None:
+        """Create the room (livekit-server returns the existing one for a known name)."""
+        request = api.CreateRoomRequest(
             name=room_name,
             metadata=metadata,
             empty_timeout=ROOM_EMPTY_TIMEOUT_SECONDS,
             departure_timeout=ROOM_DEPARTURE_TIMEOUT_SECONDS,
             max_participants=4,
         )
-
-    def create_room(self, room_name: str, metadata: str) -> None:
-        """Create the room (livekit-server returns the existing one for a known name)."""
-        req = self._create_room_request(room_name, metadata)
-        lk = self._client.lk
-        self._idempotent(lambda: lk.room.create_room(req), "create the interview room")
+        try:
+            self._idempotent("RoomService", "CreateRoom", request, api.VideoGrants(room_create=True), api.Room)
+        except _FAILURES as err:
+            raise _unavailable(err, "create the interview room") from err
 
     def open_room_with_agent(self, room_name: str, agent_name: str, metadata: str) -> str:
-        """``create_room`` then ``dispatch_agent`` in one trip to the client's loop; the dispatch id.
+        """``create_room`` then ``dispatch_agent``: the dispatch id (the start path's two calls).
 
-        The same calls and retry rules as the two methods, minus one hand-over between threads
-        (the start path's hot spot, bench P2). A failure names the step that failed.
+        A failure names the step that failed.
         """
-        req = self._create_room_request(room_name, metadata)
-        lk = self._client.lk
-
-        async def both() -> api.AgentDispatch:
-            try:
-                await self._retry_once(lambda: lk.room.create_room(req))
-            except _FAILURES as err:
-                raise _unavailable(err, "create the interview room") from err
-            return await self._dispatch(room_name, agent_name, metadata)
-
-        return self._call(both, "dispatch the interviewer").id
+        self.create_room(room_name, metadata)
+        return self.dispatch_agent(room_name, agent_name, metadata)
 
     def dispatch_agent(self, room_name: str, agent_name: str, metadata: str) -> str:
         """Explicitly dispatch the interviewer to the room; returns the dispatch id.
@@ -253,21 +337,28 @@ class LiveKitRooms:
         is only repeated after ``ListDispatch`` shows the room has no dispatch of ``agent_name``
         with this metadata.
         """
-        dispatch = self._call(lambda: self._dispatch(room_name, agent_name, metadata), "dispatch the interviewer")
-        return dispatch.id
-
-    async def _dispatch(self, room_name: str, agent_name: str, metadata: str) -> api.AgentDispatch:
-        lk = self._client.lk_once
-        req = api.CreateAgentDispatchRequest(agent_name=agent_name, room=room_name, metadata=metadata)
+        request = api.CreateAgentDispatchRequest(agent_name=agent_name, room=room_name, metadata=metadata)
+        grants = api.VideoGrants(room_admin=True, room=room_name)
+        token, request_id = self._client.token(grants), str(uuid.uuid4())
         try:
-            return await lk.agent_dispatch.create_dispatch(req)
-        except _NOT_SENT:
-            pass
-        except _CONNECTION_LOST:
-            for existing in await lk.agent_dispatch.list_dispatch(room_name):
-                if existing.agent_name == agent_name and existing.metadata == metadata:
-                    return existing
-        return await lk.agent_dispatch.create_dispatch(req)
+            try:
+                return self._client.call("AgentDispatchService", "CreateDispatch", request, token, api.AgentDispatch, request_id).id
+            except _NotSent:
+                pass
+            except _ConnectionLost:
+                listed = self._idempotent(
+                    "AgentDispatchService",
+                    "ListDispatch",
+                    api.ListAgentDispatchRequest(room=room_name),
+                    grants,
+                    api.ListAgentDispatchResponse,
+                )
+                for existing in listed.agent_dispatches:
+                    if existing.agent_name == agent_name and existing.metadata == metadata:
+                        return existing.id
+            return self._client.call("AgentDispatchService", "CreateDispatch", request, token, api.AgentDispatch, request_id).id
+        except _FAILURES as err:
+            raise _unavailable(err, "dispatch the interviewer") from err
 
 
 class WebhookRejected(Exception):

@@ -1,4 +1,4 @@
-"""LiveKitRooms' shared client: one keep-alive connection per process, and the retry rule.
+"""LiveKitRooms' shared client: a pool of keep-alive connections per process, and the retry rule.
 
 A small TCP proxy sits between the client and the fake LiveKit server; it counts the connections
 it accepts and can drop a connection right after forwarding a request, before any answer — the
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+from livekit import api
 
 from interview_app.services.livekit import LiveKitRooms, LiveKitUnavailable
 from interview_app.settings import Settings
@@ -26,6 +28,8 @@ class DroppingProxy:
         self.upstream_port = upstream_port
         self.accepted = 0
         self.drop_after: str | None = None
+        #: close each connection after passing one answer back, as a server closes an idle keep-alive one
+        self.close_after_answer = False
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
         self._listener.settimeout(0.2)
         self._stop = threading.Event()
@@ -89,6 +93,9 @@ class DroppingProxy:
                     conn.shutdown(socket.SHUT_RDWR)
                     return
                 conn.sendall(answer)
+                if self.close_after_answer:
+                    conn.shutdown(socket.SHUT_RDWR)
+                    return
 
     def close(self) -> None:
         self._stop.set()
@@ -155,3 +162,67 @@ def test_room_and_agent_refused_names_the_step(fake_livekit: FakeLiveKitServer) 
     with pytest.raises(LiveKitUnavailable, match="refused to create the interview room"):
         LiveKitRooms(settings).open_room_with_agent("room-d", "interviewer", "{}")
     assert "room-d" not in fake_livekit.rooms and not fake_livekit.dispatches.get("room-d")
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(
+    rooms: LiveKitRooms, proxy: DroppingProxy, fake_livekit: FakeLiveKitServer
+) -> None:
+    """No failed request, no retry and no ListDispatch: the closed connection is noticed before use."""
+    proxy.close_after_answer = True
+    rooms.create_room("room-e", "{}")
+    dispatch_id = rooms.dispatch_agent("room-e", "interviewer", "{}")
+    [dispatch] = fake_livekit.dispatches["room-e"]
+    assert dispatch.id == dispatch_id
+    assert len(fake_livekit.calls_to("CreateRoom")) == 1 and len(fake_livekit.calls_to("CreateDispatch")) == 1
+    assert not fake_livekit.calls_to("ListDispatch")
+    assert proxy.accepted == 2
+
+
+def test_unreachable_server_is_unavailable_at_once_with_the_reason() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nothing listens there now
+    settings = Settings(livekit_url=f"ws://127.0.0.1:{port}", livekit_api_key="devkey", livekit_api_secret="s" * 32)
+    with pytest.raises(LiveKitUnavailable, match=r"could not be reached to create the interview room \(ConnectionRefusedError\)"):
+        LiveKitRooms(settings).open_room_with_agent("room-f", "interviewer", "{}")
+
+
+def test_calls_from_many_threads_share_a_few_connections(
+    rooms: LiveKitRooms, proxy: DroppingProxy, fake_livekit: FakeLiveKitServer
+) -> None:
+    """Request threads call at once: every call answered, connections bounded by the concurrency."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda i: rooms.open_room_with_agent(f"room-t{i}", "interviewer", "{}"), range(80)))
+    assert len(set(ids)) == 80
+    assert sum(len(d) for d in fake_livekit.dispatches.values()) == 80
+    assert 1 <= proxy.accepted <= 8
+
+
+def test_server_api_tokens_without_a_room_are_reused_until_they_near_expiry(
+    rooms: LiveKitRooms, fake_livekit: FakeLiveKitServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jwt
+
+    from interview_app.services import livekit
+
+    signed: list[str] = []
+    to_jwt = api.AccessToken.to_jwt
+    monkeypatch.setattr(api.AccessToken, "to_jwt", lambda self: signed.append("x") or to_jwt(self))
+    client = rooms._client
+    first = client.token(api.VideoGrants(room_create=True))
+    assert client.token(api.VideoGrants(room_create=True)) == first and len(signed) == 1  # signed once
+    client.token(api.VideoGrants(room_list=True))
+    assert len(signed) == 2  # other grants, another token
+    client.token(api.VideoGrants(room_admin=True, room="room-g"))
+    client.token(api.VideoGrants(room_admin=True, room="room-g"))
+    assert len(signed) == 4  # one room's admin token: signed per call
+    claims = jwt.decode(first, fake_livekit.api_secret, algorithms=["HS256"])
+    assert claims["exp"] - claims["nbf"] == 2 * client.SHARED_TOKEN_SECONDS  # valid twice as long as it is reused
+    later = time.monotonic() + client.SHARED_TOKEN_SECONDS + 1
+    monkeypatch.setattr(livekit.time, "monotonic", lambda: later)
+    client.token(api.VideoGrants(room_create=True))
+    assert len(signed) == 5  # renewed
+    rooms.create_room("room-g", "{}")  # the server accepts what the client sends
+    assert "room-g" in fake_livekit.rooms
