@@ -16,6 +16,7 @@ import threading
 import time
 import wave
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -64,11 +65,12 @@ class SpokenAudioInput(AudioInput):
     the tests use 20 ms, the benchmarks pass 50 to match production.
     """
 
-    def __init__(self, frame_ms: int = 20) -> None:
+    def __init__(self, frame_ms: int = 20, on_drained: Callable[[], None] | None = None) -> None:
         super().__init__(label="spoken-wav")
         self._pending: deque[bytes] = deque()
         self._next_at: float | None = None
         self._frame_samples = RATE * frame_ms // 1000
+        self._on_drained = on_drained  # called when the last queued speech has been sent
 
     def say(self, pcm16k: bytes) -> None:
         self._pending.append(pcm16k)
@@ -90,6 +92,8 @@ class SpokenAudioInput(AudioInput):
                 self._pending[0] = rest
             else:
                 self._pending.popleft()
+                if not self._pending and self._on_drained is not None:
+                    self._on_drained()
             chunk = chunk.ljust(size, b"\x00")
         else:
             chunk = b"\x00" * size
