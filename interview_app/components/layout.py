@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from interview_app.components.inline_icons import inline_icon
+
 
 def brand() -> rx.Component:
     return rx.hstack(
-        rx.icon("mic", size=22, color=rx.color("accent", 9)),
+        inline_icon("mic", size=22, color=rx.color("accent", 9)),
         rx.heading("Interview", size="5", weight="bold"),
         align="center",
         spacing="2",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from interview_app.components.inline_icons import callout, inline_icon
 from interview_app.state.text_interview import TextInterviewState as S
 
 
@@ -59,7 +60,7 @@ def _header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.badge(
-                rx.icon("list-checks", size=14),
+                inline_icon("list-checks", size=14),
                 "Question ",
                 S.ti_question_number,
                 " of ",
@@ -69,7 +70,7 @@ def _header() -> rx.Component:
                 id="ti-progress",
             ),
             rx.badge(
-                rx.icon("clock", size=14),
+                inline_icon("clock", size=14),
                 S.ti_time_left,
                 " left",
                 size="2",
@@ -93,7 +94,7 @@ def _header() -> rx.Component:
 def _end_button() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
-            rx.button(rx.icon("square", size=14), "End interview", variant="soft", color_scheme="red", size="2", id="ti-end"),
+            rx.button(inline_icon("square", size=14), "End interview", variant="soft", color_scheme="red", size="2", id="ti-end"),
         ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("End the interview now?"),
@@ -151,7 +152,7 @@ def _composer() -> rx.Component:
                 custom_attrs={"aria-label": "Your answer"},
             ),
             rx.button(
-                rx.cond(S.ti_can_send, rx.icon("send-horizontal", size=16), rx.spinner(size="2")),
+                rx.cond(S.ti_can_send, inline_icon("send-horizontal", size=16), rx.spinner(size="2")),
                 "Send",
                 type="submit",
                 disabled=~S.ti_can_send,
@@ -174,7 +175,7 @@ def _active() -> rx.Component:
         _conversation("52vh"),
         rx.cond(
             S.ti_error != "",
-            rx.callout(S.ti_error, icon="triangle-alert", color_scheme="red", size="1", width="100%", id="ti-error"),
+            callout(S.ti_error, icon="triangle-alert", color_scheme="red", size="1", width="100%", id="ti-error"),
         ),
         _composer(),
         rx.text(
@@ -190,7 +191,7 @@ def _active() -> rx.Component:
 
 def _finished() -> rx.Component:
     return rx.vstack(
-        rx.callout(
+        callout(
             "Thank you! Your interview is complete and has been sent to the hiring team. They will be in touch about next steps. "
             "You can close this page.",
             icon="circle-check",
@@ -208,8 +209,8 @@ def _refused() -> rx.Component:
     # Fixed icon names (see pages/candidate.py _room_status): no dynamic icon loader on the candidate page.
     return rx.cond(
         S.ti_status == "refused",
-        rx.callout(S.ti_notice, icon="info", color_scheme="blue", width="100%", id="ti-refused"),
-        rx.callout(S.ti_notice, icon="triangle-alert", color_scheme="red", width="100%", id="ti-refused"),
+        callout(S.ti_notice, icon="info", color_scheme="blue", width="100%", id="ti-refused"),
+        callout(S.ti_notice, icon="triangle-alert", color_scheme="red", width="100%", id="ti-refused"),
     )
 
 

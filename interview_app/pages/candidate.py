@@ -12,6 +12,7 @@ import reflex as rx
 
 from interview_app import routes
 from interview_app.components import livekit as lk
+from interview_app.components.inline_icons import callout, inline_icon
 from interview_app.components.layout import candidate_shell
 from interview_app.components.text_interview import text_interview_panel
 from interview_app.state.candidate import CandidateState
@@ -67,7 +68,7 @@ def _welcome() -> rx.Component:
             ".",
         ),
         rx.hstack(
-            rx.icon("clock", size=16),
+            inline_icon("clock", size=16),
             rx.text("About ", CandidateState.duration_minutes, " minutes, with an AI interviewer"),
             align="center",
             spacing="2",
@@ -129,7 +130,7 @@ def _device_check() -> rx.Component:
     return rx.vstack(
         rx.cond(
             CandidateState.rejoining,
-            rx.callout(
+            callout(
                 "Welcome back: your interview is still in progress. Check your microphone, then rejoin the same interview.",
                 icon="rotate-ccw",
                 color_scheme="indigo",
@@ -152,8 +153,8 @@ def _device_check() -> rx.Component:
         ),
         rx.cond(
             CandidateState.mic_ready,
-            rx.callout("We can hear you. Your microphone works.", icon="circle-check", color_scheme="green", size="1", id="mic-ok"),
-            rx.callout("Waiting to hear you… speak or make a sound.", icon="mic", color_scheme="gray", size="1", id="mic-waiting"),
+            callout("We can hear you. Your microphone works.", icon="circle-check", color_scheme="green", size="1", id="mic-ok"),
+            callout("Waiting to hear you… speak or make a sound.", icon="mic", color_scheme="gray", size="1", id="mic-waiting"),
         ),
         rx.cond(
             CandidateState.speaker_tested,
@@ -161,15 +162,15 @@ def _device_check() -> rx.Component:
         ),
         rx.cond(
             CandidateState.device_error != "",
-            rx.callout(CandidateState.device_error, icon="triangle-alert", color_scheme="red", id="device-error"),
+            callout(CandidateState.device_error, icon="triangle-alert", color_scheme="red", id="device-error"),
         ),
         rx.cond(
             CandidateState.start_error != "",
-            rx.callout(CandidateState.start_error, icon="triangle-alert", color_scheme="red", id="start-error"),
+            callout(CandidateState.start_error, icon="triangle-alert", color_scheme="red", id="start-error"),
         ),
         rx.hstack(
             rx.button(
-                rx.cond(CandidateState.joining, rx.spinner(size="2"), rx.icon("phone", size=16)),
+                rx.cond(CandidateState.joining, rx.spinner(size="2"), inline_icon("phone", size=16)),
                 rx.cond(
                     CandidateState.joining,
                     "Preparing your interview…",
@@ -206,7 +207,7 @@ def _room_status() -> rx.Component:
         # makes Reflex ship lucide's dynamic icon loader (≈ 54 KB) with this page (bench P5).
         rx.cond(
             failed,
-            rx.callout(
+            callout(
                 CandidateState.connection_sentence,
                 icon="triangle-alert",
                 color_scheme="red",
@@ -214,7 +215,7 @@ def _room_status() -> rx.Component:
                 id="connection-status",
                 width="100%",
             ),
-            rx.callout(
+            callout(
                 CandidateState.connection_sentence,
                 icon="wifi",
                 color_scheme=rx.cond(CandidateState.connection == "connected", "green", "gray"),
@@ -227,22 +228,20 @@ def _room_status() -> rx.Component:
             CandidateState.agent_sentence != "",
             rx.cond(
                 CandidateState.agent_wait_expired,
-                rx.callout(
+                callout(
                     CandidateState.agent_sentence, icon="triangle-alert", color_scheme="amber", size="1", id="agent-status", width="100%"
                 ),
-                rx.callout(CandidateState.agent_sentence, icon="bot", color_scheme="indigo", size="1", id="agent-status", width="100%"),
+                callout(CandidateState.agent_sentence, icon="bot", color_scheme="indigo", size="1", id="agent-status", width="100%"),
             ),
         ),
         rx.cond(
-            CandidateState.device_error != "", rx.callout(CandidateState.device_error, icon="triangle-alert", color_scheme="red", size="1")
+            CandidateState.device_error != "", callout(CandidateState.device_error, icon="triangle-alert", color_scheme="red", size="1")
         ),
-        rx.cond(
-            CandidateState.start_error != "", rx.callout(CandidateState.start_error, icon="triangle-alert", color_scheme="red", size="1")
-        ),
+        rx.cond(CandidateState.start_error != "", callout(CandidateState.start_error, icon="triangle-alert", color_scheme="red", size="1")),
         rx.cond(
             CandidateState.can_retry,
             rx.button(
-                rx.cond(CandidateState.joining, rx.spinner(size="2"), rx.icon("refresh-cw", size=16)),
+                rx.cond(CandidateState.joining, rx.spinner(size="2"), inline_icon("refresh-cw", size=16)),
                 "Try again",
                 on_click=CandidateState.retry,
                 disabled=CandidateState.joining,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from interview_app import routes
+from interview_app.components.inline_icons import callout
 from interview_app.components.layout import candidate_shell
 
 
@@ -18,7 +19,7 @@ def landing() -> rx.Component:
             "evaluations before any decision.",
             color_scheme="gray",
         ),
-        rx.callout(
+        callout(
             "Candidates: please open the personal link from your invitation email.",
             icon="info",
             width="100%",
