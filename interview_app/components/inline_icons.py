@@ -83,6 +83,10 @@ ICON_NAMES = frozenset(_SHAPES)
 
 def inline_icon(name: str, size: int = 16, **props: Any) -> rx.Component:
     """An inline lucide icon (``name`` one of ``ICON_NAMES``), like ``rx.icon(name, size=...)``."""
+    if name not in _SHAPES:
+        raise ValueError(
+            f"no inline icon {name!r}: add its lucide shape to interview_app/components/inline_icons.py (have: {', '.join(sorted(_SHAPES))})"
+        )
     shapes = [getattr(rx.el.svg, tag)(**attrs) for tag, attrs in _SHAPES[name]]
     return rx.el.svg(
         *shapes,
