@@ -65,8 +65,10 @@ def test_transition(session: Session, current: InterviewStatus, target: Intervie
         assert last.actor == "tester"
         if target == S.in_progress:
             assert interview.started_at is not None
+            assert interview.end_reason is None  # a reason for starting is not an end reason
         if target in (S.processing, S.completed, S.failed, S.cancelled, S.expired):
             assert interview.ended_at is not None
+            assert interview.end_reason == "test"
     else:
         assert not can_transition(current, target)
         with pytest.raises(IllegalTransition, match="cannot become"):

@@ -106,9 +106,11 @@ def apply_transition(
     interview.updated_at = now
     if target == S.in_progress and interview.started_at is None:
         interview.started_at = now
-    if target in TERMINAL_STATUSES or target == S.processing:
+    ending = target in TERMINAL_STATUSES or target == S.processing
+    if ending:
         interview.ended_at = interview.ended_at or now
-    if reason and (target in (S.failed, S.cancelled, S.expired) or not interview.end_reason):
+    # Only an ending move gives the interview its end reason ("text interview started" is not one).
+    if reason and ending and (target in (S.failed, S.cancelled, S.expired) or not interview.end_reason):
         interview.end_reason = reason[:500]
     return InterviewEvent(
         interview_id=interview.id,
