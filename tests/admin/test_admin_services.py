@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from interview_app.models import AdminSession, Candidate, Interview, InterviewEvent, InterviewTemplate, LoginAttempt, utcnow
 from interview_app.services import admin_users, candidates, interview_list, invitations, overview, templates
@@ -444,8 +444,13 @@ def test_detail_shows_timeline(session: Session) -> None:
 
 def test_overview_counts_rate_and_median(app_db) -> None:  # noqa: ANN001
     with Session(app_db) as session:
-        session.exec(InterviewEvent.__table__.delete())  # type: ignore[attr-defined]
-        session.exec(Interview.__table__.delete())  # type: ignore[attr-defined]
+        # an empty interview table: first every table that points at it (events, transcript
+        # segments, evaluations … other test modules may have left on this shared database)
+        interview_table = Interview.__table__  # type: ignore[attr-defined]
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            if any(fk.column.table is interview_table for fk in table.foreign_keys):
+                session.exec(table.delete())  # type: ignore[call-overload]
+        session.exec(interview_table.delete())
         session.commit()
         template = make_template(session)
         durations = [10, 20, 40]
