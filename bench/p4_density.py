@@ -55,7 +55,7 @@ def eot_prediction_cpu_ms(rounds: int = 10) -> dict[str, float]:
     return {"cpu_ms": 1000 * (time.process_time() - c0) / rounds, "wall_ms": 1000 * (time.perf_counter() - w0) / rounds}
 
 
-async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
+async def _child(n: int, turns: int, kind: str = "interviewer", idle_seconds: float = 3.0) -> dict:
     from bench.agent_harness import Delays, EnergyVAD, bare_agent, interviewer, one_turn, open_voice, speech_pcm
 
     make = interviewer if kind == "interviewer" else bare_agent
@@ -69,8 +69,14 @@ async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
     gc.collect()
     gc.freeze()  # as agent/worker.py's prewarm does once the process is loaded
     before = _rss_mb()
-    cpu_before = time.process_time()
     voices = await asyncio.gather(*(open_voice(make(), delays, EnergyVAD(), turn_detection=TURN_DETECTION) for _ in range(n)))
+    # What the sessions cost while nobody speaks: the microphones' silence frames through the
+    # audio path (VAD, STT adapter, channels), no replies — the floor under every turn.
+    await asyncio.sleep(0.5)
+    idle_cpu, idle_wall = time.process_time(), time.perf_counter()
+    await asyncio.sleep(idle_seconds)
+    idle_ms_per_session_s = 1000 * (time.process_time() - idle_cpu) / (time.perf_counter() - idle_wall) / n
+    cpu_before = time.process_time()
     overhead: list[float] = []
     failed = 0
     rng = random.Random(n)
@@ -101,12 +107,13 @@ async def _child(n: int, turns: int, kind: str = "interviewer") -> dict:
         "failed_turns": failed,
         # all the process's CPU while the sessions talked (audio frames, silence included) per answered turn
         "cpu_ms_per_turn": 1000 * cpu / max(1, len(overhead)),
+        "idle_cpu_ms_per_session_s": idle_ms_per_session_s,
     }
 
 
-def _run_child(n: int, turns: int, agent: str) -> dict:
+def _run_child(n: int, turns: int, agent: str, idle_seconds: float) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.p4_density", "--child", str(n), "--turns", str(turns), "--agent", agent],
+        [sys.executable, "-m", "bench.p4_density", "--child", str(n), "--turns", str(turns), "--agent", agent, "--idle", str(idle_seconds)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -119,10 +126,11 @@ def _run_child(n: int, turns: int, agent: str) -> dict:
     return json.loads(lines[-1])
 
 
-def run(sizes: tuple[int, ...] = (1, 10, 50, 100), turns: int = 3, bare_at_top: bool = True) -> BenchResult:
-    """``turns`` answers per session (at least 10 turns in all for small N, so p95 has samples)."""
+def run(sizes: tuple[int, ...] = (1, 10, 50, 100), turns: int = 3, bare_at_top: bool = True, idle_seconds: float = 3.0) -> BenchResult:
+    """``turns`` answers per session (at least 10 turns in all for small N, so p95 has samples);
+    ``idle_seconds``: the quiet window measured before the turns (silence frames only)."""
     result = BenchResult("p4")
-    runs = {n: _run_child(n, max(turns, -(-10 // n)), "interviewer") for n in sizes}
+    runs = {n: _run_child(n, max(turns, -(-10 // n)), "interviewer", idle_seconds) for n in sizes}
     p95 = {n: percentile(r["overhead_ms"], 95) for n, r in runs.items()}
     first, top = sizes[0], sizes[-1]
     for n, r in runs.items():
@@ -135,8 +143,16 @@ def run(sizes: tuple[int, ...] = (1, 10, 50, 100), turns: int = 3, bare_at_top: 
         result.add(
             f"process CPU per turn @N={n}", r["cpu_ms_per_turn"], None, "ms", note="whole process while talking; reported, no target"
         )
+    for n, r in runs.items():
+        result.add(
+            f"idle CPU per session @N={n}",
+            r["idle_cpu_ms_per_session_s"],
+            None,
+            "ms/s",
+            note=f"silence only, {idle_seconds:g} s; x N = share of one core ({r['idle_cpu_ms_per_session_s'] * n / 10:.0f} %)",
+        )
     if bare_at_top:  # is the density limit ours or livekit-agents'? the same N with a bare Agent
-        bare = _run_child(top, turns, "bare")
+        bare = _run_child(top, turns, "bare", idle_seconds)
         result.raw[f"bare_{top}"] = bare
         note = f"bare: {len(bare['overhead_ms'])} turns, {bare['failed_turns']} unanswered"
         result.add(f"turn overhead p95 @N={top} Interviewer vs bare Agent", p95[top], percentile(bare["overhead_ms"], 95), "ms", note=note)
@@ -166,5 +182,6 @@ if __name__ == "__main__":
     parser.add_argument("--child", type=int, required=True)
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--agent", choices=["interviewer", "bare"], default="interviewer")
+    parser.add_argument("--idle", type=float, default=3.0)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(_child(args.child, args.turns, args.agent))), flush=True)
+    print(json.dumps(asyncio.run(_child(args.child, args.turns, args.agent, args.idle))), flush=True)

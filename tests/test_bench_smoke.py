@@ -49,8 +49,9 @@ def test_p1_turn_overhead_small() -> None:
 def test_p4_density_small() -> None:
     from bench import p4_density
 
-    result = p4_density.run(sizes=(1, 2), turns=1)
-    _check(result, 10)
+    result = p4_density.run(sizes=(1, 2), turns=1, idle_seconds=0.5)
+    _check(result, 12)
+    assert all(r["idle_cpu_ms_per_session_s"] > 0 for r in result.raw.values() if "idle_cpu_ms_per_session_s" in r)
 
 
 def test_results_file_merges_runs(tmp_path: Path) -> None:
