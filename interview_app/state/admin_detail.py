@@ -39,6 +39,17 @@ class InterviewDetailState(AdminState):
         return sum(1 for e in self.events if e.get("kind") == MESSAGE_KIND)
 
     @rx.var
+    def messages_label(self) -> str:
+        """``1 chat message`` / ``3 chat messages``."""
+        n = self.message_count
+        return f"{n} chat message" if n == 1 else f"{n} chat messages"
+
+    @rx.var
+    def messages_hidden_note(self) -> str:
+        verb = "is" if self.message_count == 1 else "are"
+        return f"{self.messages_label} of the text interview {verb} hidden here; the transcript below shows the conversation."
+
+    @rx.var
     def timeline(self) -> list[dict[str, str]]:
         """The events shown: chat messages only on request, so status changes stay easy to find."""
         if self.show_messages:

@@ -24,7 +24,7 @@ from sqlmodel import Session, func, select
 from interview_app.models import AdminSession, AdminUser, Candidate, Interview, InterviewTemplate, utcnow
 from interview_app.services.auth import create_admin, create_session
 from interview_app.state.admin_candidates import CandidatesState
-from interview_app.state.admin_detail import InterviewDetailState
+from interview_app.state.admin_detail import MESSAGE_KIND, InterviewDetailState
 from interview_app.state.admin_list import InterviewListState
 from interview_app.state.admin_overview import OverviewState
 from interview_app.state.admin_templates import TemplatesState
@@ -291,3 +291,13 @@ def test_sign_in_sets_the_cookie_and_repeated_failures_are_throttled(people: dic
         assert "wrong" in state.login_error and state.session_token == ""
     run(state, "sign_in", form_data={"email": email, "password": "correct horse battery"})
     assert "Too many failed sign-ins" in state.login_error and state.session_token == "" and state.admin_email == ""
+
+
+def test_timeline_counts_chat_messages_in_words() -> None:
+    state = state_for(InterviewDetailState)
+    state.events = [{"kind": "status changed"}, {"kind": MESSAGE_KIND}]
+    assert state.messages_label == "1 chat message"
+    assert state.messages_hidden_note.startswith("1 chat message of the text interview is hidden here")
+    state.events = [{"kind": MESSAGE_KIND}] * 3
+    assert state.messages_label == "3 chat messages"
+    assert state.messages_hidden_note.startswith("3 chat messages of the text interview are hidden here")

@@ -124,7 +124,7 @@ def _timeline() -> rx.Component:
                 S.message_count > 0,
                 rx.button(
                     rx.icon(rx.cond(S.show_messages, "eye-off", "messages-square"), size=14),
-                    rx.cond(S.show_messages, "Hide the chat messages", "Show the " + S.message_count.to_string() + " chat messages"),
+                    rx.cond(S.show_messages, "Hide the chat messages", "Show the " + S.messages_label),
                     variant="soft",
                     size="1",
                     on_click=S.toggle_messages,
@@ -139,8 +139,7 @@ def _timeline() -> rx.Component:
         rx.cond(
             (S.message_count > 0) & ~S.show_messages,
             rx.text(
-                S.message_count,
-                " chat messages of the text interview are hidden here; the transcript below shows the conversation.",
+                S.messages_hidden_note,
                 size="2",
                 color_scheme="gray",
                 id="messages-hidden",
