@@ -13,6 +13,7 @@ from the VAD's end-of-speech event (``user_state_changed`` → listening) to tha
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
 from collections import deque
@@ -34,6 +35,7 @@ from tests.agent.audio_doubles import InstantAudioOutput, SpokenAudioInput, spea
 ANSWER = "I built a billing service in Python"
 REPLY = "Thank you. Could you tell me what your own part in that was?"
 ENDPOINTING_MIN_DELAY = 0.3  # seconds of silence after the VAD's end of speech before the turn ends
+_PHASE = random.Random(50)  # frame-clock shifts before each answer (one_turn)
 FRAME_MS = 50  # microphone frame size: what livekit-agents' room input delivers (AudioInputOptions.frame_size_ms)
 
 
@@ -244,6 +246,11 @@ async def one_turn(voice: Voice, pcm: bytes, timeout: float = 20.0) -> float | N
     if not await wait_until(voice, lambda: voice.agent_state == "listening" and not voice.mic.speaking, timeout):
         return None
     await asyncio.sleep(0.3)  # let the previous reply's playback settle
+    # A random shift of this microphone's 50 ms frame clock before each answer: otherwise the
+    # phase between two sessions' frame clocks is fixed for a whole run, and whether the other
+    # session's frame (and its VAD inference) lands inside this turn's reply pipeline biases one
+    # session's overhead by 1-2 ms for the run — in either direction from run to run (P1).
+    voice.mic.delay(_PHASE.uniform(0, FRAME_MS / 1000))
     ends = len(voice.vad_end_at)
     voice.speaker.arm()
     voice.mic.say(pcm)

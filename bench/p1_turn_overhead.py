@@ -1,8 +1,11 @@
 """P1 — agent turn overhead: the Interviewer vs a bare livekit-agents ``Agent``, same providers, same run.
 
 Both sessions are open at once (each runs its own Silero VAD on its own paced microphone, 50 ms
-frames as livekit-agents' room input delivers them) and the turns
-alternate between them. Per turn: seconds from the VAD's end-of-speech event to the first agent
+frames as livekit-agents' room input delivers them) and speak on one fixed schedule: a turn every
+``period`` seconds each, the bare Agent half a period after the Interviewer, so their turns never
+overlap (a reply's pipeline takes ≈ 0.5 s of the ≈ 4 s period) while both share the same moments
+of the machine — between its turns each microphone sends silence through its VAD either way.
+Per turn: seconds from the VAD's end-of-speech event to the first agent
 audio frame, minus the providers' fixed delays (d1 + d2 + d3). The session's endpointing wait
 (0.3 s) runs inside the VAD's silence window (0.55 s), i.e. before that event, so it is not part
 of the remainder. The remainder is the overhead: livekit-agents' pipeline plus, for the
@@ -12,6 +15,7 @@ Interviewer, our hooks (llm_node's state note, event handlers, tools offered to 
 from __future__ import annotations
 
 import asyncio
+import gc
 import tempfile
 from pathlib import Path
 
@@ -30,22 +34,36 @@ async def measure(turns: int, delays: Delays) -> dict[str, list[float]]:
         "interviewer": await open_voice(interviewer(), delays, build_vad()),
         "bare": await open_voice(bare_agent(), delays, build_vad()),
     }
+    gc.collect()
+    gc.freeze()  # the loaded process's heap, as agent/worker.py's prewarm freezes it
     overhead: dict[str, list[float]] = {name: [] for name in voices}
-    try:
+    # One turn is ≈ 0.3 s settle + the answer + 0.55 s VAD silence + d1..d3 + overhead; the rest of
+    # the period is margin, so a late turn does not run into the next one.
+    period = 0.3 + len(pcm) / 32_000 + 0.55 + delays.total + 1.0
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.5
+
+    async def talk(name: str, offset: float) -> None:
         for i in range(turns + 1):  # the first turn of each is warm-up
-            for name in ("interviewer", "bare") if i % 2 else ("bare", "interviewer"):
-                took = await one_turn(voices[name], pcm)
-                if took is None:
-                    raise RuntimeError(f"the {name} agent did not answer a turn within 20 s")
-                if i:
-                    overhead[name].append(ms(took - delays.total))
+            slot = start + offset + i * period
+            if slot > loop.time():
+                await asyncio.sleep(slot - loop.time())
+            took = await one_turn(voices[name], pcm)
+            if took is None:
+                raise RuntimeError(f"the {name} agent did not answer a turn within 20 s")
+            if i:
+                overhead[name].append(ms(took - delays.total))
+
+    try:
+        await asyncio.gather(talk("interviewer", 0.0), talk("bare", period / 2))
     finally:
         for voice in voices.values():
             await voice.session.aclose()
+        gc.unfreeze()
     return overhead
 
 
-def run(turns: int = 40, delays: Delays | None = None) -> BenchResult:
+def run(turns: int = 70, delays: Delays | None = None) -> BenchResult:
     delays = delays or Delays()
     result = BenchResult("p1")
     overhead = asyncio.run(measure(turns, delays))

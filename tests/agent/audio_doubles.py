@@ -75,6 +75,11 @@ class SpokenAudioInput(AudioInput):
     def say(self, pcm16k: bytes) -> None:
         self._pending.append(pcm16k)
 
+    def delay(self, seconds: float) -> None:
+        """Send the next frame ``seconds`` late (and every later one): shifts the frame clock."""
+        if self._next_at is not None:
+            self._next_at += seconds
+
     @property
     def speaking(self) -> bool:
         return bool(self._pending)
