@@ -7,6 +7,9 @@ process, each with the VAD its process prewarmed): livekit-agents subscribes eve
 ``metrics_collected`` event, so one VAD shared by N sessions costs O(N²) callbacks per second (see
 bench/README.md, P4). Memory per session = (RSS with N sessions after their turns − RSS before the
 first session) / N. Turn overhead is P1's (VAD end of speech → first agent frame − d1 − d2 − d3).
+Idle CPU per session: the process's CPU over ``idle_seconds`` after the sessions opened, while every
+microphone sends silence (no turns), per session and second. CPU per turn: the process's CPU from
+then until the last turn, divided by the turns answered.
 The VAD is ``EnergyVAD`` (see bench/agent_harness.py): Silero × 100 cannot run in real time on
 two cores, and this benchmark is about the agent, not the VAD model.
 """
