@@ -129,11 +129,17 @@ def _run_child(n: int, turns: int, agent: str, idle_seconds: float) -> dict:
     return json.loads(lines[-1])
 
 
-def run(sizes: tuple[int, ...] = (1, 10, 50, 100), turns: int = 3, bare_at_top: bool = True, idle_seconds: float = 3.0) -> BenchResult:
-    """``turns`` answers per session (at least 10 turns in all for small N, so p95 has samples);
-    ``idle_seconds``: the quiet window measured before the turns (silence frames only)."""
+def run(
+    sizes: tuple[int, ...] = (1, 10, 50, 100),
+    turns: int = 3,
+    bare_at_top: bool = True,
+    idle_seconds: float = 3.0,
+    min_turns: int = 10,
+) -> BenchResult:
+    """``turns`` answers per session, and at least ``min_turns`` in all for small N (so p95 has
+    samples); ``idle_seconds``: the quiet window measured before the turns (silence frames only)."""
     result = BenchResult("p4")
-    runs = {n: _run_child(n, max(turns, -(-10 // n)), "interviewer", idle_seconds) for n in sizes}
+    runs = {n: _run_child(n, max(turns, -(-min_turns // n)), "interviewer", idle_seconds) for n in sizes}
     p95 = {n: percentile(r["overhead_ms"], 95) for n, r in runs.items()}
     first, top = sizes[0], sizes[-1]
     for n, r in runs.items():
