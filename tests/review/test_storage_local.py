@@ -82,9 +82,11 @@ def test_range_requests_let_the_player_seek(local: LocalStorage, client: TestCli
 
 
 def test_expired_url_is_refused(local: LocalStorage, client: TestClient, settings_env) -> None:  # noqa: ANN001
-    url = local.presigned_url(local.put("interviews/i4/recording.ogg", AUDIO), ttl_seconds=1)
+    key = local.put("interviews/i4/recording.ogg", AUDIO)
+    signed_at = time.monotonic()
+    url = local.presigned_url(key, ttl_seconds=2)  # whole seconds: opens for 2-3 s
     assert client.get(_path_and_query(url)).status_code == 200
-    time.sleep(2.1)
+    time.sleep(max(0.0, signed_at + 3.2 - time.monotonic()))
     refused = client.get(_path_and_query(url))
     assert refused.status_code == 403
     assert "expired" in refused.json()["detail"]

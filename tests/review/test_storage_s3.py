@@ -102,9 +102,13 @@ def test_s3rver_refuses_urls_tampered_in_what_it_checks(s3rver: S3Server, settin
 def test_expired_url_is_refused_and_a_fresh_one_works(server: str, request: pytest.FixtureRequest, settings_env) -> None:  # noqa: ANN001
     storage = _s3rver_storage(request.getfixturevalue(server), settings_env)
     uri = storage.put("interviews/e/recording.ogg", b"secret-audio", "audio/ogg")
-    short = storage.presigned_url(uri, ttl_seconds=1)
+    # X-Amz-Date has one-second resolution, so a URL signed with a TTL of n
+    # seconds opens for between n-1 and n seconds: with n=1 a slow machine can
+    # see it expire before the first request. Three seconds leaves two.
+    signed_at = time.monotonic()
+    short = storage.presigned_url(uri, ttl_seconds=3)
     assert httpx.get(short, timeout=10).status_code == 200
-    time.sleep(2.2)
+    time.sleep(max(0.0, signed_at + 4.2 - time.monotonic()))
     expired = httpx.get(short, timeout=10)
     assert expired.status_code == 403
     assert b"expired" in expired.content
