@@ -6,6 +6,9 @@ import reflex as rx
 
 from interview_app.build_plugins import RadixChunkPlugin
 from interview_app.settings import ConfigError, get_settings
+from interview_app.upstream_logs import quiet_benign_upstream_logs
+
+quiet_benign_upstream_logs()
 
 try:
     _settings = get_settings()

@@ -51,6 +51,7 @@ class ServedApp:
     demo: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     project: Path = ROOT
+    startup_log: str = ""  # what the app printed until it first answered
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run `python -m interview_app.cli ...` against the served app's database."""
@@ -149,6 +150,7 @@ def start_app(tmp: Path, **extra: str) -> tuple[subprocess.Popen, ServedApp]:
             raise RuntimeError(f"app exited with {proc.returncode}:\n{served.log_tail()}")
         try:
             if httpx.get(f"{served.url}/ping", timeout=2).status_code == 200 and httpx.get(served.url, timeout=2).status_code == 200:
+                served.startup_log = served.log_path.read_text(errors="replace")
                 return proc, served
         except httpx.HTTPError:
             pass

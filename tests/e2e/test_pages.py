@@ -2,8 +2,33 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 import httpx
 from playwright.sync_api import expect
+
+from tests.e2e.conftest import ROOT
+
+
+def test_app_starts_without_warnings_or_tracebacks(served_app) -> None:  # noqa: ANN001
+    """`reflex run --env prod` as `make run` starts it: a new user sees no warnings that read like faults."""
+    log = served_app.startup_log
+    assert "App running at" in log, log
+    noisy = [line for line in log.splitlines() if re.search(r"Warning|Traceback|Error", line)]
+    assert noisy == [], log
+
+
+def test_starting_the_app_rewrites_no_project_file(served_app) -> None:  # noqa: ANN001
+    """Reflex rewrites .gitignore and reflex.lock/package.json when they differ from what it
+    would write; a new user's `make run` must leave their clone clean (git status)."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    changed = [
+        rel
+        for rel in filter(None, tracked)
+        if not rel.startswith("tests/") and (ROOT / rel).is_file() and (served_app.project / rel).read_bytes() != (ROOT / rel).read_bytes()
+    ]
+    assert changed == []
 
 
 def test_landing_page_points_to_sign_in(served_app, page) -> None:  # noqa: ANN001
