@@ -30,6 +30,7 @@ class DroppingProxy:
         self.drop_after: str | None = None
         #: close each connection after passing one answer back, as a server closes an idle keep-alive one
         self.close_after_answer = False
+        self.closed_after_answer = threading.Semaphore(0)  # released once per such close
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
         self._listener.settimeout(0.2)
         self._stop = threading.Event()
@@ -95,6 +96,7 @@ class DroppingProxy:
                 conn.sendall(answer)
                 if self.close_after_answer:
                     conn.shutdown(socket.SHUT_RDWR)
+                    self.closed_after_answer.release()
                     return
 
     def close(self) -> None:
@@ -170,6 +172,9 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(
     """No failed request, no retry and no ListDispatch: the closed connection is noticed before use."""
     proxy.close_after_answer = True
     rooms.create_room("room-e", "{}")
+    # The client has the answer as soon as it is sent; wait for the close that follows it, as a
+    # connection idle long enough for the server to close it would (else the two race).
+    assert proxy.closed_after_answer.acquire(timeout=10)
     dispatch_id = rooms.dispatch_agent("room-e", "interviewer", "{}")
     [dispatch] = fake_livekit.dispatches["room-e"]
     assert dispatch.id == dispatch_id
