@@ -14,8 +14,8 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 
+from interview_app import routes
 from interview_app.settings import PROJECT_ROOT, ConfigError, get_settings
 
 
@@ -60,13 +60,15 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from interview_app.db import session_scope
-    from interview_app.services.demo import as_dict, seed_demo
+    from interview_app.services.demo import as_dict, seed_demo, write_marker
 
+    settings = get_settings()
     try:
         with session_scope() as session:
-            info = seed_demo(session, get_settings())
+            info = seed_demo(session, settings)
     except RuntimeError as err:
         return _fail(str(err))
+    write_marker(settings, info)  # the links the next `make run` prints
     if args.json:
         print(json.dumps(as_dict(info)))
     else:
@@ -86,23 +88,24 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_bootstrap(_args: argparse.Namespace) -> int:
     """What `make run` does before serving: schema up to date, demo data on an empty DB."""
     from interview_app.db import session_scope
+    from interview_app.services import demo
     from interview_app.services.auth import admin_count
-    from interview_app.services.demo import as_dict, seed_demo
 
     migrate()
     settings = get_settings()
-    marker = Path(settings.data_dir) / "demo.json"
     with session_scope() as session:
         empty = admin_count(session) == 0
         if empty and not settings.production:
-            info = seed_demo(session, settings)
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text(json.dumps(as_dict(info), indent=2))
-    if marker.is_file() and not settings.production:
-        print("Demo data (also in data/demo.json):")
-        _print_demo(json.loads(marker.read_text()))
+            demo.write_marker(settings, demo.seed_demo(session, settings))
+        remembered = None if settings.production else demo.read_marker(session, settings)
+    if remembered:
+        print(f"Demo data (also in {demo.marker_path(settings)}):")
+        _print_demo(remembered)
     elif empty:
         print("No admin yet: create one with `python -m interview_app.cli create-admin you@example.com`.")
+    elif not settings.production:
+        print("No demo links saved for this database.")
+        print(f"\n  Admin:      {settings.app_url}{routes.ADMIN}\n  Demo link:  .venv/bin/python -m interview_app.cli seed-demo\n")
     return 0
 
 

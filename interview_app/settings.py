@@ -89,10 +89,17 @@ def _url(raw: dict[str, str], key: str, default: str, schemes: tuple[str, ...]) 
     return value.rstrip("/")
 
 
-def _database_url(raw: dict[str, str], root: Path) -> str:
+def _data_dir(raw: dict[str, str]) -> Path:
+    """DATA_DIR (default ./data; relative to the project): the development files' folder."""
+    value = raw.get("DATA_DIR", "").strip()
+    path = Path(value).expanduser() if value else Path("data")
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _database_url(raw: dict[str, str], data_dir: Path) -> str:
     value = raw.get("DATABASE_URL", "").strip()
     if not value:
-        return f"sqlite:///{(root / 'data' / 'interviews.db').as_posix()}"
+        return f"sqlite:///{(data_dir / 'interviews.db').as_posix()}"
     if value.startswith("postgres://"):  # Heroku-style alias SQLAlchemy refuses
         value = "postgresql://" + value[len("postgres://") :]
     if value.startswith("postgresql://"):  # SQLAlchemy 2.1 would pick psycopg 3; the stack is psycopg2
@@ -132,6 +139,7 @@ class Settings:
     """Every setting of the app and the agent worker (see .env.example)."""
 
     app_env: str = "development"
+    data_dir: str = ""
     database_url: str = ""
     redis_url: str = ""
     app_url: str = "http://127.0.0.1:3000"
@@ -222,10 +230,6 @@ class Settings:
         return self.llm_provider != "scripted"
 
     @property
-    def data_dir(self) -> Path:
-        return PROJECT_ROOT / "data"
-
-    @property
     def interview_ended_webhook_url(self) -> str:
         return self.result_webhook_url or f"{self.app_url}/webhooks/interview-ended"
 
@@ -265,11 +269,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     raw = _raw_environment() if environ is None else dict(environ)
     app_env = _choice(raw, "APP_ENV", "development", ("development", "production"))
     production = app_env == "production"
-    data_dir = PROJECT_ROOT / "data"
+    data_dir = _data_dir(raw)
     port = _as_int(raw, "PORT", 3000, minimum=1)
     s = Settings(
         app_env=app_env,
-        database_url=_database_url(raw, PROJECT_ROOT),
+        data_dir=str(data_dir),
+        database_url=_database_url(raw, data_dir),
         redis_url=_url(raw, "REDIS_URL", "", ("redis", "rediss")),
         app_url=_url(raw, "APP_URL", f"http://127.0.0.1:{port}", ("http", "https")),
         port=port,
@@ -364,7 +369,7 @@ def settings_env_keys() -> set[str]:
     import inspect
     import re
 
-    source = inspect.getsource(load_settings) + inspect.getsource(_database_url) + inspect.getsource(_secret_key)
+    source = "".join(inspect.getsource(f) for f in (load_settings, _data_dir, _database_url, _secret_key))
     keys = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', source))
     return keys | set(ENV_KEYS)
 

@@ -8,6 +8,7 @@ reason; under CI=true it fails them, because CI promises the server.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         os.environ.pop(key, None)
     os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
+    # Nothing a test runs writes into the developer's ./data (demo links, storage, outbox).
+    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="interview-tests-data-")
     get_settings.cache_clear()
 
 

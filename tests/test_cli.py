@@ -80,10 +80,49 @@ def test_bad_configuration_is_one_line_not_a_traceback(cli_db: str) -> None:
     assert result.stderr.strip().count("\n") == 0 and "S3_BUCKET" in result.stderr and "Traceback" not in result.stderr
 
 
+def _printed_link(stdout: str) -> str | None:
+    lines = [line.split("Candidate:", 1)[1].strip() for line in stdout.splitlines() if "Candidate:" in line]
+    return lines[0] if lines else None
+
+
 def test_bootstrap_seeds_only_an_empty_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'boot.db'}"
-    first = run_cli(url, "bootstrap")
+    data = {"DATA_DIR": str(tmp_path / "data")}
+    first = run_cli(url, "bootstrap", extra_env=data)
     assert first.returncode == 0 and "/interview/" in first.stdout
-    run_cli(url, "bootstrap")
+    assert json.loads((tmp_path / "data" / "demo.json").read_text())["candidate_link"] == _printed_link(first.stdout)
+    again = run_cli(url, "bootstrap", extra_env=data)
+    assert _printed_link(again.stdout) == _printed_link(first.stdout)
     with Session(create_engine(url)) as s:
         assert len(s.exec(select(Interview)).all()) == 1
+
+
+def test_bootstrap_prints_the_demo_links_on_todays_port_and_only_for_their_database(tmp_path: Path) -> None:
+    """The demo links `make run` prints on later starts: on the current PORT, never one from another database."""
+    one, two = f"sqlite:///{tmp_path / 'one.db'}", f"sqlite:///{tmp_path / 'two.db'}"
+    data = {"DATA_DIR": str(tmp_path / "data")}
+    first = _printed_link(run_cli(one, "bootstrap", extra_env=data | {"PORT": "3000"}).stdout)
+    assert first is not None and first.startswith("http://127.0.0.1:3000/interview/")
+    moved = run_cli(one, "bootstrap", extra_env=data | {"PORT": "8080"})
+    assert _printed_link(moved.stdout) == first.replace(":3000/", ":8080/")
+    assert "http://127.0.0.1:8080/admin" in moved.stdout
+
+    assert _printed_link(run_cli(two, "bootstrap", extra_env=data).stdout) not in (None, first)  # seeds two.db
+    back = run_cli(one, "bootstrap", extra_env=data)  # the marker now belongs to two.db
+    assert back.returncode == 0 and _printed_link(back.stdout) is None
+    assert "seed-demo" in back.stdout and "/admin" in back.stdout
+    fresh = json.loads(run_cli(one, "seed-demo", "--json", extra_env=data).stdout)["candidate_link"]
+    assert _printed_link(run_cli(one, "bootstrap", extra_env=data).stdout) == fresh
+
+
+def test_no_test_writes_into_the_projects_data_folder(tmp_path: Path) -> None:
+    """tests/conftest.py points DATA_DIR elsewhere: `make test` leaves `make run`'s demo links alone."""
+    import os
+
+    from interview_app.settings import PROJECT_ROOT
+
+    project_marker = PROJECT_ROOT / "data" / "demo.json"
+    before = project_marker.read_bytes() if project_marker.exists() else None
+    assert run_cli(f"sqlite:///{tmp_path / 'x.db'}", "bootstrap").returncode == 0
+    assert (Path(os.environ["DATA_DIR"]) / "demo.json").is_file()
+    assert (project_marker.read_bytes() if project_marker.exists() else None) == before

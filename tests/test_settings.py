@@ -44,6 +44,19 @@ def test_bad_or_missing_setting_is_one_line_naming_the_key(environ: dict[str, st
     assert message.startswith(names) or names in message.split(":")[0]
 
 
+def test_data_dir_holds_every_development_file(tmp_path: Path) -> None:
+    from interview_app.settings import PROJECT_ROOT
+
+    default = load_settings({"SECRET_KEY": "k" * 40})
+    assert default.data_dir == str(PROJECT_ROOT / "data")
+    relative = load_settings({"SECRET_KEY": "k" * 40, "DATA_DIR": "var/dev"})
+    assert relative.data_dir == str(PROJECT_ROOT / "var" / "dev")
+    s = load_settings({"DATA_DIR": str(tmp_path)})  # no SECRET_KEY: the development key is kept there too
+    assert s.database_url == f"sqlite:///{tmp_path.as_posix()}/interviews.db"
+    assert s.storage_local_dir == str(tmp_path / "storage") and s.agent_outbox_dir == str(tmp_path / "outbox")
+    assert (tmp_path / ".secret_key").read_text().strip() == s.secret_key
+
+
 def test_postgres_url_uses_psycopg2() -> None:
     s = load_settings({"SECRET_KEY": "k" * 40, "DATABASE_URL": "postgres://u:p@db:5432/app"})
     assert s.database_url == "postgresql+psycopg2://u:p@db:5432/app"

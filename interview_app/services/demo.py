@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from interview_app import routes
-from interview_app.models import AdminUser, Candidate, InterviewTemplate
+from interview_app.models import AdminUser, Candidate, Interview, InterviewTemplate
 from interview_app.services.auth import create_admin
 from interview_app.services.interviews import create_invitation
 from interview_app.settings import Settings
@@ -91,3 +95,43 @@ def seed_demo(session: Session, settings: Settings) -> DemoInfo:
 
 def as_dict(info: DemoInfo) -> dict[str, str]:
     return asdict(info)
+
+
+# --- the demo marker: what `make run` prints on later starts ------------------------------
+
+
+def _database_identity(database_url: str) -> str:
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def marker_path(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "demo.json"
+
+
+def write_marker(settings: Settings, info: DemoInfo) -> None:
+    """Remember the demo links for this database (the raw token exists nowhere else)."""
+    path = marker_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(as_dict(info) | {"database": _database_identity(settings.database_url)}, indent=2))
+
+
+def read_marker(session: Session, settings: Settings) -> dict[str, str] | None:
+    """The remembered demo links, on today's APP_URL — or None when the marker is missing,
+    belongs to another database, or its interview is gone (never a link that cannot work)."""
+    try:
+        info = json.loads(marker_path(settings).read_text())
+        interview_id = uuid.UUID(info["interview_id"])
+        token = info["candidate_link"].rstrip("/").rsplit("/", 1)[-1]
+        if info.get("database") != _database_identity(settings.database_url):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if session.get(Interview, interview_id) is None:
+        return None
+    return {
+        "admin_url": f"{settings.app_url}{routes.ADMIN}",
+        "admin_email": str(info.get("admin_email", DEMO_ADMIN_EMAIL)),
+        "admin_password": str(info.get("admin_password", DEMO_ADMIN_PASSWORD)),
+        "candidate_link": routes.candidate_link(settings.app_url, token),
+        "interview_id": str(interview_id),
+    }
