@@ -99,6 +99,7 @@ def cmd_bootstrap(_args: argparse.Namespace) -> int:
             demo.write_marker(settings, demo.seed_demo(session, settings))
         remembered = None if settings.production else demo.read_marker(session, settings)
     if remembered:
+        demo.write_marker(settings, remembered)  # the file says what was printed (today's APP_URL)
         print(f"Demo data (also in {demo.marker_path(settings)}):")
         _print_demo(remembered)
     elif empty:

@@ -106,6 +106,7 @@ def test_bootstrap_prints_the_demo_links_on_todays_port_and_only_for_their_datab
     moved = run_cli(one, "bootstrap", extra_env=data | {"PORT": "8080"})
     assert _printed_link(moved.stdout) == first.replace(":3000/", ":8080/")
     assert "http://127.0.0.1:8080/admin" in moved.stdout
+    assert json.loads((tmp_path / "data" / "demo.json").read_text())["candidate_link"] == _printed_link(moved.stdout)
 
     assert _printed_link(run_cli(two, "bootstrap", extra_env=data).stdout) not in (None, first)  # seeds two.db
     back = run_cli(one, "bootstrap", extra_env=data)  # the marker now belongs to two.db

@@ -108,11 +108,12 @@ def marker_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / "demo.json"
 
 
-def write_marker(settings: Settings, info: DemoInfo) -> None:
+def write_marker(settings: Settings, info: DemoInfo | dict[str, str]) -> None:
     """Remember the demo links for this database (the raw token exists nowhere else)."""
     path = marker_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(as_dict(info) | {"database": _database_identity(settings.database_url)}, indent=2))
+    links = as_dict(info) if isinstance(info, DemoInfo) else info
+    path.write_text(json.dumps(links | {"database": _database_identity(settings.database_url)}, indent=2))
 
 
 def read_marker(session: Session, settings: Settings) -> dict[str, str] | None:
