@@ -134,6 +134,18 @@ def _secret_key(raw: dict[str, str], production: bool, data_dir: Path) -> str:
     return key
 
 
+VOICE_CONSENT_TEXT = (
+    "This interview is conducted by an AI interviewer. Your audio (and video, if you turn "
+    "your camera on) and a transcript are recorded and reviewed by the hiring team. "
+    "Recordings are kept only as long as the hiring process needs them and then deleted."
+)
+TEXT_CONSENT_TEXT = (
+    "This interview is conducted by an AI interviewer in a text chat. Your typed answers and "
+    "the interviewer's questions are stored as a transcript and reviewed by the hiring team. "
+    "Transcripts are kept only as long as the hiring process needs them and then deleted."
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the app and the agent worker (see .env.example)."""
@@ -206,11 +218,11 @@ class Settings:
     max_webhook_bytes: int = 2_000_000
     text_interview_idle_minutes: int = 30
     text_interview_lease_seconds: int = 20
-    consent_text: str = (
-        "This interview is conducted by an AI interviewer. Your audio (and video, if you turn "
-        "your camera on) and a transcript are recorded and reviewed by the hiring team. "
-        "Recordings are kept only as long as the hiring process needs them and then deleted."
-    )
+    consent_text: str = ""  # CONSENT_TEXT; empty: the default wording for the interview's mode
+
+    def consent_for(self, *, voice: bool) -> str:
+        """What the candidate agrees to: CONSENT_TEXT, else the default for a voice or a text interview."""
+        return self.consent_text or (VOICE_CONSENT_TEXT if voice else TEXT_CONSENT_TEXT)
 
     @property
     def production(self) -> bool:
@@ -335,7 +347,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_webhook_bytes=_as_int(raw, "MAX_WEBHOOK_BYTES", 2_000_000, minimum=1024),
         text_interview_idle_minutes=_as_int(raw, "TEXT_INTERVIEW_IDLE_MINUTES", 30, minimum=1),
         text_interview_lease_seconds=_as_int(raw, "TEXT_INTERVIEW_LEASE_SECONDS", 20, minimum=5),
-        consent_text=raw.get("CONSENT_TEXT", "").strip() or Settings.consent_text,
+        consent_text=raw.get("CONSENT_TEXT", "").strip(),
     )
     _check_features(s)
     return s

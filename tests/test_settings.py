@@ -57,6 +57,16 @@ def test_data_dir_holds_every_development_file(tmp_path: Path) -> None:
     assert (tmp_path / ".secret_key").read_text().strip() == s.secret_key
 
 
+def test_consent_wording_follows_the_interview_unless_set() -> None:
+    from interview_app.settings import TEXT_CONSENT_TEXT, VOICE_CONSENT_TEXT
+
+    default = load_settings({"SECRET_KEY": "k" * 40})
+    assert default.consent_for(voice=True) == VOICE_CONSENT_TEXT and "audio" in VOICE_CONSENT_TEXT
+    assert default.consent_for(voice=False) == TEXT_CONSENT_TEXT and "audio" not in TEXT_CONSENT_TEXT
+    own = load_settings({"SECRET_KEY": "k" * 40, "CONSENT_TEXT": "  Our own wording.  "})
+    assert own.consent_for(voice=True) == own.consent_for(voice=False) == "Our own wording."
+
+
 def test_postgres_url_uses_psycopg2() -> None:
     s = load_settings({"SECRET_KEY": "k" * 40, "DATABASE_URL": "postgres://u:p@db:5432/app"})
     assert s.database_url == "postgresql+psycopg2://u:p@db:5432/app"

@@ -94,7 +94,6 @@ class CandidateState(rx.State):
         settings = get_settings()
         self.org_name = settings.org_name
         self.support_email = settings.support_email
-        self.consent_text = settings.consent_text
         self.voice_available = settings.livekit_configured
         self.agent_join_timeout_seconds = settings.agent_join_timeout_seconds
         view = await asyncio.to_thread(_run_db, describe_link, self._raw_token())
@@ -107,6 +106,8 @@ class CandidateState(rx.State):
         # A fresh visit (or a reload) starts the flow again; the room itself is reused on join.
         # A candidate coming back to a voice interview in progress already consented: straight to devices.
         self.mode = "text" if view.mode == "text" else "voice"
+        # Without LiveKit the interview can only be a text chat: the consent says what is stored then.
+        self.consent_text = settings.consent_for(voice=self.voice_available and self.mode == "voice")
         self.rejoining = view.status == "in_progress" and self.mode == "voice" and self.voice_available
         text_resume = view.status == "in_progress" and self.mode == "text"
         # A text interview in progress goes straight back to its chat (consent was given when it started).

@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlmodel import select
 
+from interview_app.models import InterviewEvent
+from interview_app.settings import TEXT_CONSENT_TEXT, VOICE_CONSENT_TEXT
 from interview_app.state.candidate import CandidateState
 from tests.factories import make_interview
 
@@ -47,6 +50,7 @@ def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_setti
     interview, raw = make_interview(session)
     s = page_state(raw)
     assert s.link_state == "valid" and s.voice_available and s.step == "consent"
+    assert s.consent_text == VOICE_CONSENT_TEXT
     run(s, "accept_consent")
     assert s.step == "consent"  # the box was not ticked
     run(s, "set_consent_checked", True)
@@ -118,12 +122,18 @@ def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, 
 
 
 def test_without_livekit_consent_goes_to_text_mode(session, app_db, page_state) -> None:  # noqa: ANN001
-    _, raw = make_interview(session)
+    interview, raw = make_interview(session)
     s = page_state(raw)
     assert not s.voice_available
+    assert s.consent_text == TEXT_CONSENT_TEXT  # nothing is recorded but the chat: the wording says so
     run(s, "set_consent_checked", True)
     run(s, "accept_consent")
     assert s.step == "text" and s.mode == "text"
+    session.expire_all()
+    [consent] = [
+        e for e in session.exec(select(InterviewEvent).where(InterviewEvent.interview_id == interview.id)) if e.kind == "consent_given"
+    ]
+    assert consent.detail["text"] == TEXT_CONSENT_TEXT
     run(s, "join")  # no voice join from text mode
     assert s.step == "text" and s.room_token == ""
 
