@@ -54,10 +54,10 @@ def db_rows(app: ServedApp, sql: str, *args: object) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
 
 
-def consent(page: Page, link: str, screenshot: str = "") -> None:
+def consent(page: Page, link: str, screenshot: str = "", wording: str = "audio (and video") -> None:
     page.goto(link)
     expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
-    expect(page.locator("#consent-text")).to_contain_text("recorded")
+    expect(page.locator("#consent-text")).to_contain_text(wording)
     expect(page.locator("#consent-continue")).to_be_disabled()
     if screenshot:
         shot(page, screenshot)
@@ -67,7 +67,7 @@ def consent(page: Page, link: str, screenshot: str = "") -> None:
 
 def test_without_livekit_consent_leads_to_the_text_interview(served_app: ServedApp, page: Page) -> None:
     link = new_link(served_app)
-    consent(page, link, screenshot="consent")
+    consent(page, link, screenshot="consent", wording="in a text chat")  # no audio is recorded: the wording says so
     expect(page.locator("#consent-continue")).to_have_count(0, timeout=10_000)
     expect(page.locator("#device-check")).to_have_count(0)
     expect(page.locator("#interview-room")).to_have_count(0)
