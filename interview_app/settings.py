@@ -151,7 +151,7 @@ class Settings:
     """Every setting of the app and the agent worker (see .env.example)."""
 
     app_env: str = "development"
-    data_dir: str = ""
+    data_dir: str = str(PROJECT_ROOT / "data")
     database_url: str = ""
     redis_url: str = ""
     app_url: str = "http://127.0.0.1:3000"
