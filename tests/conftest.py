@@ -8,6 +8,7 @@ reason; under CI=true it fails them, because CI promises the server.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from interview_app.settings import get_settings
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+_TEST_DATA_DIR = tempfile.mkdtemp(prefix="interview-tests-data-")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,8 +42,12 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop(key, None)
     os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
     # Nothing a test runs writes into the developer's ./data (demo links, storage, outbox).
-    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="interview-tests-data-")
+    os.environ["DATA_DIR"] = _TEST_DATA_DIR
     get_settings.cache_clear()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_TEST_DATA_DIR, ignore_errors=True)
 
 
 def migrate_to(url: str, revision: str = "head") -> None:
