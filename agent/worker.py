@@ -28,7 +28,7 @@ from pydantic import ValidationError
 import agent
 from agent.interviewer import PLAN_ERROR_MESSAGE, Interviewer
 from agent.providers import build_llm, build_stt, build_tts, build_turn_detector, build_vad, check_voice_settings, turn_handling
-from agent.recording import start_recording, stop_recording
+from agent.recording import Recording, session_record_options, start_recording, stop_recording, store_agent_recording
 from agent.reporting import Outbox, report_result
 from agent.transcript import TranscriptCollector
 from interview_app.contracts import InterviewPlan, InterviewResult
@@ -137,6 +137,7 @@ async def _fail_plan(ctx: JobContext, err: PlanError) -> None:
     result = failed_plan_result(err)
     if result is not None:
         await _deliver(result)
+    await close_room(ctx)
     ctx.shutdown(reason=err.reason)
 
 
@@ -187,11 +188,12 @@ async def interview_session(ctx: JobContext) -> None:
 
     interviewer = Interviewer(plan)
     collector = TranscriptCollector(plan, progress=interviewer.progress, mode="voice")
-    recording = None
+    recording: Recording | None = None
+    session: AgentSession | None = None
     outcome, reason = "completed", ""
     try:
         vad = ctx.proc.userdata.get("vad") or build_vad()
-        session: AgentSession = AgentSession(
+        session = AgentSession(
             stt=build_stt(settings, language=plan.language),
             llm=build_llm(settings),
             tts=build_tts(settings),
@@ -209,16 +211,13 @@ async def interview_session(ctx: JobContext) -> None:
         except TimeoutError:
             raise CandidateAbsent(f"the candidate did not join within {join_timeout} s") from None
 
-        def on_left(p: rtc.RemoteParticipant) -> None:
-            if p.identity == participant.identity and not interviewer.finished:
-                interviewer.finish("candidate left")
-
-        ctx.room.on("participant_disconnected", on_left)
+        watch_candidate_presence(ctx.room, participant.identity, interviewer, settings.candidate_rejoin_seconds)
         recording = await start_recording(ctx.api, settings, ctx.room.name, str(plan.interview_id))
         await session.start(
             agent=interviewer,
             room=ctx.room,
             room_options=room_io.RoomOptions(participant_identity=participant.identity, close_on_disconnect=False),
+            record=session_record_options(recording),  # type: ignore[arg-type]
         )
         hard_limit = plan.duration_limit_seconds + 300
         try:
@@ -226,7 +225,6 @@ async def interview_session(ctx: JobContext) -> None:
         except TimeoutError:
             reason = "time limit reached"
             interviewer.finish(reason)
-        await session.aclose()
     except CandidateAbsent as err:
         outcome, reason = "failed", str(err)
         interviewer.finish(reason)
@@ -235,17 +233,75 @@ async def interview_session(ctx: JobContext) -> None:
         outcome, reason = "failed", f"the interviewer failed: {type(err).__name__}: {err}"[:500]
         interviewer.finish(reason)
     finally:
+        if session is not None:
+            await _close_session(session)  # also finishes the agent recorder's file
         await stop_recording(ctx.api, recording)
+    recording_uri = store_agent_recording(recording, ctx.session_directory / "audio.ogg", settings, str(plan.interview_id))
     transcript_uri = _store_transcript(collector, settings) if collector.segments else None
     result = collector.build_result(
         outcome=outcome,  # type: ignore[arg-type]
         end_reason=reason or interviewer.progress.end_reason,
-        recording_uri=recording.uri if recording else None,
-        egress_id=recording.egress_id if recording else None,
+        recording_uri=recording_uri,
+        egress_id=recording.egress_id if recording and recording.egress_id else None,
         transcript_uri=transcript_uri,
     )
     await _deliver(result)
+    await close_room(ctx)
     ctx.shutdown(reason=result.end_reason or outcome)
+
+
+def watch_candidate_presence(room: rtc.Room, identity: str, interviewer: Interviewer, rejoin_seconds: float) -> None:
+    """End the interview with "candidate left" once the candidate has been gone ``rejoin_seconds``.
+
+    A reload or a dropped network takes the candidate out of the room for a moment; the same
+    identity joining again within the grace cancels the ending and the interview goes on
+    (room I/O re-attaches to the new connection's microphone).
+    """
+    pending: list[asyncio.TimerHandle] = []
+
+    def cancel() -> None:
+        while pending:
+            pending.pop().cancel()
+
+    def on_left(p: rtc.RemoteParticipant) -> None:
+        if p.identity != identity or interviewer.finished:
+            return
+        cancel()
+        logger.info("candidate %s left; waiting %s s for them to come back", identity, rejoin_seconds)
+        pending.append(asyncio.get_running_loop().call_later(rejoin_seconds, lambda: _gone_for_good()))
+
+    def _gone_for_good() -> None:
+        pending.clear()
+        if identity not in room.remote_participants and not interviewer.finished:
+            interviewer.finish("candidate left")
+
+    def on_joined(p: rtc.RemoteParticipant) -> None:
+        if p.identity == identity and pending:
+            logger.info("candidate %s is back", identity)
+            cancel()
+
+    room.on("participant_disconnected", on_left)
+    room.on("participant_connected", on_joined)
+
+
+async def _close_session(session: AgentSession) -> None:
+    try:
+        await asyncio.wait_for(session.aclose(), timeout=30)
+    except Exception as err:  # noqa: BLE001 - the result must still be reported
+        logger.warning("the agent session did not close cleanly: %s", err)
+
+
+async def close_room(ctx: JobContext) -> None:
+    """Close the room once the interview is over, so the candidate's page learns it at once.
+
+    Deleting the room disconnects every participant with reason ``ROOM_DELETED``; the
+    candidate page turns that into "The interview has ended". Without it the candidate
+    would sit in a room the interviewer has left until the departure timeout.
+    """
+    try:
+        await asyncio.wait_for(ctx.delete_room(), timeout=10)
+    except Exception as err:  # noqa: BLE001 - the room also closes by itself once everyone left
+        logger.warning("could not close room %s: %s", ctx.room.name, err)
 
 
 def build_server(settings: Settings) -> InterviewerServer:

@@ -135,8 +135,13 @@ def _secret_key(raw: dict[str, str], production: bool, data_dir: Path) -> str:
 
 
 VOICE_CONSENT_TEXT = (
-    "This interview is conducted by an AI interviewer. Your audio (and video, if you turn "
-    "your camera on) and a transcript are recorded and reviewed by the hiring team. "
+    "This interview is conducted by an AI interviewer. Your voice (audio only, no video) and a "
+    "transcript are recorded and reviewed by the hiring team. "
+    "Recordings are kept only as long as the hiring process needs them and then deleted."
+)
+VIDEO_CONSENT_TEXT = (
+    "This interview is conducted by an AI interviewer. Your audio, your video if you turn your "
+    "camera on, and a transcript are recorded and reviewed by the hiring team. "
     "Recordings are kept only as long as the hiring process needs them and then deleted."
 )
 TEXT_CONSENT_TEXT = (
@@ -199,6 +204,7 @@ class Settings:
     agent_connect_retries: int = 16
     agent_idle_processes: int = 0
     candidate_idle_seconds: int = 30
+    candidate_rejoin_seconds: int = 45
 
     email_backend: str = "log"
     smtp_host: str = ""
@@ -221,8 +227,17 @@ class Settings:
     consent_text: str = ""  # CONSENT_TEXT; empty: the default wording for the interview's mode
 
     def consent_for(self, *, voice: bool) -> str:
-        """What the candidate agrees to: CONSENT_TEXT, else the default for a voice or a text interview."""
-        return self.consent_text or (VOICE_CONSENT_TEXT if voice else TEXT_CONSENT_TEXT)
+        """What the candidate agrees to: CONSENT_TEXT, else the default saying exactly what is recorded."""
+        if self.consent_text:
+            return self.consent_text
+        if not voice:
+            return TEXT_CONSENT_TEXT
+        return VIDEO_CONSENT_TEXT if self.records_video else VOICE_CONSENT_TEXT
+
+    @property
+    def records_video(self) -> bool:
+        """Only egress to S3 with ``RECORDING_FORMAT=mp4`` records video; the agent's recorder is audio only."""
+        return self.storage_backend == "s3" and self.recording_format == "mp4"
 
     @property
     def production(self) -> bool:
@@ -330,6 +345,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         agent_connect_retries=_as_int(raw, "AGENT_CONNECT_RETRIES", 16),
         agent_idle_processes=_as_int(raw, "AGENT_IDLE_PROCESSES", 0),
         candidate_idle_seconds=_as_int(raw, "CANDIDATE_IDLE_SECONDS", 30, minimum=5),
+        candidate_rejoin_seconds=_as_int(raw, "CANDIDATE_REJOIN_SECONDS", 45, minimum=1),
         email_backend=_choice(raw, "EMAIL_BACKEND", "log", ("log", "smtp")),
         smtp_host=raw.get("SMTP_HOST", "").strip(),
         smtp_port=_as_int(raw, "SMTP_PORT", 587, minimum=1),

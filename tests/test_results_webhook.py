@@ -239,3 +239,41 @@ def test_concurrent_deliveries_store_the_result_once(env, app_db, session: Sessi
     assert outcomes.count("accepted") == 1
     state = snapshot(session, interview.id)
     assert (state["segments"], state["evaluations"], state["receipts"]) == (3, 1, 1)
+
+
+@pytest.mark.parametrize("outcome", ["completed", "failed"])
+def test_result_and_room_finished_in_either_order_end_the_same(env, session: Session, outcome: str) -> None:  # noqa: ANN001
+    """LiveKit's room_finished may beat the interviewer's result (an outbox retry, a slow app): same final state."""
+    from livekit.protocol import models as pb_models
+    from livekit.protocol.webhook import WebhookEvent
+
+    from interview_app.services.livekit_events import apply_livekit_event
+
+    finals = []
+    for room_first in (False, True):
+        interview = started_interview(session)
+        interview.room_name = f"interview-{interview.id}"
+        session.add(interview)
+        session.commit()
+        room_finished = WebhookEvent(event="room_finished", id=f"EV_{uuid.uuid4().hex}", room=pb_models.Room(name=interview.room_name))
+        steps = [lambda: accept_result(session, a_result(interview.id, outcome=outcome), source="webhook")]
+        steps.insert(0 if room_first else 1, lambda: apply_livekit_event(session, room_finished, delivery_id=room_finished.id))
+        outcomes = [step() for step in steps]
+        if room_first:  # failed first (no result yet), then the result replaced the inferred failure
+            assert outcomes[0] == "marked failed"
+        shot = snapshot(session, interview.id)
+        session.expire_all()
+        final = session.get(Interview, interview.id)
+        finals.append((shot["status"], shot["segments"], shot["evaluations"], final.end_reason))
+    assert finals[0] == finals[1]
+    expected = "processing" if outcome == "completed" else "failed"
+    assert finals[0][0] == expected and finals[0][1] == 3 and finals[0][2] == (1 if outcome == "completed" else 0)
+    assert finals[0][3] != "candidate left"  # the interviewer's own reason, not the inferred one
+
+
+def test_only_an_inferred_failure_is_replaced_by_a_late_result(env, session: Session) -> None:  # noqa: ANN001
+    interview = started_interview(session)
+    transition(session, interview, InterviewStatus.failed, reason="cancelled by the hiring team's mistake")
+    session.commit()
+    accept_result(session, a_result(interview.id), source="webhook")
+    assert snapshot(session, interview.id)["status"] == "failed"  # a failure someone decided stays

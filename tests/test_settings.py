@@ -63,6 +63,13 @@ def test_consent_wording_follows_the_interview_unless_set() -> None:
     default = load_settings({"SECRET_KEY": "k" * 40})
     assert default.consent_for(voice=True) == VOICE_CONSENT_TEXT and "audio" in VOICE_CONSENT_TEXT
     assert default.consent_for(voice=False) == TEXT_CONSENT_TEXT and "audio" not in TEXT_CONSENT_TEXT
+    assert "no video" in VOICE_CONSENT_TEXT and "camera" not in VOICE_CONSENT_TEXT  # audio-only recording: says so
+    s3 = {"SECRET_KEY": "k" * 40, "STORAGE_BACKEND": "s3", "S3_BUCKET": "b", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"}
+    assert load_settings(s3).consent_for(voice=True) == VOICE_CONSENT_TEXT  # OGG egress: audio only
+    video = load_settings(s3 | {"RECORDING_FORMAT": "mp4"})
+    assert video.records_video and "video if you turn your camera on" in video.consent_for(voice=True)
+    # the agent's own recorder (local storage) is audio only, whatever RECORDING_FORMAT says
+    assert not load_settings({"SECRET_KEY": "k" * 40, "RECORDING_FORMAT": "mp4"}).records_video
     own = load_settings({"SECRET_KEY": "k" * 40, "CONSENT_TEXT": "  Our own wording.  "})
     assert own.consent_for(voice=True) == own.consent_for(voice=False) == "Our own wording."
 

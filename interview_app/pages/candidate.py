@@ -200,6 +200,15 @@ def _device_check() -> rx.Component:
     )
 
 
+def _interview_ended() -> rx.Component:
+    """What the candidate sees once the interview is over (or the interviewer could not go on)."""
+    return rx.cond(
+        CandidateState.ended_ok,
+        callout(CandidateState.connection_error, icon="circle-check", color_scheme="green", size="2", id="interview-ended", width="100%"),
+        callout(CandidateState.connection_error, icon="triangle-alert", color_scheme="amber", size="2", id="interview-ended", width="100%"),
+    )
+
+
 def _room_status() -> rx.Component:
     failed = CandidateState.connection_error != ""
     return rx.vstack(
@@ -254,6 +263,10 @@ def _room_status() -> rx.Component:
 
 
 def _room() -> rx.Component:
+    return rx.cond(CandidateState.connection == "ended", _interview_ended(), _live_room())
+
+
+def _live_room() -> rx.Component:
     return rx.vstack(
         _room_status(),
         lk.livekit_room(

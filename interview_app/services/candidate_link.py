@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
-from interview_app.services.interviews import InviteError, check_invite, find_by_token, record_event
+from interview_app.services.interviews import INTERVIEWER_LOST_REASON, InviteError, check_invite, find_by_token, record_event, transition
+from interview_app.settings import Settings, get_settings
 
 #: Invite tokens are ``secrets.token_urlsafe``; anything else cannot be one (and is never hashed).
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,200}")
@@ -115,3 +116,36 @@ def record_integrity_signal(session: Session, raw_token: str, signal: str, durat
     record_event(session, interview.id, "integrity", actor="candidate", signal=signal, duration_ms=duration_ms, count=count)
     session.commit()
     return True
+
+
+def report_interviewer_lost(raw_token: str, settings: Settings | None = None) -> str:
+    """The candidate page saw the interviewer leave and no result arrive: fail the interview if so.
+
+    Trusts nothing from the page: LiveKit is asked whether an interviewer is still in the room,
+    and only an interview still ``in_progress`` with no result is failed. Returns ``finished``
+    (the result arrived meanwhile), ``marked failed``, ``present`` (an interviewer is in the
+    room), ``unknown`` (LiveKit cannot be asked; nothing changed) or the link's state.
+    """
+    from interview_app.db import session_scope
+    from interview_app.services.livekit import LiveKitRooms, LiveKitUnavailable
+
+    settings = settings or get_settings()
+    with session_scope() as session:
+        interview = _usable(session, raw_token)
+        if interview is None:
+            view = describe_link(session, raw_token)
+            return view.state
+        if interview.status != InterviewStatus.in_progress.value or not interview.room_name or not settings.livekit_configured:
+            return "unknown"
+        interview_id, room_name = interview.id, interview.room_name
+    try:
+        if LiveKitRooms(settings).agent_in_room(room_name):
+            return "present"
+    except LiveKitUnavailable:
+        return "unknown"
+    with session_scope() as session:
+        interview = session.get(Interview, interview_id, with_for_update=True)
+        if interview is None or interview.status != InterviewStatus.in_progress.value or interview.result_received_at is not None:
+            return "finished" if interview is not None and interview.status in ("processing", "completed") else "unknown"
+        transition(session, interview, InterviewStatus.failed, reason=INTERVIEWER_LOST_REASON, actor="candidate_page")
+    return "marked failed"

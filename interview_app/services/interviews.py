@@ -39,6 +39,20 @@ TRANSITIONS: dict[InterviewStatus, frozenset[InterviewStatus]] = {
 }
 
 
+#: Failures the app infers from an absence — LiveKit closed the room with no result, or the interviewer
+#: left and never reported — rather than ones the interviewer reported. The interviewer's result is the
+#: authority on how an interview went, and webhooks and results can arrive in any order: a result that
+#: arrives after such a failure replaces it (``failed → processing``, the only move out of ``failed``).
+ABANDONED_REASON = "candidate left"
+INTERVIEWER_LOST_REASON = "the interviewer disconnected before the interview finished"
+INFERRED_FAILURE_REASONS = frozenset({ABANDONED_REASON, INTERVIEWER_LOST_REASON})
+
+
+def is_inferred_failure(interview: Interview) -> bool:
+    """``failed`` only because no result had arrived yet (see INFERRED_FAILURE_REASONS)."""
+    return interview.status == S.failed.value and (interview.end_reason or "") in INFERRED_FAILURE_REASONS
+
+
 class IllegalTransition(Exception):
     """A status change the machine does not allow."""
 
@@ -70,13 +84,18 @@ def transition(
     reason: str = "",
     actor: str = "system",
     detail: dict[str, Any] | None = None,
+    late_result: bool = False,
 ) -> InterviewEvent:
     """Move ``interview`` to ``target`` and record the event (caller commits).
+
+    ``late_result``: the interviewer's result arrived after an inferred failure
+    (:func:`is_inferred_failure`, checked by the caller before it changed any field);
+    the only way out of ``failed``, and only to ``processing``.
 
     Raises:
         IllegalTransition: the machine does not allow this move.
     """
-    event = apply_transition(interview, target, reason=reason, actor=actor, detail=detail)
+    event = apply_transition(interview, target, reason=reason, actor=actor, detail=detail, late_result=late_result)
     session.add(interview)
     session.add(event)
     return event
@@ -89,6 +108,7 @@ def apply_transition(
     reason: str = "",
     actor: str = "system",
     detail: dict[str, Any] | None = None,
+    late_result: bool = False,
 ) -> InterviewEvent:
     """The status machine without a session: change ``interview``'s fields, return the event to store.
 
@@ -99,7 +119,8 @@ def apply_transition(
         IllegalTransition: the machine does not allow this move.
     """
     current, target = S(interview.status), S(target)
-    if target not in TRANSITIONS[current]:
+    correcting = late_result and current == S.failed and target == S.processing
+    if target not in TRANSITIONS[current] and not correcting:
         raise IllegalTransition(current, target)
     now = utcnow()
     interview.status = target.value

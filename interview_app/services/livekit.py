@@ -308,6 +308,22 @@ class LiveKitRooms:
             raise _unavailable(err, "look the room up") from err
         return any(r.name == room_name for r in res.rooms)
 
+    def agent_in_room(self, room_name: str) -> bool:
+        """Whether an agent participant (the interviewer) is in the room right now."""
+        try:
+            res = self._idempotent(
+                "RoomService",
+                "ListParticipants",
+                api.ListParticipantsRequest(room=room_name),
+                api.VideoGrants(room_admin=True, room=room_name),
+                api.ListParticipantsResponse,
+            )
+        except _FAILURES as err:
+            if isinstance(err, api.TwirpError) and err.code == api.TwirpErrorCode.NOT_FOUND:
+                return False  # the room is gone, and the interviewer with it
+            raise _unavailable(err, "list the room's participants") from err
+        return any(p.kind == api.ParticipantInfo.Kind.AGENT for p in res.participants)
+
     def create_room(self, room_name: str, metadata: str) -> None:
         """Create the room (livekit-server returns the existing one for a known name)."""
         request = api.CreateRoomRequest(

@@ -23,7 +23,7 @@ from interview_app.services.livekit import is_candidate_identity
 log = logging.getLogger(__name__)
 
 SOURCE = "livekit"
-ABANDONED_REASON = "candidate left"
+ABANDONED_REASON = interviews.ABANDONED_REASON  # inferred: a result arriving later replaces it
 
 
 def _interview_by_room(session: Session, room_name: str) -> Interview | None:

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from interview_app.contracts import InterviewResult
 from interview_app.models import Evaluation, EvaluationStatus, Interview, InterviewStatus, TranscriptSegment, WebhookReceipt, utcnow
-from interview_app.services.interviews import can_transition, record_event, transition
+from interview_app.services.interviews import can_transition, is_inferred_failure, record_event, transition
 from interview_app.services.storage import StorageError, storage_from_settings, transcript_key
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
             raise ResultRejected(503, "The transcript could not be stored right now; deliver the result again later.") from err
 
     now = utcnow()
+    late = is_inferred_failure(interview)  # failed only because this result had not arrived yet
     session.add(WebhookReceipt(source=RESULT_SOURCE, delivery_id=str(interview.id), received_at=now))
     for seg in sorted(result.segments, key=lambda s: s.seq):
         session.add(
@@ -138,6 +139,17 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
         status = InterviewStatus.in_progress
     if can_transition(status, target):
         transition(session, interview, target, reason=result.end_reason or result.outcome, detail=detail)
+    elif late and target == InterviewStatus.processing:
+        transition(
+            session,
+            interview,
+            target,
+            reason=result.end_reason or result.outcome,
+            detail=detail | {"replaces": "inferred failure"},
+            late_result=True,
+        )
+    elif late:
+        pass  # failed either way; the interviewer's reason (set above) replaces the inferred one
     else:
         logger.warning("interview %s is %s; its result is stored but the status stays", interview.id, status.value)
     record_event(

@@ -14,7 +14,13 @@ import logging
 import reflex as rx
 
 from interview_app.db import session_scope
-from interview_app.services.candidate_link import choose_text_mode, describe_link, record_consent, record_integrity_signal
+from interview_app.services.candidate_link import (
+    choose_text_mode,
+    describe_link,
+    record_consent,
+    record_integrity_signal,
+    report_interviewer_lost,
+)
 from interview_app.services.start import StartError, start_interview
 from interview_app.settings import get_settings
 
@@ -24,6 +30,11 @@ log = logging.getLogger(__name__)
 _CLIENT_INITIATED = 1
 _DUPLICATE_IDENTITY = 2
 _ROOM_ENDED = {4, 5, 10}  # participant removed, room deleted, room closed
+
+ENDED_SENTENCE = "The interview has ended. Thank you for your time! You can close this page."
+#: How long the page waits for the result after the interviewer left before it calls the interviewer lost.
+AGENT_LOST_SECONDS = 10.0
+AGENT_LOST_POLL_SECONDS = 1.0
 
 _AGENT_STATE_LABELS = {
     "initializing": "The interviewer is getting ready…",
@@ -77,6 +88,7 @@ class CandidateState(rx.State):
     agent_present: bool = False
     agent_state: str = ""
     agent_wait_expired: bool = False
+    ended_ok: bool = True  # connection == "ended": the interview finished (True) or could not go on (False)
 
     hidden_count: int = 0
     hidden_ms: int = 0
@@ -84,6 +96,7 @@ class CandidateState(rx.State):
     blur_ms: int = 0
 
     _attempt: int = 0
+    _agent_seen: bool = False
 
     def _raw_token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -133,6 +146,8 @@ class CandidateState(rx.State):
         self.agent_present = False
         self.agent_state = ""
         self.agent_wait_expired = False
+        self.ended_ok = True
+        self._agent_seen = False
         self._attempt += 1
 
     # -- consent and mode ----------------------------------------------------
@@ -256,8 +271,7 @@ class CandidateState(rx.State):
             self.connection = "disconnected"
             self.connection_error = "You joined this interview from another tab or device, so this one was disconnected."
         elif reason in _ROOM_ENDED:
-            self.connection = "ended"
-            self.connection_error = "The interview has ended. Thank you for your time!"
+            self._end(ENDED_SENTENCE)
         else:
             self.connection = "disconnected"
             self.connection_error = "You were disconnected from the interview room. Rejoin to continue where you left off."
@@ -282,11 +296,55 @@ class CandidateState(rx.State):
         else:
             self.device_error = f"The {device} could not be used ({failure}). Close other apps that use it, then rejoin."
 
+    def _end(self, sentence: str, *, ok: bool = True) -> None:
+        """The interview is over for this page: leave the room and say why."""
+        self.connect = False
+        self.connection = "ended"
+        self.connection_error = sentence
+        self.ended_ok = ok
+
     @rx.event
-    def on_agent_presence(self, present: bool) -> None:
+    def on_agent_presence(self, present: bool):  # noqa: ANN201 - may start the departure watch
         self.agent_present = bool(present)
         if present:
             self.agent_wait_expired = False
+            self._agent_seen = True
+            return None
+        if self._agent_seen and self.connection in ("connected", "reconnecting"):
+            return CandidateState.watch_agent_departure(self._attempt)
+        return None
+
+    @rx.event(background=True)
+    async def watch_agent_departure(self, attempt: int) -> None:
+        """The interviewer left the room: the interview ended, or its process died.
+
+        A finished interview shows its end as soon as the result is stored (the interviewer
+        also closes the room, which ends the connection with ROOM_DELETED). An interviewer
+        that is still gone after ``AGENT_LOST_SECONDS`` with no result was lost: the interview
+        is failed with that reason and the candidate is told so in a sentence.
+        """
+        token = self._raw_token()
+        for _ in range(int(AGENT_LOST_SECONDS / AGENT_LOST_POLL_SECONDS)):
+            view = await asyncio.to_thread(_run_db, describe_link, token)
+            async with self:
+                if attempt != self._attempt or self.agent_present or self.connection == "ended":
+                    return
+                if view.state != "valid":
+                    self._end(ENDED_SENTENCE if view.state == "finished" else view.message, ok=view.state == "finished")
+                    return
+            await asyncio.sleep(AGENT_LOST_POLL_SECONDS)
+        lost = await asyncio.to_thread(report_interviewer_lost, token)
+        async with self:
+            if attempt != self._attempt or self.agent_present or self.connection == "ended":
+                return
+            if lost == "finished":
+                self._end(ENDED_SENTENCE)
+            elif lost in ("failed", "marked failed"):
+                self._end(
+                    "The interviewer was disconnected and could not finish your interview. What you said so far has been "
+                    f"kept for the hiring team, who will contact you about next steps. Questions: {self.support_email}.",
+                    ok=False,
+                )
 
     @rx.event
     def on_agent_state(self, state: str) -> None:

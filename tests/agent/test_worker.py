@@ -17,7 +17,7 @@ from livekit.agents import llm
 from livekit.agents.voice.events import ConversationItemAddedEvent
 
 from agent.providers import build_llm, build_stt, build_tts, check_voice_settings, turn_handling
-from agent.recording import egress_request, recording_enabled
+from agent.recording import egress_enabled, egress_request
 from agent.scripted import ScriptedLLM
 from agent.transcript import TranscriptCollector
 from agent.worker import PlanError, parse_plan
@@ -120,7 +120,7 @@ S3_ENV = BASE | {
 
 def test_egress_request_audio_only_ogg_by_default() -> None:
     settings = load_settings(S3_ENV)
-    assert recording_enabled(settings) and not recording_enabled(load_settings(BASE))
+    assert egress_enabled(settings) and not egress_enabled(load_settings(BASE))
     request, uri = egress_request(settings, "interview-abc", "abc")
     assert uri == "s3://rec/interviews/abc/recording.ogg"
     assert request.room_name == "interview-abc" and request.audio_only

@@ -54,7 +54,7 @@ def db_rows(app: ServedApp, sql: str, *args: object) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
 
 
-def consent(page: Page, link: str, screenshot: str = "", wording: str = "audio (and video") -> None:
+def consent(page: Page, link: str, screenshot: str = "", wording: str = "Your voice (audio only, no video)") -> None:
     page.goto(link)
     expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
     expect(page.locator("#consent-text")).to_contain_text(wording)
