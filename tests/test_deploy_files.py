@@ -43,3 +43,41 @@ def test_every_file_the_images_copy_exists() -> None:
         *sources, _dest = line.split()
         for src in sources:
             assert (ROOT / src).exists(), f"Dockerfile copies missing {src}"
+
+
+def test_compose_livekit_egress_and_webhooks_agree() -> None:
+    """The voice path on a real livekit-server: one key pair everywhere, webhooks to the app, egress on the same Redis."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    livekit_cfg = yaml.safe_load((ROOT / "deploy" / "livekit.yaml").read_text())
+    egress_cfg = yaml.safe_load((ROOT / "deploy" / "egress.yaml").read_text())
+    app_env, agent_env = services["app"]["environment"], services["agent"]["environment"]
+    key, secret = app_env["LIVEKIT_API_KEY"], app_env["LIVEKIT_API_SECRET"]
+    assert (agent_env["LIVEKIT_API_KEY"], agent_env["LIVEKIT_API_SECRET"]) == (key, secret)
+    assert livekit_cfg["keys"] == {key: secret}, "deploy/livekit.yaml must hold the app's key pair"
+    assert len(secret) >= 32, "livekit-server refuses secrets under 32 characters outside --dev"
+    assert (egress_cfg["api_key"], egress_cfg["api_secret"]) == (key, secret)
+    # webhooks: signed with the app's key, sent to the app's own route on its port
+    assert livekit_cfg["webhook"]["api_key"] == key
+    app_port = app_env["PORT"]
+    assert f"http://app:{app_port}/webhooks/livekit" in livekit_cfg["webhook"]["urls"]
+    assert agent_env["RESULT_WEBHOOK_URL"] == f"http://app:{app_port}/webhooks/interview-ended"
+    # the app, the agent and egress all reach the server on its configured port
+    lk_url = f"ws://livekit:{livekit_cfg['port']}"
+    assert app_env["LIVEKIT_URL"] == agent_env["LIVEKIT_URL"] == egress_cfg["ws_url"] == lk_url
+    # egress takes its jobs from livekit-server over the same Redis, which compose runs
+    assert livekit_cfg["redis"]["address"] == egress_cfg["redis"]["address"]
+    assert livekit_cfg["redis"]["address"].split(":")[0] in services
+    # each service reads the file checked here
+    assert "./deploy/livekit.yaml:/etc/livekit.yaml:ro" in services["livekit"]["volumes"]
+    assert services["livekit"]["command"] == ["--config", "/etc/livekit.yaml"]
+    egress = services["egress"]
+    assert f"./deploy/egress.yaml:{egress['environment']['EGRESS_CONFIG_FILE']}:ro" in egress["volumes"]
+    # recordings go to S3 (egress cannot write the app's disk) in the bucket compose creates
+    assert app_env["STORAGE_BACKEND"] == "s3" and app_env["S3_BUCKET"] in services["minio-bucket"]["entrypoint"][-1]
+    # and every key compose sets is documented in .env.example
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    for name in ("app", "agent"):
+        undocumented = set(services[name]["environment"]) - documented - {"PORT"}
+        assert not undocumented, f"{name} sets keys .env.example does not document: {undocumented}"
+    assert {"LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "RECORDING_FORMAT", "STORAGE_BACKEND"} <= documented
