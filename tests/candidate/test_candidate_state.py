@@ -121,6 +121,46 @@ def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, 
     assert s.connection == "ended" and "has ended" in s.connection_sentence and not s.can_retry
 
 
+def test_interviewer_leaving_starts_the_departure_watch_only_after_it_was_there(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+    _, raw = make_interview(session)
+    s = page_state(raw)
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    run(s, "join")
+    run(s, "on_connected")
+    assert run(s, "on_agent_presence", False) is None  # not arrived yet: nothing to watch
+    run(s, "on_agent_presence", True)
+    watch = run(s, "on_agent_presence", False)
+    assert watch is not None and "watch_agent_departure" in str(watch)
+    s._end("The interview has ended.")
+    assert s.connection == "ended" and not s.connect and s.ended_ok and not s.can_retry and s.agent_sentence == ""
+
+
+def test_interviewer_lost_is_failed_only_when_livekit_shows_no_interviewer(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+    from interview_app.models import Interview, InterviewStatus
+    from interview_app.services.candidate_link import report_interviewer_lost
+    from interview_app.services.interviews import INTERVIEWER_LOST_REASON
+    from interview_app.services.start import start_interview
+
+    interview, raw = make_interview(session)
+    start_interview(raw)  # in progress, room created, agent dispatched (fake server: nobody in the room)
+    session.expire_all()
+    assert session.get(Interview, interview.id).status == InterviewStatus.in_progress.value
+    assert report_interviewer_lost("not-a-token") == "unknown"
+    assert report_interviewer_lost(raw) == "marked failed"
+    session.expire_all()
+    row = session.get(Interview, interview.id)
+    assert row.status == InterviewStatus.failed.value and row.end_reason == INTERVIEWER_LOST_REASON
+    assert report_interviewer_lost(raw) == "failed"  # already failed: the link says so, nothing changes
+    # LiveKit unreachable: nothing is failed on the page's word alone
+    other, raw2 = make_interview(session)
+    start_interview(raw2)
+    fake_livekit.fail_next("ListParticipants", status=503, times=2)
+    assert report_interviewer_lost(raw2) == "unknown"
+    session.expire_all()
+    assert session.get(Interview, other.id).status == InterviewStatus.in_progress.value
+
+
 def test_without_livekit_consent_goes_to_text_mode(session, app_db, page_state) -> None:  # noqa: ANN001
     interview, raw = make_interview(session)
     s = page_state(raw)
