@@ -91,7 +91,8 @@ def _minutes(seconds: int) -> str:
     return "one minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def _greeting(state: dict[str, Any]) -> str:
+def greeting_text(state: dict[str, Any]) -> str:
+    """The scripted greeting for an interview state note (also used by tests to time the spoken greeting)."""
     name, role, org = state["candidate_name"], state["role_title"], state.get("org_name") or ""
     template = (state.get("greeting") or "").strip()
     if template:
@@ -131,7 +132,7 @@ def next_turn(chat_ctx: llm.ChatContext) -> ScriptedTurn:
     name = state["candidate_name"].split()[0]
 
     if event == "greeting":
-        return ScriptedTurn(text=_greeting(state))
+        return ScriptedTurn(text=greeting_text(state))
     if event == "idle_reminder":
         repeat = f" The question was: {question['text']}" if question else ""
         return ScriptedTurn(text=f"{name}, are you still there? There is no rush, take your time.{repeat}")
@@ -148,7 +149,7 @@ def next_turn(chat_ctx: llm.ChatContext) -> ScriptedTurn:
 
     last = _last_turn(chat_ctx)
     if last is None:
-        return ScriptedTurn(text=_greeting(state))
+        return ScriptedTurn(text=greeting_text(state))
 
     if last.type == "function_call_output":
         output = json.loads(last.output) if last.output.startswith("{") else {}

@@ -198,7 +198,7 @@ async def interview_session(ctx: JobContext) -> None:
             llm=build_llm(settings),
             tts=build_tts(settings),
             vad=vad,
-            turn_handling=turn_handling(settings, turn_detector=build_turn_detector()),  # type: ignore[arg-type]
+            turn_handling=turn_handling(settings, turn_detector=build_turn_detector(plan.language)),  # type: ignore[arg-type]
             user_away_timeout=float(settings.candidate_idle_seconds),
             max_tool_steps=5,
         )

@@ -195,6 +195,7 @@ class Settings:
     tts_provider: str = "openai"
     tts_model: str = "gpt-4o-mini-tts"
     tts_voice: str = "alloy"
+    tts_speed: float = 1.0
     tts_base_url: str = ""
     deepgram_api_key: str = field(default="", repr=False)
     endpointing_min_delay: float = 0.8
@@ -336,6 +337,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tts_provider=_choice(raw, "TTS_PROVIDER", "openai", ("openai",)),
         tts_model=raw.get("TTS_MODEL", "").strip() or Settings.tts_model,
         tts_voice=raw.get("TTS_VOICE", "").strip() or Settings.tts_voice,
+        tts_speed=min(4.0, max(0.25, _as_float(raw, "TTS_SPEED", 1.0))),
         tts_base_url=_url(raw, "TTS_BASE_URL", "", ("http", "https")),
         deepgram_api_key=raw.get("DEEPGRAM_API_KEY", "").strip(),
         endpointing_min_delay=_as_float(raw, "ENDPOINTING_MIN_DELAY", 0.8),
