@@ -105,6 +105,9 @@ def prewarm(proc: JobProcess) -> None:
     181 ms to under 20 ms, a stall the candidate would hear as a late answer.
     """
     proc.userdata["vad"] = build_vad()
+    # the provider plugins import ~1.5 s of modules: here, not in the first interview's event loop
+    import livekit.plugins.openai  # noqa: F401
+
     gc.collect()
     gc.freeze()
 
@@ -312,6 +315,7 @@ def build_server(settings: Settings) -> InterviewerServer:
         "port": settings.agent_http_port,
         "max_retry": settings.agent_connect_retries,
         "setup_fnc": prewarm,
+        "load_threshold": settings.agent_load_threshold,
     }
     if settings.agent_metrics_port:
         kwargs["prometheus_port"] = settings.agent_metrics_port
