@@ -23,7 +23,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -171,18 +171,30 @@ class FakeLiveKitServer:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""
-        parts = h.path.strip("/").split("/")
+        status, content_type, body = self.handle_twirp(h.path, h.headers, raw)
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def handle_twirp(self, path: str, headers: Mapping[str, str], raw: bytes) -> tuple[int, str, bytes]:
+        """Answer one Twirp request: ``(status, content type, body)``; records the call.
+
+        Shared with the LiveKit test server (tests/fakes/livekit_sfu), which serves the same API.
+        """
+        parts = path.strip("/").split("/")
         service = method = ""
         identity, grants, payload = "", {}, {}
         try:
             if len(parts) != 3 or parts[0] != "twirp" or not parts[1].startswith("livekit."):
-                raise _TwirpError(404, "bad_route", f"no route {h.path}")
+                raise _TwirpError(404, "bad_route", f"no route {path}")
             service, method = parts[1].removeprefix("livekit."), parts[2]
             route = self._routes().get((service, method))
             if route is None:
                 raise _TwirpError(404, "bad_route", f"{service}/{method} is not implemented by the fake")
             request_cls, handler = route
-            auth = h.headers.get("Authorization", "")
+            auth = headers.get("Authorization", "")
             if not auth.startswith("Bearer "):
                 raise _TwirpError(401, "unauthenticated", "no Authorization bearer token")
             try:
@@ -193,7 +205,7 @@ class FakeLiveKitServer:
             grants = {k: v for k, v in vars(claims.video).items() if v not in (None, "")} if claims.video else {}
             request = request_cls()
             try:
-                if (h.headers.get("Content-Type") or "").startswith("application/json"):
+                if (headers.get("Content-Type") or "").startswith("application/json"):
                     json_format.Parse(raw.decode() or "{}", request, ignore_unknown_fields=True)
                 else:
                     request.ParseFromString(raw)
@@ -210,7 +222,7 @@ class FakeLiveKitServer:
                 response = handler(claims, request)
             body = response.SerializeToString()
             content_type = "application/protobuf"
-            if (h.headers.get("Content-Type") or "").startswith("application/json"):
+            if (headers.get("Content-Type") or "").startswith("application/json"):
                 body = json_format.MessageToJson(response).encode()
                 content_type = "application/json"
             status = 200
@@ -219,11 +231,7 @@ class FakeLiveKitServer:
             body = json.dumps({"code": err.code, "msg": err.msg}).encode()
         with self._lock:
             self.calls.append(FakeCall(service, method, payload, identity, grants, status))
-        h.send_response(status)
-        h.send_header("Content-Type", content_type)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        return status, content_type, body
 
     def _routes(self) -> dict[tuple[str, str], tuple[type[Message], Callable[[Claims, Any], Message]]]:
         return {
