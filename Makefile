@@ -18,7 +18,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench reliability clean deps system-deps agent
+.PHONY: run test lint format bench reliability clean deps system-deps agent voice
 
 run: .venv/.installed $(BUN)
 	$(PY) -m interview_app.cli bootstrap
@@ -27,6 +27,11 @@ run: .venv/.installed $(BUN)
 
 agent: .venv/.installed
 	$(PY) -m agent start
+
+# Voice on this machine without accounts: the app, the LiveKit test server (a test double, not for
+# production), the worker, and a local speech server unless OPENAI_API_KEY is set. Ctrl+C stops all.
+voice: .venv/.dev-installed $(BUN) system-deps
+	$(PY) -m tests.e2e.voice_stack
 
 S3RVER := $(TOOLS)/s3rver/node_modules/s3rver/bin/s3rver.js
 S3RVER_SIGV4 := $(TOOLS)/s3rver-sigv4/node_modules/@20minutes/s3rver/lib/s3rver.js

@@ -136,8 +136,8 @@ def serve_reflex_prod(project: Path, port: int, env: dict[str, str], log_path: P
     )
 
 
-def start_app(tmp: Path, **extra: str) -> tuple[subprocess.Popen, ServedApp]:
-    port = free_port()
+def start_app(tmp: Path, *, port: int | None = None, **extra: str) -> tuple[subprocess.Popen, ServedApp]:
+    port = port or free_port()
     env = app_env(tmp, port, **extra)
     project = project_copy(tmp)
     served = ServedApp(url=f"http://127.0.0.1:{port}", env=env, database_url=env["DATABASE_URL"], log_path=tmp / "app.log", project=project)

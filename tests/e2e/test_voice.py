@@ -1,0 +1,359 @@
+"""The voice interview through a LiveKit room, as a candidate and a recruiter see it.
+
+Chromium runs the candidate page (livekit-client) with a fake microphone playing answers that
+espeak-ng speaks at test time; the interviewer is the real worker process (``python -m agent
+start``) with STT/TTS through livekit-plugins-openai against a local OpenAI-compatible server;
+LiveKit is the test double in ``tests/fakes/livekit_sfu`` (production: livekit-server or Cloud).
+See ``tests/e2e/voice_stack.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.e2e.conftest import CHROMIUM, ROOT, ServedApp, free_port, start_app, stop_app
+from tests.e2e.voice_stack import (
+    AGENT_NAME,
+    API_KEY,
+    API_SECRET,
+    Worker,
+    chromium_args,
+    create_voice_interview,
+    spoken_seconds,
+    wait_until,
+    worker_env,
+    write_spoken_script,
+)
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("espeak-ng") and shutil.which("sox")), reason="espeak-ng and sox speak the answers (make test installs them)"
+)
+
+SHOTS = ROOT / "tests" / "artifacts"
+TTS_SPEED = 1.6  # the interviewer speaks faster than life: shorter tests, same code path
+REJOIN_SECONDS = 6
+QUESTIONS = ["Tell me about a system you built.", "How do you debug a slow service?"]
+ANSWERS = ["I built a billing service in Python.", "I would add caching in front of the database."]
+GREETING = "Hi {candidate_name}."
+CANDIDATE = "Ada Lovelace"
+AGENT_HERE = re.compile(r"The interviewer is (listening|speaking|thinking|getting ready)")
+
+
+@dataclass
+class VoiceStack:
+    app: ServedApp
+    livekit: object  # tests.fakes.livekit_sfu.LiveKitTestServer
+    speech: object  # tests.fakes.openai_speech.OpenAISpeechServer
+    worker: Worker
+    tmp: Path
+
+    def rows(self, sql: str, *args: object) -> list[tuple]:
+        with sqlite3.connect(self.app.database_url.removeprefix("sqlite:///")) as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def status(self, interview_id: str) -> str:
+        rows = self.rows("SELECT status FROM interview WHERE id = ?", interview_id.replace("-", ""))
+        return rows[0][0] if rows else ""
+
+    def workers(self) -> list[dict]:
+        return [w for w in self.livekit.workers() if w["agent_name"] == AGENT_NAME and w["connected"]]
+
+    def agents_in(self, room: str) -> list[str]:
+        return [p["identity"] for p in self.livekit.participants(room) if p["kind"] == "AGENT"]
+
+    def dispatches(self, room: str) -> list:
+        """Every dispatch ever made to ``room`` (the server forgets a deleted room's), with the job it made."""
+        made = [c for c in self.livekit.calls_to("CreateDispatch") if c.request.get("room") == room]
+        jobs = [j for j in self.livekit.jobs() if j.room == room]
+        assert len(jobs) == len(made), f"{len(made)} dispatches but {len(jobs)} jobs in {room}"
+        return made
+
+    def worker_of(self, room: str) -> str:
+        return next(j.worker_id for j in self.livekit.jobs() if j.room == room and j.worker_id)
+
+    def diagnostics(self) -> str:
+        heard = [(round(r.audio_seconds, 2), r.text) for r in self.speech.transcriptions]
+        return f"--- transcriptions (audio s, text) ---\n{heard}\n--- worker log ---\n{self.worker.log_tail()}\n--- app log ---\n{self.app.log_tail(40)}"
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceStack]:
+    from tests.fakes.livekit_sfu import LiveKitTestServer
+    from tests.fakes.openai_speech import OpenAISpeechServer
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    tmp = tmp_path_factory.mktemp("voice")
+    port = free_port()
+    speech = OpenAISpeechServer(phrases=ANSWERS).start()
+    livekit = LiveKitTestServer(
+        api_key=API_KEY, api_secret=API_SECRET, webhook_urls=[f"http://127.0.0.1:{port}/webhooks/livekit"], departure_timeout=20
+    ).start()
+    proc, app = start_app(tmp, port=port, **livekit.env(), AGENT_NAME=AGENT_NAME, AGENT_JOIN_TIMEOUT_SECONDS="20")
+    worker = Worker(
+        worker_env(app, speech.base_url, TTS_SPEED=str(TTS_SPEED), CANDIDATE_REJOIN_SECONDS=str(REJOIN_SECONDS)), tmp / "worker.log"
+    ).start()
+    stack = VoiceStack(app=app, livekit=livekit, speech=speech, worker=worker, tmp=tmp)
+    try:
+        wait_until(lambda: stack.workers(), 90, f"the worker to register with LiveKit\n{stack.diagnostics()}")
+        yield stack
+    finally:
+        worker.stop()
+        stop_app(proc)
+        livekit.stop()
+        speech.stop()
+
+
+def greeting_seconds(questions: list[str]) -> float:
+    """How long the interviewer's greeting plays (the scripted interviewer's words, the local TTS's voice)."""
+    from agent.scripted import greeting_text
+
+    state = {
+        "candidate_name": CANDIDATE,
+        "role_title": "Voice Engineer",
+        "org_name": "",
+        "greeting": GREETING,
+        "question_count": len(questions),
+        "current_question": {"text": questions[0]},
+        "duration_limit_seconds": 300,
+    }
+    return spoken_seconds(greeting_text(state), TTS_SPEED)
+
+
+def answer_times(questions: list[str]) -> list[tuple[float, str]]:
+    """When each answer starts, counted from the room's microphone opening: after the question was asked."""
+    at = 3.0 + greeting_seconds(questions) + 1.5  # agent joins and starts (~2-3 s), greeting, a pause
+    times = []
+    for i, answer in enumerate(ANSWERS[: len(questions)]):
+        times.append((at, answer))
+        if i + 1 < len(questions):
+            said = spoken_seconds(answer, 1.0 / 1.13)  # speak_to_wav speaks at 150 wpm, TTS_SPEED 1 is 170
+            reply = spoken_seconds(f"Thank you. Question {i + 2}: {questions[i + 1]}", TTS_SPEED)
+            at += said + 2.5 + reply + 1.5  # the answer, end of turn and reply start, the next question, a pause
+    return times
+
+
+def open_candidate(pw, stack: VoiceStack, wav: Path):  # noqa: ANN001, ANN201
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(wav))
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    return browser, context.new_page()
+
+
+def consent_and_join(page: Page, link: str) -> None:
+    page.goto(link)
+    expect(page.locator("#welcome")).to_contain_text(CANDIDATE.split()[0], timeout=30_000)
+    expect(page.locator("#consent-text")).to_contain_text("Your voice (audio only, no video)")
+    page.locator("#consent-checkbox").click()
+    page.locator("#consent-continue").click()
+    expect(page.locator("#device-check")).to_be_visible(timeout=15_000)
+    expect(page.locator("#mic-ok")).to_be_visible(timeout=15_000)  # the tone at the start of the WAV
+    page.locator("#join").click()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"voice-{name}.png"), full_page=True)
+
+
+def test_voice_interview_from_link_to_review(voice: VoiceStack) -> None:
+    link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting=GREETING)
+    script = write_spoken_script(voice.tmp / "answers.wav", answer_times(QUESTIONS))
+    with sync_playwright() as pw:
+        browser, page = open_candidate(pw, voice, script.path)
+        try:
+            consent_and_join(page, link)
+            expect(page.locator("#connection-status")).to_contain_text("You are connected", timeout=30_000)
+            expect(page.locator("#agent-status")).to_contain_text(AGENT_HERE, timeout=30_000)
+            expect(page.locator("#agent-visualizer[data-agent-present='yes']")).to_have_count(1, timeout=30_000)
+            expect(page.locator("#captions")).to_contain_text("Question 1", timeout=60_000)
+            shot(page, "room")
+            # the interviewer speaks, listens; the candidate's spoken answers reach STT and it moves on
+            expect(page.locator("#captions")).to_contain_text("Question 2", timeout=90_000)
+            ended = page.locator("#interview-ended")
+            expect(ended).to_contain_text("The interview has ended", timeout=90_000)
+            shot(page, "ended")
+            expect(page.locator("#interview-room")).to_have_count(0)
+        except Exception as err:
+            shot(page, "failure")
+            raise AssertionError(f"{err}\n{voice.diagnostics()}") from err
+        finally:
+            browser.close()
+
+    # stored: the result with both speakers, timestamps, latency, and a recording
+    wait_until(lambda: voice.status(interview_id) in ("processing", "completed"), 30, "the result to be stored")
+    segments = voice.rows(
+        "SELECT speaker, text, start_ms, end_ms FROM transcript_segment WHERE interview_id = ? ORDER BY seq", interview_id.replace("-", "")
+    )
+    said = [text for speaker, text, *_ in segments if speaker == "candidate"]
+    assert said == ANSWERS, f"candidate turns {said}\n{voice.diagnostics()}"
+    assert [s for s, *_ in segments].count("agent") >= 3  # greeting + question 2 + goodbye
+    assert all(end >= start >= 0 for *_, start, end in segments)
+    assert [r.text for r in voice.speech.transcriptions if r.text] == ANSWERS  # through livekit-plugins-openai
+    [(recording, latency, end_reason)] = voice.rows(
+        "SELECT s3_recording_url, latency, end_reason FROM interview WHERE id = ?", interview_id.replace("-", "")
+    )
+    assert end_reason == "all questions covered"
+    assert recording == f"local://interviews/{interview_id}/recording.ogg"
+    audio = Path(voice.app.env["STORAGE_LOCAL_DIR"]) / "interviews" / interview_id / "recording.ogg"
+    assert audio.stat().st_size > 10_000
+    assert latency and '"total_ms"' in latency
+    # one room, one dispatch, one agent
+    assert len(voice.dispatches(f"interview-{interview_id}")) == 1
+
+    # the recruiter reads both speakers with timestamps, the latency chart, and plays the recording
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(script.path))
+        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        try:
+            from tests.e2e.test_admin import sign_in
+
+            sign_in(
+                page, voice.app.url, voice.app.demo["admin_email"], voice.app.demo["admin_password"], f"/admin/interviews/{interview_id}"
+            )
+            lines = page.locator(".transcript-line")
+            expect(lines).to_have_count(len(segments), timeout=30_000)
+            expect(page.locator(".transcript-line", has_text=ANSWERS[0])).to_contain_text("Candidate")
+            expect(lines.first).to_contain_text("00:0")
+            expect(page.locator("#latency-chart .recharts-surface").first).to_be_visible(timeout=20_000)
+            player = page.locator("#review-player")
+            expect(player).to_be_attached(timeout=30_000)
+            page.wait_for_function("document.getElementById('review-player').readyState >= 2", timeout=20_000)
+            page.evaluate("document.getElementById('review-player').muted = true; document.getElementById('review-player').play()")
+            page.wait_for_function("document.getElementById('review-player').currentTime > 1", timeout=20_000)
+            shot(page, "review")
+        finally:
+            browser.close()
+
+
+def test_reload_keeps_the_room_and_the_interviewer(voice: VoiceStack) -> None:
+    """A reload mid-interview: same room, same agent, no second dispatch; the interview goes on to its end."""
+    questions = QUESTIONS[:1]
+    link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=questions, greeting=GREETING)
+    script = write_spoken_script(voice.tmp / "reload.wav", answer_times(questions))
+    room = f"interview-{interview_id}"
+    with sync_playwright() as pw:
+        browser, page = open_candidate(pw, voice, script.path)
+        try:
+            consent_and_join(page, link)
+            expect(page.locator("#captions")).to_contain_text("Question 1", timeout=60_000)
+            agents = voice.agents_in(room)
+            assert len(agents) == 1
+            page.reload()
+            expect(page.locator("#rejoin-notice")).to_be_visible(timeout=30_000)
+            expect(page.locator("#mic-ok")).to_be_visible(timeout=15_000)
+            page.locator("#join").click()
+            expect(page.locator("#connection-status")).to_contain_text("You are connected", timeout=30_000)
+            expect(page.locator("#agent-visualizer[data-agent-present='yes']")).to_have_count(1, timeout=30_000)
+            assert voice.agents_in(room) == agents  # the same interviewer is still there
+            expect(page.locator("#interview-ended")).to_contain_text("The interview has ended", timeout=90_000)
+        except Exception as err:
+            shot(page, "reload-failure")
+            raise AssertionError(f"{err}\n{voice.diagnostics()}") from err
+        finally:
+            browser.close()
+    assert len(voice.dispatches(room)) == 1
+    wait_until(lambda: voice.status(interview_id) in ("processing", "completed"), 30, "the result to be stored")
+    said = [
+        t
+        for (t,) in voice.rows(
+            "SELECT text FROM transcript_segment WHERE interview_id = ? AND speaker = 'candidate'", interview_id.replace("-", "")
+        )
+    ]
+    assert said == ANSWERS[:1]
+
+
+def test_tab_closed_for_good_ends_with_the_partial_transcript(voice: VoiceStack) -> None:
+    link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting=GREETING)
+    script = write_spoken_script(voice.tmp / "leave.wav", answer_times(QUESTIONS)[:1])
+    with sync_playwright() as pw:
+        browser, page = open_candidate(pw, voice, script.path)
+        try:
+            consent_and_join(page, link)
+            expect(page.locator("#captions")).to_contain_text("Question 2", timeout=90_000)  # the first answer was heard
+        except Exception as err:
+            shot(page, "leave-failure")
+            raise AssertionError(f"{err}\n{voice.diagnostics()}") from err
+        left_at = time.monotonic()
+        browser.close()  # the tab is gone; no goodbye
+    wait_until(lambda: voice.status(interview_id) in ("processing", "completed", "failed"), REJOIN_SECONDS + 30, "the interview to end")
+    ended_after = time.monotonic() - left_at
+    [(end_reason, status)] = voice.rows("SELECT end_reason, status FROM interview WHERE id = ?", interview_id.replace("-", ""))
+    assert end_reason == "candidate left" and status in ("processing", "completed"), (end_reason, status)
+    assert ended_after < 20 + REJOIN_SECONDS  # within the room's departure timeout
+    said = [
+        t
+        for (t,) in voice.rows(
+            "SELECT text FROM transcript_segment WHERE interview_id = ? AND speaker = 'candidate'", interview_id.replace("-", "")
+        )
+    ]
+    assert said == ANSWERS[:1]  # what was said before leaving is kept
+
+
+def test_interviewer_process_killed_tells_the_candidate_and_fails_the_interview(voice: VoiceStack) -> None:
+    from interview_app.services.interviews import INTERVIEWER_LOST_REASON
+
+    link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting=GREETING)
+    script = write_spoken_script(voice.tmp / "killed.wav", [])
+    with sync_playwright() as pw:
+        browser, page = open_candidate(pw, voice, script.path)
+        try:
+            consent_and_join(page, link)
+            expect(page.locator("#captions")).to_contain_text("Question 1", timeout=60_000)
+            killed_at = time.monotonic()
+            for pid in voice.worker.job_pids():  # the job processes: the interview's and the warm one
+                try:
+                    import os
+
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            ended = page.locator("#interview-ended")
+            expect(ended).to_contain_text("The interviewer was disconnected", timeout=40_000)
+            told_after = time.monotonic() - killed_at
+            shot(page, "interviewer-lost")
+        except Exception as err:
+            shot(page, "killed-failure")
+            raise AssertionError(f"{err}\n{voice.diagnostics()}") from err
+        finally:
+            browser.close()
+    assert told_after < 30
+    [(status, end_reason)] = voice.rows("SELECT status, end_reason FROM interview WHERE id = ?", interview_id.replace("-", ""))
+    assert (status, end_reason) == ("failed", INTERVIEWER_LOST_REASON)
+    # the worker itself survived and takes the next interview
+    assert voice.worker.proc is not None and voice.worker.proc.poll() is None
+    wait_until(lambda: voice.workers(), 30, "the worker to be available again")
+
+
+def test_two_workers_each_interview_gets_exactly_one_agent(voice: VoiceStack) -> None:
+    """Two worker processes registered: every dispatched interview is taken by exactly one agent."""
+    second = Worker(worker_env(voice.app, voice.speech.base_url), voice.tmp / "worker2.log").start()
+    try:
+        wait_until(lambda: len(voice.workers()) >= 2, 90, "the second worker to register")
+        rooms = []
+        for _ in range(4):
+            link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS[:1], greeting=GREETING)
+            token = link.rstrip("/").rsplit("/", 1)[-1]
+            res = httpx.post(f"{voice.app.url}/api/interview/start", json={"invite_token": token}, timeout=30)
+            assert res.status_code == 200, res.text
+            rooms.append(res.json()["room_name"])
+        for room in rooms:
+            wait_until(lambda room=room: len(voice.agents_in(room)) >= 1, 60, f"an agent in {room}")
+        time.sleep(2)  # a second agent, if any, would have joined by now
+        assert all(len(voice.agents_in(room)) == 1 for room in rooms)
+        assert all(len(voice.dispatches(room)) == 1 for room in rooms)
+        assert len({voice.worker_of(room) for room in rooms}) == 2, "both workers took interviews"
+    finally:
+        for room in rooms:
+            voice.livekit.delete_room(room)
+        second.stop()
