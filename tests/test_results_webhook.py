@@ -256,9 +256,9 @@ def test_result_and_room_finished_in_either_order_end_the_same(env, session: Ses
         session.add(interview)
         session.commit()
         room_finished = WebhookEvent(event="room_finished", id=f"EV_{uuid.uuid4().hex}", room=pb_models.Room(name=interview.room_name))
-        steps = [lambda: accept_result(session, a_result(interview.id, outcome=outcome), source="webhook")]
-        steps.insert(0 if room_first else 1, lambda: apply_livekit_event(session, room_finished, delivery_id=room_finished.id))
-        outcomes = [step() for step in steps]
+        deliver_result = lambda i=interview.id: accept_result(session, a_result(i, outcome=outcome), source="webhook")  # noqa: E731
+        deliver_room = lambda e=room_finished: apply_livekit_event(session, e, delivery_id=e.id)  # noqa: E731
+        outcomes = [step() for step in ([deliver_room, deliver_result] if room_first else [deliver_result, deliver_room])]
         if room_first:  # failed first (no result yet), then the result replaced the inferred failure
             assert outcomes[0] == "marked failed"
         shot = snapshot(session, interview.id)

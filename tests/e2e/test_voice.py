@@ -27,6 +27,7 @@ from tests.e2e.voice_stack import (
     AGENT_NAME,
     API_KEY,
     API_SECRET,
+    ResultGate,
     Worker,
     chromium_args,
     create_voice_interview,
@@ -57,6 +58,7 @@ class VoiceStack:
     speech: object  # tests.fakes.openai_speech.OpenAISpeechServer
     worker: Worker
     tmp: Path
+    results: ResultGate
 
     def rows(self, sql: str, *args: object) -> list[tuple]:
         with sqlite3.connect(self.app.database_url.removeprefix("sqlite:///")) as conn:
@@ -101,15 +103,20 @@ def voice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceStack]:
         api_key=API_KEY, api_secret=API_SECRET, webhook_urls=[f"http://127.0.0.1:{port}/webhooks/livekit"], departure_timeout=20
     ).start()
     proc, app = start_app(tmp, port=port, **livekit.env(), AGENT_NAME=AGENT_NAME, AGENT_JOIN_TIMEOUT_SECONDS="20")
+    results = ResultGate(app.url)
     worker = Worker(
-        worker_env(app, speech.base_url, TTS_SPEED=str(TTS_SPEED), CANDIDATE_REJOIN_SECONDS=str(REJOIN_SECONDS)), tmp / "worker.log"
+        worker_env(
+            app, speech.base_url, TTS_SPEED=str(TTS_SPEED), CANDIDATE_REJOIN_SECONDS=str(REJOIN_SECONDS), RESULT_WEBHOOK_URL=results.url
+        ),
+        tmp / "worker.log",
     ).start()
-    stack = VoiceStack(app=app, livekit=livekit, speech=speech, worker=worker, tmp=tmp)
+    stack = VoiceStack(app=app, livekit=livekit, speech=speech, worker=worker, tmp=tmp, results=results)
     try:
         wait_until(lambda: stack.workers(), 90, f"the worker to register with LiveKit\n{stack.diagnostics()}")
         yield stack
     finally:
         worker.stop()
+        results.stop()
         stop_app(proc)
         livekit.stop()
         speech.stop()
@@ -274,8 +281,16 @@ def test_reload_keeps_the_room_and_the_interviewer(voice: VoiceStack) -> None:
 
 
 def test_tab_closed_for_good_ends_with_the_partial_transcript(voice: VoiceStack) -> None:
+    """The candidate closes the tab for good; the room's webhooks reach the app before the result.
+
+    The interviewer waits CANDIDATE_REJOIN_SECONDS, ends "candidate left" and reports what was
+    said; the result gate refuses that delivery, so LiveKit's room_finished arrives first (the app
+    infers a failure), then the outbox's retry lands and the result replaces it: the same final
+    state as in the usual order.
+    """
     link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting=GREETING)
     script = write_spoken_script(voice.tmp / "leave.wav", answer_times(QUESTIONS)[:1])
+    key = interview_id.replace("-", "")
     with sync_playwright() as pw:
         browser, page = open_candidate(pw, voice, script.path)
         try:
@@ -284,20 +299,25 @@ def test_tab_closed_for_good_ends_with_the_partial_transcript(voice: VoiceStack)
         except Exception as err:
             shot(page, "leave-failure")
             raise AssertionError(f"{err}\n{voice.diagnostics()}") from err
+        voice.results.held.set()
         left_at = time.monotonic()
         browser.close()  # the tab is gone; no goodbye
-    wait_until(lambda: voice.status(interview_id) in ("processing", "completed", "failed"), REJOIN_SECONDS + 30, "the interview to end")
-    ended_after = time.monotonic() - left_at
-    [(end_reason, status)] = voice.rows("SELECT end_reason, status FROM interview WHERE id = ?", interview_id.replace("-", ""))
-    assert end_reason == "candidate left" and status in ("processing", "completed"), (end_reason, status)
+    try:
+        # the interviewer gave up waiting, closed the room: LiveKit's room_finished made the app infer a failure
+        wait_until(lambda: voice.status(interview_id) == "failed", REJOIN_SECONDS + 40, "room_finished to fail the interview first")
+        assert voice.results.refused >= 1 and voice.rows("SELECT result_received_at FROM interview WHERE id = ?", key) == [(None,)]
+        ended_after = time.monotonic() - left_at
+    finally:
+        voice.results.held.clear()
+    # the outbox delivers the result on its next round; it replaces the inferred failure
+    wait_until(lambda: voice.status(interview_id) in ("processing", "completed"), 60, "the late result to replace the failure")
+    [(end_reason, received)] = voice.rows("SELECT end_reason, result_received_at FROM interview WHERE id = ?", key)
+    assert end_reason == "candidate left" and received is not None
     assert ended_after < 20 + REJOIN_SECONDS  # within the room's departure timeout
-    said = [
-        t
-        for (t,) in voice.rows(
-            "SELECT text FROM transcript_segment WHERE interview_id = ? AND speaker = 'candidate'", interview_id.replace("-", "")
-        )
-    ]
+    said = [t for (t,) in voice.rows("SELECT text FROM transcript_segment WHERE interview_id = ? AND speaker = 'candidate'", key)]
     assert said == ANSWERS[:1]  # what was said before leaving is kept
+    events = [k for (k,) in voice.rows("SELECT kind FROM interview_event WHERE interview_id = ? ORDER BY id", key)]
+    assert events.index("livekit_room_finished") < events.index("result_received")
 
 
 def test_interviewer_process_killed_tells_the_candidate_and_fails_the_interview(voice: VoiceStack) -> None:

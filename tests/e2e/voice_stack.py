@@ -40,6 +40,57 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str, *, every
         time.sleep(every)
 
 
+class ResultGate:
+    """Between the worker and the app's result webhook: forwards, or answers 503 while held.
+
+    Lets a test make LiveKit's webhooks reach the app before the interviewer's result (the
+    outbox retries a refused delivery with backoff), the order a slow or briefly unreachable
+    app sees.
+    """
+
+    def __init__(self, app_url: str) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import httpx
+
+        gate = self
+        self.app_url = app_url
+        self.held = threading.Event()
+        self.refused = 0
+        self.forwarded = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if gate.held.is_set():
+                    gate.refused += 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
+                res = httpx.post(gate.app_url + self.path, content=body, headers=headers, timeout=30)
+                gate.forwarded += 1
+                self.send_response(res.status_code)
+                self.send_header("Content-Type", res.headers.get("content-type", "application/json"))
+                self.end_headers()
+                self.wfile.write(res.content)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True, name="result-gate").start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/interview-ended"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 def worker_env(app: ServedApp, speech_url: str, **extra: str) -> dict[str, str]:
     """The worker's settings: the app's (LiveKit, storage, outbox, APP_URL) plus keyless speech."""
     env = dict(app.env)
