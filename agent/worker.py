@@ -307,6 +307,15 @@ async def close_room(ctx: JobContext) -> None:
         logger.warning("could not close room %s: %s", ctx.room.name, err)
 
 
+def interview_load(max_interviews: int) -> Any:
+    """``load_fnc`` for AGENT_MAX_INTERVIEWS: running interviews / the maximum (1.0 = full)."""
+
+    def load(server: AgentServer) -> float:
+        return min(1.0, len(server.active_jobs) / max_interviews)
+
+    return load
+
+
 def build_server(settings: Settings) -> InterviewerServer:
     kwargs: dict[str, Any] = {
         "ws_url": settings.livekit_url,
@@ -321,6 +330,10 @@ def build_server(settings: Settings) -> InterviewerServer:
         kwargs["prometheus_port"] = settings.agent_metrics_port
     if settings.agent_idle_processes:
         kwargs["num_idle_processes"] = settings.agent_idle_processes
+    if settings.agent_max_interviews:
+        # capacity by interviews, not CPU: full once this many run (load 1.0 >= threshold)
+        kwargs["load_fnc"] = interview_load(settings.agent_max_interviews)
+        kwargs["load_threshold"] = 0.99
     server = InterviewerServer(**kwargs)
     server.rtc_session(interview_session, agent_name=settings.agent_name)
     return server

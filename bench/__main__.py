@@ -1,4 +1,4 @@
-"""``python -m bench [p1 p2 p3 p4 p5]``: run benchmarks, print the table, write bench/results/latest.json."""
+"""``python -m bench [p1 p2 p3 p4 p5 p6]``: run benchmarks, print the table, write bench/results/latest.json."""
 
 from __future__ import annotations
 
@@ -16,13 +16,16 @@ MODULES = {
     "p3": "bench.p3_admin_list",
     "p4": "bench.p4_density",
     "p5": "bench.p5_candidate_page",
+    "p6": "bench.p6_voice_latency",
 }
-ORDER = ["p3", "p2", "p1", "p4", "p5"]
+ORDER = ["p3", "p2", "p1", "p4", "p5", "p6"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("benches", nargs="*", metavar="BENCH", help="any of p1 p2 p3 p4 p5; default: all, in the order p3 p2 p1 p4 p5")
+    parser.add_argument(
+        "benches", nargs="*", metavar="BENCH", help="any of p1 p2 p3 p4 p5 p6; default: all, in the order p3 p2 p1 p4 p5 p6"
+    )
     args = parser.parse_args(argv)
     unknown = [b for b in args.benches if b not in MODULES]
     if unknown:

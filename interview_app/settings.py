@@ -205,6 +205,7 @@ class Settings:
     agent_connect_retries: int = 16
     agent_idle_processes: int = 0
     agent_load_threshold: float = 0.7
+    agent_max_interviews: int = 0
     candidate_idle_seconds: int = 30
     candidate_rejoin_seconds: int = 45
 
@@ -348,6 +349,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         agent_connect_retries=_as_int(raw, "AGENT_CONNECT_RETRIES", 16),
         agent_idle_processes=_as_int(raw, "AGENT_IDLE_PROCESSES", 0),
         agent_load_threshold=min(0.99, max(0.05, _as_float(raw, "AGENT_LOAD_THRESHOLD", 0.7))),
+        agent_max_interviews=_as_int(raw, "AGENT_MAX_INTERVIEWS", 0, minimum=0),
         candidate_idle_seconds=_as_int(raw, "CANDIDATE_IDLE_SECONDS", 30, minimum=5),
         candidate_rejoin_seconds=_as_int(raw, "CANDIDATE_REJOIN_SECONDS", 45, minimum=1),
         email_backend=_choice(raw, "EMAIL_BACKEND", "log", ("log", "smtp")),

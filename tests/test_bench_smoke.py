@@ -77,3 +77,19 @@ def test_p5_candidate_page_small() -> None:
     result = p5_candidate_page.run(loads=1, warmup=0)
     _check(result, 4)
     assert result.raw["js_bytes"]["candidate"][0] > 0 and result.raw["js_bytes"]["minimal"][0] > 0
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Chromium is not installed")
+@pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")), reason="espeak-ng and sox speak the answers")
+def test_p6_voice_latency_small() -> None:
+    # Two app builds, both agents, one voice session each with 2 answers (≈ 2-3 min on 2 shared cores).
+    from bench import p6_voice_latency
+
+    result = p6_voice_latency.run(sessions=1, turns=2)
+    assert not result.error, result.error
+    assert len(result.figures) == 4 and result.bench in table([result])
+    assert result.raw["turns"]["asked"] == {"A": 2, "B": 2}
+    assert len(result.raw["sessions"]["A"]) == 1 and len(result.raw["sessions"]["B"]) == 1
+    assert all(s["remote_onsets_ms"] for side in "AB" for s in result.raw["sessions"][side])  # both agents were heard
+    assert result.raw["admin_total_ms"], "A's stored Interview.latency has total_ms"

@@ -233,3 +233,16 @@ def test_deliver_outbox_command_reports_what_is_still_pending(tmp_path: Path) ->
     assert proc.returncode == 1
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {str(interview_id): "retry"}
     assert len(outbox.pending()) == 1
+
+
+def test_max_interviews_sets_capacity_by_running_interviews() -> None:
+    from types import SimpleNamespace
+
+    from agent.worker import build_server
+
+    server = build_server(load_settings(BASE | {"AGENT_MAX_INTERVIEWS": "2", "AGENT_HTTP_PORT": "0"}))
+    load = server.load_fnc
+    assert load is not None
+    assert [load(SimpleNamespace(active_jobs=["j"] * n)) for n in (0, 1, 2, 3)] == [0.0, 0.5, 1.0, 1.0]
+    default = build_server(load_settings(BASE | {"AGENT_HTTP_PORT": "0"}))
+    assert default.load_fnc is not load  # CPU load decides unless the maximum is set

@@ -103,7 +103,7 @@ def worker_env(app: ServedApp, speech_url: str, **extra: str) -> dict[str, str]:
             "AGENT_NAME": env.get("AGENT_NAME", AGENT_NAME),
             "AGENT_HTTP_PORT": "0",
             "AGENT_IDLE_PROCESSES": "1",
-            "AGENT_LOAD_THRESHOLD": "0.99",  # a busy 2-core CI machine must not refuse the interview
+            "AGENT_MAX_INTERVIEWS": "4",  # capacity by interviews: a busy 2-core CI machine must not refuse one
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -246,6 +246,77 @@ async def test_audio_data_text_and_attributes_flow_between_two_sdk_participants(
         await r.disconnect()
 
 
+async def first_loud_frame(track: rtc.Track, heard: asyncio.Future[float]) -> None:
+    """Sets ``heard`` to the monotonic time of the first frame of ``track`` with audible energy."""
+    stream = rtc.AudioStream(track)
+    async for ev in stream:
+        if np.abs(np.frombuffer(ev.frame.data, dtype=np.int16)).mean() > 1000:
+            heard.done() or heard.set_result(time.monotonic())
+            break
+    await stream.aclose()
+
+
+async def test_audio_reaches_an_agent_that_joins_while_the_candidate_publishes(
+    make_server: Callable[..., LiveKitTestServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The candidate publishes around the moment the agent joins, as in the browser runs.
+
+    A track that became ready while the agent's first subscriber offer was unanswered got its
+    transceiver added at once; aiortc counts that transceiver's own (not yet bundled) transport in
+    ``connectionState``, so the PC stayed "connecting" and the re-offer carrying the track waited
+    20 s for "connected": the agent heard nothing for 20 s. Rounds in ``slow-*`` rooms answer the
+    agent's first offer 0.5 s late (a busy agent process), which puts every such publish in that window.
+    """
+    from tests.fakes.livekit_sfu import signal as lk_signal
+
+    handle = lk_signal.ParticipantSession.handle
+    answered: set[str] = set()
+
+    async def slow_agent(self: lk_signal.ParticipantSession, req: pb_rtc.SignalRequest) -> None:
+        slow = self.room.name.startswith("slow-") and self.kind == pb_models.ParticipantInfo.Kind.AGENT
+        if req.WhichOneof("message") == "answer" and slow and self.sid not in answered:
+            answered.add(self.sid)
+            await asyncio.sleep(0.5)  # the first answer only
+        await handle(self, req)
+
+    monkeypatch.setattr(lk_signal.ParticipantSession, "handle", slow_agent)
+    server = make_server()
+    # (room, when the candidate publishes): before the agent joins, N s after the server has the
+    # agent in the room, or N s after the agent starts connecting
+    rounds = [("slow-before", "before", 0.0)]
+    rounds += [(f"slow-join-{ms}", "join", ms / 1000) for ms in (0, 50, 100, 150)]
+    rounds += [(f"fast-connect-{ms}", "connect", ms / 1000) for ms in (0, 30, 60)]
+    late: list[str] = []
+    for room_name, when, offset in rounds:
+        candidate = await join(server, "candidate", room=room_name)
+        tone = Tone(candidate)
+        if when == "before":
+            await tone.start()
+            await asyncio.sleep(0.2)
+        agent = rtc.Room()
+        heard: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        agent.on("track_subscribed", lambda track, pub, p, heard=heard: asyncio.ensure_future(first_loud_frame(track, heard)))
+        started = time.monotonic()
+        connecting = asyncio.create_task(agent.connect(server.ws_url, token("agent-1", room_name, kind="agent")))
+        if when == "join":
+            await wait_until(lambda room_name=room_name: len(server.participants(room_name)) == 2, "the agent to join")
+        if when != "before":
+            await asyncio.sleep(offset)
+            await tone.start()
+        await bounded(connecting, "the agent to connect")
+        try:
+            took = await asyncio.wait_for(heard, 3.0 - (time.monotonic() - started)) - started
+        except TimeoutError:
+            late.append(f"{room_name}: nothing within 3 s")
+        else:
+            if took > 3.0:
+                late.append(f"{room_name}: {took:.1f} s")
+        tone.stop()
+        for r in (agent, candidate):
+            await r.disconnect()
+    assert late == [], f"the candidate's audio reached the agent late: {late}"
+
+
 # -- reload, delete, departure, lost connections, webhooks -------------------------------------
 async def test_reload_with_same_identity_replaces_the_old_connection(
     make_server: Callable[..., LiveKitTestServer], sink: WebhookSink

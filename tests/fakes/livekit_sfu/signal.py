@@ -6,6 +6,12 @@ remote track) → the client's answer and trickle → ``add_track`` → ``track_
 ParticipantUpdate → the client's publisher offer → the server's answer (same id). The server
 re-offers the subscriber PC only once it is connected: aiortc never starts sending on a
 transceiver negotiated while the previous DTLS handshake is still running.
+
+A subscription is added to the subscriber PC only right before the offer that carries it, never
+while an offer is outstanding or the PC is still connecting: aiortc gives a new transceiver its own
+ICE/DTLS transport until an answer bundles it, and counts that idle transport in
+``connectionState``, so a transceiver added mid-negotiation holds the PC at "connecting" although
+the negotiated transport is up (and the re-offer that would bundle it waits for "connected").
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ SERVER_VERSION = "1.9.0"
 PROTOCOL = 16
 PING_INTERVAL = 5
 PING_TIMEOUT = 15
+SUB_CONNECT_WAIT = 3.0  # a safety net: on loopback the subscriber PC connects within ~100 ms
 _KINDS = {
     "agent": pb_models.ParticipantInfo.Kind.AGENT,
     "egress": pb_models.ParticipantInfo.Kind.EGRESS,
@@ -112,6 +119,7 @@ class ParticipantSession:
         self._pending_tracks: dict[str, pb_models.TrackInfo] = {}  # cid → info, until media arrives
         self.published: dict[str, PublishedAudio] = {}  # sid → decoded track
         self.forwarded: dict[str, tuple[RTCRtpTransceiver, ForwardedAudioTrack]] = {}
+        self._sub_pending: dict[str, tuple[str, ForwardedAudioTrack]] = {}  # sid → (stream id, track), until offered
         self.closed = False
         self.left = False  # sent `leave` itself
         self._out: asyncio.Queue[Any] = asyncio.Queue()
@@ -124,6 +132,7 @@ class ParticipantSession:
         self._sub_negotiating = False
         self._sub_again = False
         self._sub_offered = False
+        self._sub_offered_unconnected = False  # an offer went out before the PC connected
         self._offer_id = 0
         self._candidates: dict[int, list[RTCIceCandidate]] = {0: [], 1: []}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -214,6 +223,10 @@ class ParticipantSession:
         def _on_state() -> None:
             if pc.connectionState == "connected":
                 self._sub_connected.set()
+                if self._sub_offered_unconnected:
+                    # transceivers negotiated during the handshake were never started: offer again
+                    self._sub_offered_unconnected = False
+                    self.negotiate_subscriber()
                 if self.state == pb_models.ParticipantInfo.State.JOINED and not self.closed:
                     self.state = pb_models.ParticipantInfo.State.ACTIVE
                     self.changed()
@@ -245,13 +258,27 @@ class ParticipantSession:
 
     async def _offer_subscriber(self) -> None:
         try:
-            if self._sub_offered:
+            if self._sub_offered and not self._sub_connected.is_set():
                 try:
-                    await asyncio.wait_for(self._sub_connected.wait(), timeout=20)
+                    await asyncio.wait_for(self._sub_connected.wait(), timeout=SUB_CONNECT_WAIT)
                 except TimeoutError:
-                    logger.warning("%s: subscriber PC never connected; offering anyway", self.identity)
+                    logger.warning(
+                        "%s: subscriber PC not connected after %.0f s (%s); offering anyway",
+                        self.identity,
+                        SUB_CONNECT_WAIT,
+                        self._transport_states(),
+                    )
+                    self._sub_offered_unconnected = True
             if self.closed:
                 return
+            # Everything subscribed so far goes into this offer: no transceiver is added while an
+            # offer is outstanding (see the module docstring).
+            self._sub_again = False
+            for track_sid, (stream_id, forwarded) in list(self._sub_pending.items()):
+                transceiver = self.sub_pc.addTransceiver(forwarded, direction="sendonly")
+                transceiver.sender._stream_id = stream_id  # how clients find the publication
+                self.forwarded[track_sid] = (transceiver, forwarded)
+            self._sub_pending.clear()
             offer = await self.sub_pc.createOffer()
             await self.sub_pc.setLocalDescription(offer)
             self._offer_id += 1
@@ -266,21 +293,37 @@ class ParticipantSession:
                 logger.exception("%s: subscriber offer failed", self.identity)
 
     async def _on_subscriber_answer(self, sd: pb_rtc.SessionDescription) -> None:
-        await self.sub_pc.setRemoteDescription(RTCSessionDescription(sdp=sd.sdp, type="answer"))
-        await self._apply_candidates(1, self.sub_pc)
-        self._sub_negotiating = False
-        if self._sub_again:
-            self._sub_again = False
-            self.negotiate_subscriber()
+        if self.sub_pc.signalingState == "closed":
+            return  # the client closed its PC (DTLS close_notify) while our last offer was out
+        try:
+            await self.sub_pc.setRemoteDescription(RTCSessionDescription(sdp=sd.sdp, type="answer"))
+            await self._apply_candidates(1, self.sub_pc)
+        finally:
+            self._sub_negotiating = False
+            if self._sub_again or self._sub_pending:
+                self._sub_again = False
+                self.negotiate_subscriber()
+
+    def _transport_states(self) -> str:
+        """The subscriber PC's ICE and DTLS transport states, for the log."""
+        pc = self.sub_pc
+        dtls = [t.receiver.transport for t in pc.getTransceivers()]
+        if pc.sctp is not None:
+            dtls.append(pc.sctp.transport)
+        unique = list({id(d): d for d in dtls}.values())
+        ice = sorted(d.transport.state for d in unique)
+        dtls = sorted(d.state for d in unique)
+        return f"connectionState {pc.connectionState}, ICE {ice}, DTLS {dtls}, signaling {pc.signalingState}"
 
     def subscribe_to(self, publisher: ParticipantSession, track_sid: str, published: PublishedAudio) -> None:
-        """Forward ``published`` to this participant (a new send-only m-line on its subscriber PC)."""
-        if self.closed or track_sid in self.forwarded or not self.permission.can_subscribe:
+        """Forward ``published`` to this participant (a send-only m-line in its next subscriber offer).
+
+        Call ``negotiate_subscriber`` afterwards; the transceiver is added when that offer is made.
+        """
+        if self.closed or track_sid in self.forwarded or track_sid in self._sub_pending or not self.permission.can_subscribe:
             return
         forwarded = published.subscribe(track_sid)
-        transceiver = self.sub_pc.addTransceiver(forwarded, direction="sendonly")
-        transceiver.sender._stream_id = f"{publisher.sid}|{track_sid}"  # how clients find the publication
-        self.forwarded[track_sid] = (transceiver, forwarded)
+        self._sub_pending[track_sid] = (f"{publisher.sid}|{track_sid}", forwarded)
         publisher.send(pb_rtc.SignalResponse(track_subscribed=pb_rtc.TrackSubscribed(track_sid=track_sid)))
 
     def drop_subscriptions_from(self, publisher: ParticipantSession) -> None:
@@ -288,6 +331,9 @@ class ParticipantSession:
             entry = self.forwarded.pop(track_sid, None)
             if entry is not None:
                 entry[1].stop()
+            pending = self._sub_pending.pop(track_sid, None)
+            if pending is not None:
+                pending[1].stop()
 
     # -- publisher PC (client offers) -----------------------------------
     def _ensure_publisher(self) -> RTCPeerConnection:
@@ -434,9 +480,10 @@ class ParticipantSession:
         self.closed = True
         for published in self.published.values():
             published.close()
-        for _, forwarded in self.forwarded.values():
+        for _, forwarded in [*self.forwarded.values(), *self._sub_pending.values()]:
             forwarded.stop()
         self.forwarded.clear()
+        self._sub_pending.clear()
         for pc in (self.sub_pc, self.pub_pc):
             if pc is not None:
                 with contextlib.suppress(Exception):
