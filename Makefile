@@ -89,6 +89,7 @@ $(BENCH_NODE): bench/baselines/node-start/package.json bench/baselines/node-star
 	npm ci --prefix bench/baselines/node-start --no-audit --no-fund --loglevel=error
 
 bench: .venv/.dev-installed $(BUN) $(BENCH_NODE) system-deps
+	BENCH_SMOKE_FULL=1 $(PY) -m pytest tests/test_bench_smoke.py -q -p no:cacheprovider -k p6
 	$(PY) -m bench $(BENCH_ARGS)
 
 # The whole reliability/security suite (docs/RELIABILITY.md); `make test` runs its fast subset.
