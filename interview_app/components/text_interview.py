@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from interview_app.components.inline_icons import callout, inline_icon
+from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.state.text_interview import TextInterviewState as S
 
 
@@ -146,8 +147,11 @@ def _composer() -> rx.Component:
                 rows="3",
                 resize="vertical",
                 width="100%",
-                max_length=4000,
+                max_length=MAX_MESSAGE_CHARS,
                 auto_focus=True,
+                # A refused answer comes back as state (plain JSON), never through rx.set_value.
+                default_value=S.ti_draft,
+                key=S.ti_draft_key,
                 id="ti-input",
                 custom_attrs={"aria-label": "Your answer"},
             ),

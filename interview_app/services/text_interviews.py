@@ -43,6 +43,7 @@ from interview_app.contracts import InterviewPlan, InterviewResult
 from interview_app.contracts import TranscriptSegment as SegmentContract
 from interview_app.db import session_scope
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
+from interview_app.sanitize import MAX_MESSAGE_CHARS, candidate_text
 from interview_app.services.interviews import InviteError, as_aware, build_plan, check_invite, find_by_token, record_event, transition
 from interview_app.services.results import ResultRejected, accept_result
 from interview_app.settings import get_settings
@@ -53,8 +54,6 @@ logger = logging.getLogger(__name__)
 RESULT_SOURCE = "text-interview"
 #: The end reason of an interview whose session was lost (app restart, crash).
 ORPHAN_REASON = "The app restarted during the text interview; the conversation up to then is kept."
-#: Longest candidate message accepted (characters).
-MAX_MESSAGE_CHARS = 4000
 #: How long a finished session stays in memory so its tab can still show the end.
 FINISHED_KEEP_SECONDS = 600
 #: A live session touches ``Interview.updated_at`` this often; other processes treat an
@@ -510,12 +509,17 @@ class TextInterviewHost:
 
     # -- the candidate's turns ---------------------------------------------------------------------
     async def send(self, interview_id: str, owner: str, text: str) -> Snapshot:
-        """The candidate's message; returns once the interviewer has replied."""
+        """The candidate's message; returns once the interviewer has replied.
+
+        ``text`` goes through :func:`interview_app.sanitize.candidate_text` first (whoever calls):
+        e.g. a lone surrogate would otherwise make the agent's pydantic models drop the answer.
+        """
         hosted = self._owned(interview_id, owner)
-        text = (text or "").strip()
+        answer = candidate_text(text)
+        text = answer.text.strip()
         if not text:
             raise TextInterviewError("empty", "Type your answer in the box first, then press Send.")
-        if len(text) > MAX_MESSAGE_CHARS:
+        if answer.over_limit:
             raise TextInterviewError(
                 "too_long", f"Your message is longer than {MAX_MESSAGE_CHARS} characters; please shorten it or split it in two."
             )

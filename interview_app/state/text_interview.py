@@ -16,6 +16,7 @@ from typing import Any
 
 import reflex as rx
 
+from interview_app.sanitize import candidate_text
 from interview_app.services.text_interviews import Snapshot, TextInterviewError, get_host, text_interview_sweeper
 from interview_app.state.candidate import CandidateState
 
@@ -48,11 +49,6 @@ def _tab_connected(client_token: str) -> bool:
     return client_token in namespace.token_to_sid
 
 
-def _restore_answer(text: str):  # noqa: ANN202
-    """Put a refused answer back into the answer box (``#ti-input``)."""
-    return rx.set_value("ti-input", text) if text.strip() else None
-
-
 class TextInterviewState(CandidateState):
     """The chat as the candidate sees it."""
 
@@ -69,6 +65,12 @@ class TextInterviewState(CandidateState):
     ti_seconds_left: int = 0
     ti_end_reason: str = ""
     ti_confirm_end: bool = False
+    # A refused answer goes back into the box as the box's default value, and ``ti_draft_key``
+    # remounts the box to show it. Never echo candidate text with rx.set_value / call_script:
+    # Reflex formats those arguments into a Var, and its var-tag decoder loops forever on text
+    # such as "<reflex.Var>x</reflex.Var>" (docs/SECURITY.md). State vars go out as plain JSON.
+    ti_draft: str = ""
+    ti_draft_key: int = 0
     _ti_link: str = ""  # the link the shown conversation belongs to
 
     def _apply(self, snap: Snapshot) -> None:
@@ -85,6 +87,12 @@ class TextInterviewState(CandidateState):
             self.ti_confirm_end = False
         elif self.ti_status in ("idle", "starting"):
             self.ti_status = "active"
+
+    def _put_back(self, text: str) -> None:
+        """Show a refused answer in the box again (the form cleared it on submit)."""
+        if text.strip() or self.ti_draft:
+            self.ti_draft = text if text.strip() else ""
+            self.ti_draft_key += 1
 
     def _refuse(self, err: TextInterviewError) -> None:
         if err.reason in ("finished",):
@@ -157,38 +165,42 @@ class TextInterviewState(CandidateState):
 
     # -- the candidate's actions ---------------------------------------------------------------------
     @rx.event(background=True)
-    async def send_message(self, form_data: dict[str, Any]):  # noqa: ANN201
+    async def send_message(self, form_data: dict[str, Any]) -> None:
         """Send the answer; when it cannot go now, say why and put the text back in the box.
 
         The form clears the box on submit, so an answer refused (e.g. Enter pressed while the
-        previous one is still on its way) would otherwise vanish without a word.
+        previous one is still on its way) would otherwise vanish without a word. The text is
+        made safe here, where it enters from the browser (:func:`candidate_text`).
         """
-        text = str(form_data.get("message", "") or "")
+        answer = candidate_text(form_data.get("message") if isinstance(form_data, dict) else None)
         async with self:
             if self.ti_status != "active":
-                return None
+                return
             if self.ti_sending:
                 self.ti_error = "The interviewer is still writing; send your message when the reply is complete."
-                return _restore_answer(text)
+                self._put_back(answer.text)
+                return
             owner = self.router.session.client_token
             interview_id = self.ti_interview_id
             self.ti_sending = True
             self.ti_error = ""
+            if self.ti_draft:  # the box was showing a put-back answer: it is empty now
+                self._put_back("")
         host = get_host()
         try:
-            snap = await host.send(interview_id, owner, text)
+            snap = await host.send(interview_id, owner, answer.text)
         except TextInterviewError as err:
             async with self:
                 self.ti_sending = False
                 if err.reason in ("open_elsewhere", "gone"):
                     self._refuse(err)
-                    return None
+                    return
                 self.ti_error = err.message
-            return _restore_answer(text)
+                self._put_back(answer.text)
+            return
         async with self:
             self.ti_sending = False
             self._apply(snap)
-        return None
 
     @rx.event
     def set_confirm_end(self, value: bool) -> None:
