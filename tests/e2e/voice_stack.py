@@ -310,10 +310,10 @@ def main() -> int:
                 start_new_session=True,
             )
         )
-        worker = env | {"AGENT_HTTP_PORT": "0"}
+        worker = env | {"AGENT_HTTP_PORT": "0", "AGENT_MAX_INTERVIEWS": env.get("AGENT_MAX_INTERVIEWS", "2")}
         if speech is not None:
             worker |= {"OPENAI_API_KEY": "local-speech-server", "STT_BASE_URL": speech.base_url, "TTS_BASE_URL": speech.base_url}
-        procs.append(subprocess.Popen([sys.executable, "-m", "agent", "dev"], cwd=ROOT, env=worker, start_new_session=True))
+        procs.append(subprocess.Popen([sys.executable, "-m", "agent", "start"], cwd=ROOT, env=worker, start_new_session=True))
         print(f"\nLiveKit test server (a test double) at {livekit.ws_url}; app on http://127.0.0.1:{port}")
         if speech is not None:
             print("Local speech server: it understands only these answers (set OPENAI_API_KEY for real speech):")
