@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -154,9 +155,22 @@ EXPORT_COLUMNS = (
 )
 
 
+#: What starts a formula in Excel / LibreOffice / Google Sheets (and their full-width forms).
+_FORMULA_START = "=+-@\uff1d\uff0b\uff0d\uff20"
+#: Cell separators a spreadsheet may split a CSV line on, depending on locale and import dialog.
+_SEPARATORS = ",;\t|"
+_FORMULA_CELL = re.compile(rf"(^|[{re.escape(_SEPARATORS)}\r\n])([\s\"']*)([{re.escape(_FORMULA_START)}])")
+
+
 def _csv_safe(value: str) -> str:
-    """Keep spreadsheet apps from running a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Keep spreadsheet apps from running any part of a value as a formula (CSV injection).
+
+    Not only the first character: opened with ``;`` (or tab, ``|``) as the list separator,
+    ``Bob;=1+1;x`` is three cells and the second one a formula. Every place a cell could start —
+    the value's start and after any separator or line break — that begins (after blanks or
+    quotes) with a formula character gets a ``'`` before that character, which makes it text.
+    """
+    return _FORMULA_CELL.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", value)
 
 
 def iter_export_rows(session: Session, filters: ListFilters, *, limit: int = EXPORT_LIMIT, batch: int = 1000) -> Iterator[list[str]]:
