@@ -76,6 +76,11 @@ def record_consent(session: Session, raw_token: str, consent_text: str) -> bool:
     if interview is None:
         return False
     digest = hashlib.sha256(consent_text.encode("utf-8")).hexdigest()
+    given = session.exec(
+        select(InterviewEvent.detail).where(InterviewEvent.interview_id == interview.id, InterviewEvent.kind == "consent_given")
+    ).all()
+    if any((detail or {}).get("text_sha256") == digest for detail in given):
+        return True  # this wording was already accepted: a repeated click (or a script) stores nothing more
     record_event(session, interview.id, "consent_given", actor="candidate", text=consent_text, text_sha256=digest)
     session.commit()
     return True

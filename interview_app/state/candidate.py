@@ -46,6 +46,16 @@ _AGENT_STATE_LABELS = {
 }
 
 
+#: Longest browser-supplied identifier kept (device ids are ~64 characters in Chromium).
+_MAX_BROWSER_ID = 128
+
+
+def _browser_id(value: object) -> str:
+    """A device id or failure name from the page: a short printable string, or empty (anything else is dropped)."""
+    text = value if isinstance(value, str) else ""
+    return "".join(ch for ch in text[:_MAX_BROWSER_ID] if ch.isprintable())
+
+
 def _run_db(fn, *args):  # noqa: ANN001, ANN202
     with session_scope() as session:
         return fn(session, *args)
@@ -183,12 +193,12 @@ class CandidateState(rx.State):
     def on_mic_ready(self, device_id: str) -> None:
         self.mic_ready = True
         self.device_error = ""
-        if device_id:
+        if device_id := _browser_id(device_id):
             self.mic_device_id = device_id
 
     @rx.event
     def on_mic_device(self, device_id: str) -> None:
-        self.mic_device_id = device_id or ""
+        self.mic_device_id = _browser_id(device_id)
 
     @rx.event
     def on_camera_change(self, enabled: bool) -> None:
@@ -200,7 +210,7 @@ class CandidateState(rx.State):
 
     @rx.event
     def on_device_error(self, message: str) -> None:
-        self.device_error = str(message)[:500]
+        self.device_error = "".join(ch for ch in (message if isinstance(message, str) else "")[:500] if ch.isprintable())
 
     @rx.var
     def audio_options(self) -> dict[str, str]:
@@ -280,7 +290,8 @@ class CandidateState(rx.State):
     def on_error(self, message: str) -> None:
         self.connect = False
         self.connection = "failed"
-        detail = f" ({message[:200]})" if message else ""
+        message = "".join(ch for ch in (message if isinstance(message, str) else "")[:200] if ch.isprintable())
+        detail = f" ({message})" if message else ""
         self.connection_error = (
             f"We could not connect you to the interview room{detail}. Check your internet connection, then press “Try again”. "
             f"If it keeps failing, contact {self.support_email}."
@@ -288,6 +299,7 @@ class CandidateState(rx.State):
 
     @rx.event
     def on_media_failure(self, failure: str, kind: str) -> None:
+        failure = _browser_id(failure)[:40] or "Unknown"
         device = "camera" if kind == "videoinput" else "microphone"
         if failure == "PermissionDenied":
             self.device_error = f"Your browser blocked the {device}. Allow it for this page (the icon in the address bar), then rejoin."
@@ -348,7 +360,7 @@ class CandidateState(rx.State):
 
     @rx.event
     def on_agent_state(self, state: str) -> None:
-        self.agent_state = str(state)[:40]
+        self.agent_state = state[:40] if isinstance(state, str) else ""
 
     @rx.event(background=True)
     async def wait_for_agent(self, attempt: int) -> None:

@@ -36,7 +36,7 @@ HOSTILE = [
 
 def _cells(text: str, separator: str) -> list[str]:
     """The cells a spreadsheet makes of ``text`` with ``separator`` (a line break starts a cell too)."""
-    return [cell.lstrip(" \"") for cell in text.replace("\r", "\n").replace("\n", separator).split(separator)]
+    return [cell.lstrip(' "') for cell in text.replace("\r", "\n").replace("\n", separator).split(separator)]
 
 
 @pytest.mark.parametrize("name", HOSTILE)
