@@ -51,14 +51,19 @@ def _as_int(raw: dict[str, str], key: str, default: int, minimum: int = 0) -> in
     return parsed
 
 
-def _as_float(raw: dict[str, str], key: str, default: float) -> float:
+def _as_float(raw: dict[str, str], key: str, default: float, minimum: float | None = None, maximum: float | None = None) -> float:
     value = raw.get(key, "").strip()
     if not value:
         return default
     try:
-        return float(value)
+        parsed = float(value)
     except ValueError:
         raise ConfigError(f"{key}={value!r} is not a number: put e.g. {key}={default} in .env") from None
+    if minimum is not None and parsed < minimum:
+        raise ConfigError(f"{key}={parsed:g} is too small: it must be at least {minimum:g}")
+    if maximum is not None and parsed > maximum:
+        raise ConfigError(f"{key}={parsed:g} is too large: it must be at most {maximum:g}")
+    return parsed
 
 
 def _as_bool(raw: dict[str, str], key: str, default: bool) -> bool:
@@ -339,7 +344,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tts_provider=_choice(raw, "TTS_PROVIDER", "openai", ("openai",)),
         tts_model=raw.get("TTS_MODEL", "").strip() or Settings.tts_model,
         tts_voice=raw.get("TTS_VOICE", "").strip() or Settings.tts_voice,
-        tts_speed=min(4.0, max(0.25, _as_float(raw, "TTS_SPEED", 1.0))),
+        tts_speed=_as_float(raw, "TTS_SPEED", 1.0, minimum=0.25, maximum=4.0),
         tts_base_url=_url(raw, "TTS_BASE_URL", "", ("http", "https")),
         deepgram_api_key=raw.get("DEEPGRAM_API_KEY", "").strip(),
         endpointing_min_delay=_as_float(raw, "ENDPOINTING_MIN_DELAY", 0.8),
@@ -348,7 +353,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         agent_metrics_port=_as_int(raw, "AGENT_METRICS_PORT", 0),
         agent_connect_retries=_as_int(raw, "AGENT_CONNECT_RETRIES", 16),
         agent_idle_processes=_as_int(raw, "AGENT_IDLE_PROCESSES", 0),
-        agent_load_threshold=min(0.99, max(0.05, _as_float(raw, "AGENT_LOAD_THRESHOLD", 0.7))),
+        agent_load_threshold=_as_float(raw, "AGENT_LOAD_THRESHOLD", 0.7, minimum=0.05, maximum=0.99),
         agent_max_interviews=_as_int(raw, "AGENT_MAX_INTERVIEWS", 0, minimum=0),
         candidate_idle_seconds=_as_int(raw, "CANDIDATE_IDLE_SECONDS", 30, minimum=5),
         candidate_rejoin_seconds=_as_int(raw, "CANDIDATE_REJOIN_SECONDS", 45, minimum=1),

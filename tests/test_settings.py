@@ -94,3 +94,13 @@ def test_nothing_else_reads_the_environment() -> None:
         if "os.environ" in text or "os.getenv" in text:
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_float_settings_out_of_range_name_the_key() -> None:
+    from interview_app.settings import ConfigError
+
+    base = {"SECRET_KEY": "k" * 40}
+    assert load_settings(base | {"TTS_SPEED": "1.5", "AGENT_LOAD_THRESHOLD": "0.9"}).tts_speed == 1.5
+    for key, value in (("TTS_SPEED", "9"), ("TTS_SPEED", "0.1"), ("AGENT_LOAD_THRESHOLD", "1.5")):
+        with pytest.raises(ConfigError, match=key):
+            load_settings(base | {key: value})

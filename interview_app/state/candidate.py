@@ -50,10 +50,10 @@ _AGENT_STATE_LABELS = {
 _MAX_BROWSER_ID = 128
 
 
-def _browser_id(value: object) -> str:
-    """A device id or failure name from the page: a short printable string, or empty (anything else is dropped)."""
+def _from_page(value: object, limit: int = _MAX_BROWSER_ID) -> str:
+    """A string the page sent (device id, failure name, error message): at most ``limit`` printable characters; non-strings are empty."""
     text = value if isinstance(value, str) else ""
-    return "".join(ch for ch in text[:_MAX_BROWSER_ID] if ch.isprintable())
+    return "".join(ch for ch in text[:limit] if ch.isprintable())
 
 
 def _run_db(fn, *args):  # noqa: ANN001, ANN202
@@ -193,12 +193,12 @@ class CandidateState(rx.State):
     def on_mic_ready(self, device_id: str) -> None:
         self.mic_ready = True
         self.device_error = ""
-        if device_id := _browser_id(device_id):
+        if device_id := _from_page(device_id):
             self.mic_device_id = device_id
 
     @rx.event
     def on_mic_device(self, device_id: str) -> None:
-        self.mic_device_id = _browser_id(device_id)
+        self.mic_device_id = _from_page(device_id)
 
     @rx.event
     def on_camera_change(self, enabled: bool) -> None:
@@ -210,7 +210,7 @@ class CandidateState(rx.State):
 
     @rx.event
     def on_device_error(self, message: str) -> None:
-        self.device_error = "".join(ch for ch in (message if isinstance(message, str) else "")[:500] if ch.isprintable())
+        self.device_error = _from_page(message, 500)
 
     @rx.var
     def audio_options(self) -> dict[str, str]:
@@ -290,7 +290,7 @@ class CandidateState(rx.State):
     def on_error(self, message: str) -> None:
         self.connect = False
         self.connection = "failed"
-        message = "".join(ch for ch in (message if isinstance(message, str) else "")[:200] if ch.isprintable())
+        message = _from_page(message, 200)
         detail = f" ({message})" if message else ""
         self.connection_error = (
             f"We could not connect you to the interview room{detail}. Check your internet connection, then press “Try again”. "
@@ -299,7 +299,7 @@ class CandidateState(rx.State):
 
     @rx.event
     def on_media_failure(self, failure: str, kind: str) -> None:
-        failure = _browser_id(failure)[:40] or "Unknown"
+        failure = _from_page(failure, 40) or "Unknown"
         device = "camera" if kind == "videoinput" else "microphone"
         if failure == "PermissionDenied":
             self.device_error = f"Your browser blocked the {device}. Allow it for this page (the icon in the address bar), then rejoin."
