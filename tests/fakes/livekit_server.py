@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from google.protobuf import json_format
@@ -36,6 +36,8 @@ from livekit.protocol import agent_dispatch as pb_dispatch
 from livekit.protocol import egress as pb_egress
 from livekit.protocol import models as pb_models
 from livekit.protocol import room as pb_room
+
+from tests.fakes.http_server import ServedInThread
 
 
 @dataclass
@@ -65,7 +67,7 @@ def _need(claims: Claims, what: str, room: str | None = None) -> None:
         raise _TwirpError(401, "unauthenticated", f"grant is for room {video.room!r}, not {room!r}")
 
 
-class FakeLiveKitServer:
+class FakeLiveKitServer(ServedInThread):
     """In-memory LiveKit server API on 127.0.0.1 (a free port); thread-safe; start()/stop()."""
 
     def __init__(self, api_key: str = "fake-api-key", api_secret: str = "fake-api-secret-" + "s" * 32) -> None:
@@ -78,8 +80,6 @@ class FakeLiveKitServer:
         self.latency_seconds = 0.0
         self._failures: dict[str, list[tuple[int, str]]] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._verifier = TokenVerifier(api_key, api_secret)
 
     # -- lifecycle -------------------------------------------------------
@@ -108,31 +108,7 @@ class FakeLiveKitServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-livekit", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeLiveKitServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "start() the fake first"
-        return self._server.server_address[1]
+        return self._serve(Handler, name="fake-livekit", port=0)
 
     @property
     def url(self) -> str:

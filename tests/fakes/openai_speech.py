@@ -50,7 +50,7 @@ import uuid
 import wave
 from dataclasses import dataclass, field
 from fractions import Fraction
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ import av
 import numpy as np
 
 from tests.agent.audio_doubles import ESPEAK, RATE, PhraseSTT
+from tests.fakes.http_server import ServedInThread
 from tests.text.fake_openai import FakeOpenAI
 
 TTS_RATE = 24000  # OpenAI's speech output rate; livekit-plugins-openai decodes at 24 kHz mono
@@ -197,7 +198,7 @@ def encode_speech(pcm: bytes, response_format: str) -> tuple[bytes, str]:
     return buf.getvalue(), content_type
 
 
-class OpenAISpeechServer:
+class OpenAISpeechServer(ServedInThread):
     """OpenAI-compatible transcription and speech on 127.0.0.1, keyless unless ``api_key`` is set.
 
     Args:
@@ -224,8 +225,6 @@ class OpenAISpeechServer:
         self._recognizer: PhraseSTT | None = None
         self._lock = threading.Lock()
         self._chat = FakeOpenAI(word_delay=0.0)  # only its replies; it is never started
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.add_phrases(phrases or [])
 
     # -- phrases ---------------------------------------------------------
@@ -260,11 +259,6 @@ class OpenAISpeechServer:
 
     # -- lifecycle -------------------------------------------------------
     @property
-    def port(self) -> int:
-        assert self._server is not None, "start() the server first"
-        return self._server.server_address[1]
-
-    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
@@ -287,26 +281,7 @@ class OpenAISpeechServer:
             def do_GET(self) -> None:  # noqa: N802
                 fake._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai-speech", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> OpenAISpeechServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self._serve(Handler, name="fake-openai-speech", port=self._port)
 
     # -- HTTP ------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
