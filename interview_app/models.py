@@ -80,7 +80,7 @@ class AdminSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed and successful logins, for throttling per account and per client."""
+    """Failed and successful logins, for throttling per known device, account and client (services/auth.py)."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (sa.Index("ix_login_attempt_email_at", "email", "at"), sa.Index("ix_login_attempt_client_at", "client", "at"))
@@ -88,6 +88,8 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320)
     client: str = Field(default="", max_length=200)
+    #: Device id of a valid device cookie for this account; "" for an untrusted attempt.
+    device: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     success: bool = False
     at: datetime = _ts()
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 HOME = "/"
 ADMIN = "/admin"
 CANDIDATE = "/interview/[token]"
+#: Admin sign-in and sign-out: HTTP form posts (interview_app/api/auth.py), not websocket events.
+SIGN_IN = "/auth/sign-in"
+SIGN_OUT = "/auth/sign-out"
 
 
 def candidate_link(app_url: str, raw_token: str) -> str:

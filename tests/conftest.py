@@ -167,3 +167,15 @@ def settings_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
     yield apply
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The app served as in production (``reflex run --env prod``) for the whole run: e2e and reliability tests share it."""
+    from tests.e2e.conftest import CHROMIUM, start_app, stop_app
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    proc, served = start_app(tmp_path_factory.mktemp("app"))
+    yield served
+    stop_app(proc)

@@ -71,3 +71,22 @@ def test_single_head() -> None:
 
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}"
+
+
+def test_login_attempts_recorded_before_device_cookies_become_untrusted_attempts(empty_db_url: str) -> None:
+    cfg = alembic_config(empty_db_url)
+    command.upgrade(cfg, "0008")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO login_attempt (email, client, success, at) VALUES ('a@example.com', '192.0.2.1', false, :at)"),
+                {"at": "2026-11-30 10:00:00+00:00"},
+            )
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT email, device FROM login_attempt")).all() == [("a@example.com", "")]
+        command.downgrade(cfg, "0008")
+        assert "device" not in {c["name"] for c in sa.inspect(engine).get_columns("login_attempt")}
+    finally:
+        engine.dispose()

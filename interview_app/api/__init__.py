@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 
-from interview_app.api import files, health, interview, livekit_webhooks, results
+from interview_app.api import auth, body_limit, files, health, interview, livekit_webhooks, results
+from interview_app.api.admin_session import AdminSessionMiddleware
 from interview_app.api.errors import database_unavailable_handler
 from interview_app.api.security_headers import SecurityHeadersMiddleware, security_headers
 from interview_app.heap import freeze_startup_heap
@@ -34,5 +35,8 @@ def create_api() -> FastAPI:
     api.include_router(livekit_webhooks.router)
     api.include_router(results.router)
     api.include_router(files.router)
+    api.include_router(auth.router)  # admin sign-in/out: form posts that set the HttpOnly session cookie
+    api.add_middleware(AdminSessionMiddleware)  # session token → its hash before Reflex stores headers; /_upload needs an admin
+    api.add_middleware(body_limit.BodyLimitMiddleware, webhook_limit=get_settings().max_webhook_bytes)  # first check: sizes, uploads
     api.add_middleware(SecurityHeadersMiddleware, headers=security_headers(get_settings()))  # pages and API alike
     return api

@@ -66,7 +66,7 @@ def _header_actions() -> rx.Component:
                     display=rx.breakpoints(initial="none", md="block"),
                 ),
                 rx.badge(AdminState.admin_role, variant="outline", size="1"),
-                rx.button("Sign out", on_click=AdminState.sign_out, variant="soft", size="1", id="sign-out"),
+                _sign_out_menu(),
                 spacing="3",
                 align="center",
             ),
@@ -79,31 +79,80 @@ def _header_actions() -> rx.Component:
     )
 
 
+def _sign_out_menu() -> rx.Component:
+    """Sign out of this browser, or of every browser this admin is signed in on (HTTP form posts)."""
+    forms = rx.fragment(
+        rx.el.form(
+            rx.el.input(type="hidden", name="scope", value="this"),
+            action=routes.SIGN_OUT,
+            method="post",
+            on_submit=None,
+            id="sign-out-form",
+        ),
+        rx.el.form(
+            rx.el.input(type="hidden", name="scope", value="everywhere"),
+            action=routes.SIGN_OUT,
+            method="post",
+            on_submit=None,
+            id="sign-out-everywhere-form",
+        ),
+    )
+    return rx.hstack(
+        forms,
+        rx.button("Sign out", type="submit", form="sign-out-form", variant="soft", size="1", id="sign-out"),
+        rx.button(
+            "Sign out everywhere",
+            type="submit",
+            form="sign-out-everywhere-form",
+            variant="ghost",
+            color_scheme="gray",
+            size="1",
+            id="sign-out-everywhere",
+            title="End this account's sessions on every device",
+        ),
+        spacing="2",
+        align="center",
+    )
+
+
 def login_form() -> rx.Component:
+    """A plain HTML form post to ``/auth/sign-in``: the answer sets the HttpOnly session cookie and reloads the page."""
     return rx.center(
         rx.card(
-            rx.form(
+            rx.el.form(
                 rx.vstack(
                     rx.heading("Sign in", size="5"),
                     rx.text("Recruiters and reviewers sign in with the account an admin created for them.", size="2", color_scheme="gray"),
                     rx.cond(
                         AdminState.access_message != "",
-                        rx.callout(AdminState.access_message, icon="info", color_scheme="amber", size="1", width="100%"),
+                        rx.callout(
+                            AdminState.access_message, icon="info", color_scheme="amber", size="1", width="100%", id="access-message"
+                        ),
                     ),
                     rx.text("Email", size="2", weight="medium"),
                     rx.input(
                         name="email",
                         type="email",
                         placeholder="you@example.com",
+                        default_value=AdminState.login_email,
+                        key=AdminState.login_email,  # remount with the remembered email once the state arrives
                         required=True,
+                        max_length=320,
                         width="100%",
                         id="login-email",
                         auto_complete="username",
                     ),
                     rx.text("Password", size="2", weight="medium"),
                     rx.input(
-                        name="password", type="password", required=True, width="100%", id="login-password", auto_complete="current-password"
+                        name="password",
+                        type="password",
+                        required=True,
+                        max_length=1024,
+                        width="100%",
+                        id="login-password",
+                        auto_complete="current-password",
                     ),
+                    rx.el.input(type="hidden", name="next", value=AdminState.sign_in_next),
                     rx.cond(
                         AdminState.login_error != "",
                         rx.callout(
@@ -114,8 +163,9 @@ def login_form() -> rx.Component:
                     spacing="3",
                     width="100%",
                 ),
-                on_submit=AdminState.sign_in,
-                reset_on_submit=False,
+                action=routes.SIGN_IN,
+                method="post",
+                on_submit=None,
             ),
             size="4",
             width="100%",

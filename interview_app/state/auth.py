@@ -1,10 +1,19 @@
-"""The base of every admin State: who is logged in, sign-in/out, and the guard every admin handler calls.
+"""The base of every admin State: who is signed in, and the guard every admin handler calls.
 
 A redirect alone is no protection (event handlers can be called directly over the
 websocket), so each admin event handler starts with ``self._guard(...)`` and does
-nothing but :meth:`AdminState.refuse` when it answers None. Pages show their
+nothing but :meth:`AdminState._refuse` when it answers None. Pages show their
 content only while ``AdminState.signed_in`` and load their data through guarded
 handlers, so a page opened without a session holds nothing but the sign-in form.
+
+Authority comes from the connection, never from the tab's state: the guard reads the
+session from the Cookie header of the websocket the event arrived on (where
+``AdminSessionMiddleware`` has replaced the HttpOnly ``admin_session`` cookie by its hash) and
+checks it in the database on every event. Nothing secret is stored in the state, so a pickled
+state (``.states``, Redis) holds no usable token, and a client that reconnects with a tab's
+Reflex token but without the cookie is refused. :class:`AdminAuthorityMiddleware` empties
+the admin states before a (re)connecting tab is hydrated unless the connection carries the
+session they were loaded under. Signing in and out are HTTP form posts (``api/auth.py``).
 """
 
 from __future__ import annotations
@@ -13,23 +22,24 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 from reflex.event import EventSpec
+from reflex.middleware import Middleware
 
 from interview_app.db import session_scope
 from interview_app.models import AdminRole
-from interview_app.services.auth import ADMIN_SESSION_COOKIE, LoginError, LoginPolicy, login, revoke_session, user_for_session
-from interview_app.settings import Settings, get_settings
+from interview_app.services.auth import user_for_session_hash
+from interview_app.services.sign_in import remembered_email, safe_next, session_hash_from_cookie_header, sign_in_message
+
+if TYPE_CHECKING:
+    from reflex.app import App
+    from reflex.event import Event
+    from reflex.state import BaseState, StateUpdate
 
 ADMIN = AdminRole.admin.value
 REVIEWER = AdminRole.reviewer.value
-
-
-def session_cookie_secure(settings: Settings) -> bool:
-    """Send the admin session cookie over HTTPS only when the app is served over HTTPS (APP_URL)."""
-    return settings.app_url.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -67,24 +77,26 @@ def guarded(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorate
 
 
-class AdminState(rx.State):
-    """Parent of all admin states; holds the session cookie and the signed-in admin's name and role."""
+def _admin_for_hash(token_hash: str) -> AdminIdentity | None:
+    if not token_hash:
+        return None
+    with session_scope() as session:
+        user = user_for_session_hash(session, token_hash)
+        return AdminIdentity(user.id, user.email, user.role) if user and user.id is not None else None
 
-    # The cookie lives as long as a session may (the database decides whether it is still valid).
-    # The frontend writes it (rx.Cookie), so it cannot be HttpOnly; SameSite=Strict, Secure behind https.
-    session_token: str = rx.Cookie(
-        "",
-        name=ADMIN_SESSION_COOKIE,
-        path="/",
-        same_site="strict",
-        secure=session_cookie_secure(get_settings()),
-        max_age=get_settings().admin_session_ttl_minutes * 60,
-    )
+
+class AdminState(rx.State):
+    """Parent of all admin states: the signed-in admin's name and role, and the sign-in page's messages."""
+
     admin_email: str = ""
     admin_role: str = ""
     auth_checked: bool = False
     login_error: str = ""
     access_message: str = ""
+    #: The email of this browser's last refused sign-in, to fill the form again.
+    login_email: str = ""
+    #: Hash of the session the admin states' data was loaded under ("" when none); not a credential.
+    _loaded_for: str = ""
 
     @rx.var
     def signed_in(self) -> bool:
@@ -95,16 +107,21 @@ class AdminState(rx.State):
         """Reviewers read interviews; only admins change templates, candidates, invitations and admins."""
         return self.admin_role == ADMIN
 
+    @rx.var
+    def sign_in_next(self) -> str:
+        """The admin page to come back to after signing in (the form's hidden ``next``)."""
+        return safe_next(self.router.page.raw_path)
+
+    def _connection_session(self) -> str:
+        """The session hash on the websocket this event came over ("" when it carries no session cookie)."""
+        return session_hash_from_cookie_header(self.router.headers.cookie)
+
     def _current_admin(self) -> AdminIdentity | None:
-        """The logged-in admin, checked against the database on every call."""
-        if not self.session_token:
-            return None
-        with session_scope() as session:
-            user = user_for_session(session, self.session_token)
-            return AdminIdentity(user.id, user.email, user.role) if user else None  # type: ignore[arg-type]
+        """The signed-in admin of this connection, checked against the database on every call."""
+        return _admin_for_hash(self._connection_session())
 
     def _guard(self, *roles: str) -> AdminIdentity | None:
-        """The admin if logged in with one of ``roles`` (any role when none given), else None.
+        """The admin if signed in with one of ``roles`` (any role when none given), else None.
 
         Also keeps the page's idea of who is signed in true: an expired or
         revoked session turns the page back into the sign-in form.
@@ -114,6 +131,7 @@ class AdminState(rx.State):
             self.admin_email, self.admin_role = "", ""
             return None
         self.admin_email, self.admin_role = admin.email, admin.role
+        self._loaded_for = self._connection_session()
         if roles and admin.role not in roles:
             return None
         return admin
@@ -127,38 +145,59 @@ class AdminState(rx.State):
         return rx.toast.error("Your role (reviewer) can read interviews but not change this. Ask an admin.")
 
     @rx.event
-    def check_session(self) -> None:
-        """on_load of every admin page: who is signed in (from the cookie, checked in the database)."""
+    def check_session(self) -> EventSpec | None:
+        """on_load of every admin page: who is signed in (the connection's cookie, checked in the database).
+
+        After a sign-in form post the page arrives with ``?signin=<reason>`` (and ``wait``): the
+        sentence for it is shown and the address cleaned, so a reload does not repeat it.
+        """
         self._guard()
         self.auth_checked = True
+        self.login_email = remembered_email(self.router.headers.cookie)
+        params = self.router.page.params
+        reason = str(params.get("signin", ""))
+        if not reason:
+            return None
+        kind, text = sign_in_message(reason, str(params.get("wait", "")))
+        self.login_error, self.access_message = (text, "") if kind == "error" else ("", text)
+        return rx.redirect(safe_next(self.router.page.raw_path), replace=True)
 
-    def _client(self) -> str:
-        # The socket's peer address; behind a proxy every client shares it, which only makes throttling stricter.
-        return self.router.session.client_ip or "unknown"
 
-    @rx.event
-    def sign_in(self, form_data: dict) -> None:
-        email = str(form_data.get("email", ""))
-        password = str(form_data.get("password", ""))
-        with session_scope() as session:
-            try:
-                user, raw = login(session, email, password, client=self._client(), policy=LoginPolicy.from_settings(get_settings()))
-                identity = (user.email, user.role)
-            except LoginError as err:
-                # Caught inside the scope so that the recorded failure is committed (it feeds the throttle).
-                self.login_error = str(err)
-                return
-        self.session_token = raw
-        self.admin_email, self.admin_role = identity
-        self.login_error = ""
-        self.access_message = ""
-        self.auth_checked = True
+def _admin_state_classes() -> list[type[rx.State]]:
+    out: list[type[rx.State]] = []
+    todo: list[type[rx.State]] = [AdminState]
+    while todo:
+        cls = todo.pop()
+        out.append(cls)
+        todo.extend(cls.get_substates())  # type: ignore[arg-type]
+    return out
 
-    @rx.event
-    def sign_out(self) -> EventSpec:
-        if self.session_token:
-            with session_scope() as session:
-                revoke_session(session, self.session_token)
-        self.reset()
-        self.auth_checked = True
-        return rx.redirect("/admin")
+
+@dataclass
+class AdminAuthorityMiddleware(Middleware):
+    """Before a tab is hydrated, empty its admin states unless this connection holds their session.
+
+    Hydration sends the whole state to whoever connects with the tab's Reflex token; without
+    this, someone holding a closed admin tab's token (it is in the websocket URL and in logs)
+    would receive the lists that tab had loaded.
+    """
+
+    async def preprocess(self, app: App, state: BaseState, event: Event) -> StateUpdate | None:
+        from reflex_base.event.processor.base_state_processor import _hydrate_event_names
+
+        if event.name not in _hydrate_event_names():
+            return None
+        admin = await state.get_state(AdminState)
+        loaded_for = admin._loaded_for  # type: ignore[attr-defined]
+        if not loaded_for:
+            return None
+        current = session_hash_from_cookie_header(state.router.headers.cookie)
+        from starlette.concurrency import run_in_threadpool
+
+        if current == loaded_for and await run_in_threadpool(_admin_for_hash, current) is not None:
+            return None
+        for cls in _admin_state_classes():
+            await state.get_state(cls)  # load every admin substate so that reset() reaches it
+        admin.reset()
+        admin._loaded_for = ""  # type: ignore[attr-defined]
+        return None

@@ -11,7 +11,19 @@ from sqlmodel import Session, SQLModel, select
 
 from interview_app.models import AdminSession, Candidate, Interview, InterviewEvent, InterviewTemplate, LoginAttempt, utcnow
 from interview_app.services import admin_users, candidates, interview_list, invitations, overview, templates
-from interview_app.services.auth import AccountError, LoginError, LoginPolicy, create_admin, login, user_for_session
+from interview_app.services.auth import (
+    AccountError,
+    LoginError,
+    LoginPolicy,
+    create_admin,
+    device_from_cookie,
+    issue_device_cookie,
+    login,
+    revoke_session_hash,
+    session_token_hash,
+    user_for_session,
+    user_for_session_hash,
+)
 from interview_app.services.interviews import find_by_token, transition
 from interview_app.settings import load_settings
 from tests.factories import make_candidate, make_interview, make_template
@@ -44,16 +56,45 @@ def test_login_starts_a_session_and_wrong_password_does_not(session: Session) ->
     assert timedelta(minutes=29) < stored.expires_at.replace(tzinfo=utcnow().tzinfo) - utcnow() <= timedelta(minutes=30)
 
 
-def test_repeated_failures_lock_the_account_even_with_the_right_password(session: Session) -> None:
+def test_failures_from_many_addresses_slow_the_account_but_do_not_lock_it(session: Session) -> None:
     email = _email()
     create_admin(session, email, "correct horse battery")
     session.commit()
+    t0 = utcnow()
     for i in range(POLICY.max_failures):
         with pytest.raises(LoginError, match="wrong"):
-            login(session, email, f"guess {i} nope", client=f"198.51.100.{i}", policy=POLICY)
+            login(session, email, f"guess {i} nope", client=f"198.51.100.{i}", policy=POLICY, now=t0)
         session.commit()
-    with pytest.raises(LoginError, match="Too many failed sign-ins"):
-        login(session, email, "correct horse battery", client="203.0.113.9", policy=POLICY)
+    # The next attempt, from yet another address, waits the first backoff step (1 s) — not the window.
+    with pytest.raises(LoginError, match="Too many failed sign-ins. Wait 1 second and try again") as refused:
+        login(session, email, "correct horse battery", client="203.0.113.9", policy=POLICY, now=t0 + timedelta(milliseconds=500))
+    assert refused.value.reason == "wait" and refused.value.wait_seconds == 1
+    user, raw = login(session, email, "correct horse battery", client="203.0.113.9", policy=POLICY, now=t0 + timedelta(seconds=1))
+    session.commit()
+    assert user_for_session(session, raw).email == email
+
+
+def test_the_backoff_doubles_per_failure_up_to_the_cap() -> None:
+    steps = [POLICY.backoff(n).total_seconds() for n in range(POLICY.max_failures, POLICY.max_failures + 12)]
+    assert steps[:4] == [1, 2, 4, 8]
+    assert max(steps) == POLICY.backoff_cap_seconds == 300
+
+
+def test_one_address_guessing_one_account_waits_out_the_window(session: Session) -> None:
+    email = _email()
+    create_admin(session, email, "correct horse battery")
+    session.commit()
+    client = f"192.0.2.1-{uuid.uuid4().hex[:6]}"
+    t0 = utcnow()
+    for i in range(POLICY.max_failures):
+        with pytest.raises(LoginError, match="wrong"):
+            login(session, email, f"guess {i} nope", client=client, policy=POLICY, now=t0 + timedelta(seconds=i))
+        session.commit()
+    later = t0 + timedelta(minutes=5)
+    with pytest.raises(LoginError, match="Wait 10 minutes"):
+        login(session, email, "correct horse battery", client=client, policy=POLICY, now=later)
+    # The account itself is only slowed: the owner at another address gets in.
+    login(session, email, "correct horse battery", client="203.0.113.10", policy=POLICY, now=later)
 
 
 def test_repeated_failures_from_one_client_lock_that_client_across_accounts(session: Session) -> None:
@@ -70,8 +111,8 @@ def test_repeated_failures_from_one_client_lock_that_client_across_accounts(sess
     with pytest.raises(LoginError, match="wrong"):
         login(session, _email(), "whatever guess", client=client, policy=POLICY)
     session.commit()
-    # ...at the limit the address is locked out for every account.
-    with pytest.raises(LoginError, match="Too many"):
+    # ...at the limit the address waits for every account, whose owner signing in changes nothing.
+    with pytest.raises(LoginError, match="Too many.*Wait 15 minutes"):
         login(session, victim, "correct horse battery", client=client, policy=POLICY)
     # Another client signs in to the same account fine.
     login(session, victim, "correct horse battery", client="other-client", policy=POLICY)
@@ -85,6 +126,45 @@ def test_lockout_ends_after_the_window(session: Session) -> None:
         session.add(LoginAttempt(email=email, client="c", success=False, at=old))
     session.commit()
     login(session, email, "correct horse battery", client="c", policy=POLICY)
+
+
+def test_a_known_device_signs_in_past_the_throttle_and_is_recorded(session: Session) -> None:
+    policy = LoginPolicy.from_settings(_settings(LOGIN_MAX_FAILURES="3"))
+    assert policy.device_secret == "k" * 40 and policy.max_failures == 3 and "k" * 40 not in repr(policy)
+    email = _email()
+    user = create_admin(session, email, "correct horse battery")
+    session.commit()
+    cookie = issue_device_cookie(user, policy.device_secret)
+    assert device_from_cookie(cookie, policy.device_secret) == (user.id, cookie.split(".")[2])
+    client = f"192.0.2.2-{uuid.uuid4().hex[:6]}"
+    for _ in range(policy.max_failures):
+        with pytest.raises(LoginError, match="wrong"):
+            login(session, email, "a wrong guess", client=client, policy=policy)
+        session.commit()
+    with pytest.raises(LoginError, match="Too many"):
+        login(session, email, "correct horse battery", client=client, policy=policy)
+    login(session, email, "correct horse battery", client=client, policy=policy, device=cookie)
+    session.commit()
+    rows = session.exec(select(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.success.is_(True))).all()
+    assert [r.device for r in rows] == [cookie.split(".")[2]]
+
+
+def test_session_helpers_by_hash(session: Session) -> None:
+    email = _email()
+    create_admin(session, email, "correct horse battery")
+    session.commit()
+    _, raw = login(session, email, "correct horse battery", client="c", policy=POLICY)
+    session.commit()
+    token_hash = session_token_hash(raw)
+    assert len(token_hash) == 64 and raw not in token_hash
+    assert user_for_session_hash(session, token_hash).email == email
+    for bad in ("", token_hash.upper(), token_hash[:-1], token_hash + "0", raw, " " + token_hash[1:]):
+        assert user_for_session_hash(session, bad) is None
+    revoke_session_hash(session, token_hash.upper())  # malformed: ignored
+    assert user_for_session(session, raw) is not None
+    revoke_session_hash(session, token_hash)
+    session.commit()
+    assert user_for_session_hash(session, token_hash) is None and user_for_session(session, raw) is None
 
 
 def test_expired_session_is_refused(session: Session) -> None:

@@ -22,28 +22,34 @@ from reflex.istate.data import RouterData
 from sqlmodel import Session, func, select
 
 from interview_app.models import AdminSession, AdminUser, Candidate, Interview, InterviewTemplate, utcnow
-from interview_app.services.auth import create_admin, create_session
+from interview_app.services.auth import ADMIN_SESSION_COOKIE, create_admin, create_session
+from interview_app.services.sign_in import rewrite_cookie_header
 from interview_app.state.admin_candidates import CandidatesState
 from interview_app.state.admin_detail import MESSAGE_KIND, InterviewDetailState
 from interview_app.state.admin_list import InterviewListState
 from interview_app.state.admin_overview import OverviewState
 from interview_app.state.admin_templates import TemplatesState
 from interview_app.state.admin_users import AdminUsersState
-from interview_app.state.auth import AdminState
 from tests.factories import make_candidate, make_interview, make_template
 
 ADMIN_STATES = (InterviewListState, CandidatesState, TemplatesState, InterviewDetailState, OverviewState, AdminUsersState)
-# Handlers of AdminState itself that must work signed out: they are how one signs in.
-PUBLIC = {"sign_in", "check_session", "sign_out"}
+# Handlers of AdminState itself that must work signed out: the session check of every admin page.
+PUBLIC = {"check_session"}
+
+
+def connection_headers(token: str) -> dict[str, str]:
+    """The headers Reflex stores for a websocket whose browser sent ``admin_session=<token>``,
+    as they are after AdminSessionMiddleware (the raw token replaced by its hash)."""
+    cookie = rewrite_cookie_header(f"theme=light; {ADMIN_SESSION_COOKIE}={token}") if token else ""
+    return {"origin": "http://testserver", **({"cookie": cookie} if cookie else {})}
 
 
 def state_for(cls: type[rx.State], token: str = "", path: str = "/admin") -> Any:
-    """A state in a real state tree, as the websocket handler would find it for a tab on ``path``."""
+    """A state in a real state tree, as the websocket handler would find it for a tab on ``path``
+    whose connection carries the session cookie ``token`` ("" for none)."""
     root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"asPath": path, "ip": "10.9.8.7", "headers": {"origin": "http://testserver"}})
-    state = root.get_substate(cls.get_full_name().split("."))
-    state.session_token = token
-    return state
+    root.router = RouterData.from_router_data({"asPath": path, "ip": "10.9.8.7", "headers": connection_headers(token)})
+    return root.get_substate(cls.get_full_name().split("."))
 
 
 def run(state: Any, handler: str, /, **payload: Any) -> Any:
@@ -276,23 +282,6 @@ def test_unauthenticated_list_and_export_return_no_data(people: dict[str, str], 
     assert "download" in str(run(admin, "export")).lower()
 
 
-def test_sign_in_sets_the_cookie_and_repeated_failures_are_throttled(people: dict[str, str], session: Session, settings_env) -> None:  # noqa: ANN001
-    settings_env(LOGIN_MAX_FAILURES="3", LOGIN_LOCKOUT_MINUTES="5")
-    email = f"login.{uuid.uuid4().hex[:6]}@example.com"
-    create_admin(session, email, "correct horse battery")
-    session.commit()
-    state = state_for(AdminState)
-    run(state, "sign_in", form_data={"email": email, "password": "correct horse battery"})
-    assert state.session_token and state.admin_email == email and state.signed_in
-    run(state, "sign_out")
-    assert state.session_token == "" and state.admin_email == ""
-    for _ in range(3):
-        run(state, "sign_in", form_data={"email": email, "password": "wrong wrong wrong"})
-        assert "wrong" in state.login_error and state.session_token == ""
-    run(state, "sign_in", form_data={"email": email, "password": "correct horse battery"})
-    assert "Too many failed sign-ins" in state.login_error and state.session_token == "" and state.admin_email == ""
-
-
 def test_timeline_counts_chat_messages_in_words() -> None:
     state = state_for(InterviewDetailState)
     state.events = [{"kind": "status changed"}, {"kind": MESSAGE_KIND}]
@@ -301,3 +290,43 @@ def test_timeline_counts_chat_messages_in_words() -> None:
     state.events = [{"kind": MESSAGE_KIND}] * 3
     assert state.messages_label == "3 chat messages"
     assert state.messages_hidden_note.startswith("3 chat messages of the text interview are hidden here")
+
+
+def test_authority_comes_from_the_connection_not_from_the_tab_state(people: dict[str, str], session: Session) -> None:
+    make_interview(session)
+    state = state_for(InterviewListState, people["admin"])
+    run(state, "load")
+    assert state.rows and state.signed_in
+    # The same tab state, now reached over a connection without the cookie (a replayed Reflex token).
+    state.router = RouterData.from_router_data({"asPath": "/admin", "ip": "10.9.8.7", "headers": connection_headers("")})
+    assert "download" not in str(run(state, "export")).lower()
+    assert not state.signed_in
+    # A client that sends the stored hash itself as a cookie: the middleware drops it, so the app never sees it.
+    forged = rewrite_cookie_header(f"admin_session_sha256={'0' * 64}")
+    assert forged == ""
+
+
+def test_the_sign_in_page_words_the_route_s_reason_and_never_echoes_the_address() -> None:
+    from interview_app.state.auth import AdminState
+
+    def page(query: str) -> Any:
+        state = state_for(AdminState, path=f"/admin/templates?{query}")
+        state.router = RouterData.from_router_data(
+            {
+                "pathname": "/admin/templates",
+                "asPath": f"/admin/templates?{query}",
+                "query": dict(p.split("=", 1) for p in query.split("&")),
+                "headers": {},
+            }
+        )
+        answer = run(state, "check_session")
+        return state, answer
+
+    state, answer = page("signin=wait&wait=125")
+    assert state.login_error == "Too many failed sign-ins. Wait 3 minutes and try again, or ask another admin."
+    assert "/admin/templates" in str(answer) and "signin" not in str(answer)  # the address is cleaned
+    state, _ = page("signin=signed-out-everywhere")
+    assert state.access_message.startswith("You are signed out on every device") and state.login_error == ""
+    state, _ = page("signin=%3Cscript%3Ealert(1)%3C/script%3E&wait=99999999999")
+    assert state.login_error == "Sign in to continue." and "script" not in state.login_error
+    assert state.sign_in_next == "/admin/templates"

@@ -170,13 +170,7 @@ def stop_app(proc: subprocess.Popen) -> None:
             pass
 
 
-@pytest.fixture(scope="session")
-def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
-    proc, served = start_app(tmp_path_factory.mktemp("app"))
-    yield served
-    stop_app(proc)
+# ``served_app`` (one app for the whole run, shared with tests/reliability) is in tests/conftest.py.
 
 
 @pytest.fixture(scope="module")

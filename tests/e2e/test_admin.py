@@ -151,15 +151,21 @@ def test_reviewer_reads_interviews_but_cannot_manage(served_app, page: Page) -> 
 
 def test_sign_out_ends_the_session(served_app, page: Page) -> None:  # noqa: ANN001
     sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"])
+    cookie = next(c for c in page.context.cookies() if c["name"] == "admin_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert "admin_session" not in page.evaluate("document.cookie")  # page scripts cannot read the session
     page.locator("#sign-out").click()
     expect(page.locator("#login-email")).to_be_visible(timeout=15_000)
+    expect(page.locator("#access-message")).to_contain_text("signed out")
+    assert not [c for c in page.context.cookies() if c["name"] == "admin_session"]
     page.goto(served_app.url + "/admin/candidates")
     expect(page.locator("#login-email")).to_be_visible(timeout=15_000)
     expect(page.locator("#candidate-table")).to_have_count(0)
 
 
 def test_wrong_passwords_are_throttled(served_app, page: Page) -> None:  # noqa: ANN001
-    """LOGIN_MAX_FAILURES (default 5) wrong passwords lock the account, even for the right password.
+    """LOGIN_MAX_FAILURES (default 5) wrong passwords from one browser that never signed in to the
+    account make that browser wait, even with the right password; the form keeps the email.
 
     Its own account, so the demo admin stays usable; the browser's address allows
     4x as many failures, so other tests from 127.0.0.1 are not locked out.
@@ -185,6 +191,7 @@ def test_wrong_passwords_are_throttled(served_app, page: Page) -> None:  # noqa:
             expect(page.locator("#login-error")).to_contain_text("email or password is wrong")
     finally:
         engine.dispose()
+    expect(page.locator("#login-email")).to_have_value(email)  # kept across the form post's reload
     page.locator("#login-password").fill(good)
     page.locator("#login-submit").click()
     expect(page.locator("#login-error")).to_contain_text("Too many failed sign-ins", timeout=10_000)

@@ -24,7 +24,6 @@ from sqlmodel import Session
 
 import interview_app.pages  # noqa: F401  (registers every page and its states)
 from interview_app.api import create_api
-from interview_app.settings import get_settings
 from interview_app.state.auth import AdminState
 from tests.admin.test_admin_state_guards import _dummy, _seed, state_for
 from tests.conftest import migrate_to
@@ -35,9 +34,7 @@ from tests.reliability.conftest import db_snapshot, figure, run_coroutine
 # Handlers reachable without a session, and why that is safe.
 NOT_GUARDED = {
     "setvar": "Reflex's built-in setter: sets client-visible vars only; every handler that reads or writes data re-checks the session in the DB",
-    "sign_in": "how one signs in (throttled per account and client)",
-    "sign_out": "revokes only the caller's own session",
-    "check_session": "on_load: only asks the DB who the cookie belongs to",
+    "check_session": "on_load: only asks the DB who the connection's cookie belongs to, and turns ?signin=<reason> into a fixed sentence",
 }
 # State vars a refused call may change: the refusal message and "who is signed in" (cleared).
 REFUSAL_VARS = ("access_message", "admin_email", "admin_role", "action_message", "review_error")
@@ -195,15 +192,3 @@ def test_a_candidate_token_opens_only_its_own_room(session: Session, livekit: Fa
     # A made-up token close to a real one finds nothing.
     res = client.post("/api/interview/start", json={"invite_token": raw_a[:-2] + ("AA" if raw_a[-2:] != "AA" else "BB")})
     assert res.status_code == 404
-
-
-def test_session_cookie_attributes() -> None:
-    """The admin cookie is written by the frontend (rx.Cookie), so it cannot be HttpOnly; SameSite=Strict always,
-    Secure when APP_URL is https (checked against the served cookie in test_r4_served.py)."""
-    from interview_app.state.auth import session_cookie_secure
-
-    cookie = AdminState.get_fields()["session_token"].default
-    assert cookie.same_site == "strict" and cookie.path == "/"
-    assert cookie.secure == session_cookie_secure(get_settings())
-    assert session_cookie_secure(type(get_settings())(**{**get_settings().__dict__, "app_url": "https://hire.example.com"}))
-    assert not session_cookie_secure(type(get_settings())(**{**get_settings().__dict__, "app_url": "http://127.0.0.1:3000"}))

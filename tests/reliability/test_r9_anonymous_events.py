@@ -66,3 +66,54 @@ def test_accepting_the_consent_again_stores_one_row(session: Session, app_db, mo
     ).one()
     assert rows == 1
     figure("R9 consent rows after 300 accept_consent calls", rows)
+
+
+def test_each_event_kind_is_capped_per_tab() -> None:
+    """A tab that floods an event gets its burst, then one per refill; other tabs and kinds are untouched."""
+    from interview_app.state.event_limits import CANDIDATE_RATES, DEFAULT_RATE, EventBuckets, EventRateLimitMiddleware
+    from interview_app.state.text_interview import TextInterviewState
+
+    now = [1000.0]
+    middleware = EventRateLimitMiddleware(buckets=None)
+    middleware.buckets = EventBuckets(rates=middleware._buckets_now().rates, clock=lambda: now[0])
+    on_error = f"{CandidateState.get_full_name()}.on_error"
+    consent = f"{CandidateState.get_full_name()}.accept_consent"
+    send = f"{TextInterviewState.get_full_name()}.send_message"
+
+    def sent(token: str, name: str, n: int) -> int:
+        passed = 0
+        for _ in range(n):
+            passed += middleware.check(token, name) is None
+        return passed
+
+    flood = 5000
+    assert sent("tab-a", on_error, flood) == CANDIDATE_RATES["on_error"].burst
+    assert sent("tab-a", consent, 300) == CANDIDATE_RATES["accept_consent"].burst
+    assert sent("tab-a", send, 100) == CANDIDATE_RATES["send_message"].burst
+    assert sent("tab-b", on_error, 5) == 5  # another tab is not affected
+    now[0] += 10.0  # ten seconds later: refilled at the rate, not more
+    assert sent("tab-a", on_error, 100) == int(10 * CANDIDATE_RATES["on_error"].per_second)
+    assert sent("tab-a", consent, 100) == 1
+    # An event kind not listed gets the default cap; all kinds of one tab share the tab's cap.
+    other = f"{CandidateState.get_full_name()}.on_speaker_test"
+    assert sent("tab-c", other, 1000) == DEFAULT_RATE.burst
+    figure("R9 on_error events of one tab handled out of a flood of 5000", f"{CANDIDATE_RATES['on_error'].burst} (then 1/s)")
+    figure("R9 accept_consent calls handled out of 300", CANDIDATE_RATES["accept_consent"].burst)
+
+
+def test_the_app_runs_the_caps_before_any_other_middleware_or_handler() -> None:
+    from interview_app.interview_app import app
+    from interview_app.state.auth import AdminAuthorityMiddleware
+    from interview_app.state.event_limits import EventRateLimitMiddleware
+
+    kinds = [type(m) for m in app._middlewares]
+    assert kinds[:2] == [EventRateLimitMiddleware, AdminAuthorityMiddleware], kinds
+
+
+def test_buckets_are_bounded() -> None:
+    from interview_app.state.event_limits import EventBuckets
+
+    buckets = EventBuckets(max_buckets=1000)
+    for n in range(5000):
+        buckets.allow(f"tab-{n}", "x.y")
+    assert len(buckets) <= 1000

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from interview_app.models import Candidate, Evaluation, Interview, InterviewEvent
 from interview_app.services.auth import create_admin, create_session
 from interview_app.services.storage import LocalStorage, recording_key, storage_from_settings
+from tests.admin.test_admin_state_guards import connection_headers
 from tests.review.helpers import finished_interview
 
 
@@ -48,10 +49,9 @@ def _at(state, interview_id: uuid.UUID, token: str) -> None:  # noqa: ANN001
         {
             "pathname": "/admin/interviews/[interview_id]",
             "asPath": f"/admin/interviews/{interview_id}",
-            "headers": {"origin": "http://127.0.0.1:3999"},
+            "headers": {**connection_headers(token), "origin": "http://127.0.0.1:3999"},
         }
     )
-    state.session_token = token
 
 
 def _call(state, name: str, *args):  # noqa: ANN001, ANN002, ANN202

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from interview_app.components.admin import CANDIDATES, admin_page
-from interview_app.state.admin_candidates import CandidatesState
+from interview_app.state.admin_candidates import MAX_CSV_BYTES, CandidatesState
 from interview_app.state.auth import AdminState
 
 S = CandidatesState
@@ -118,6 +118,8 @@ def _import_card() -> rx.Component:
                     id=UPLOAD_ID,
                     accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]},
                     max_files=1,
+                    max_size=MAX_CSV_BYTES,  # refused in the browser: larger bodies get a 413 from the server (api/body_limit.py)
+                    on_drop_rejected=rx.toast.error("Choose one .csv file of at most 2 MB; split larger files into parts."),
                     border=f"1px dashed {rx.color('gray', 7)}",
                     padding="0.6em 1em",
                     border_radius="8px",
