@@ -110,7 +110,7 @@ class AdminState(rx.State):
     @rx.var
     def sign_in_next(self) -> str:
         """The admin page to come back to after signing in (the form's hidden ``next``)."""
-        return safe_next(self.router.page.raw_path)
+        return safe_next(self.router.url.path)
 
     def _connection_session(self) -> str:
         """The session hash on the websocket this event came over ("" when it carries no session cookie)."""
@@ -154,13 +154,13 @@ class AdminState(rx.State):
         self._guard()
         self.auth_checked = True
         self.login_email = remembered_email(self.router.headers.cookie)
-        params = self.router.page.params
+        params = self.router.url.query_parameters
         reason = str(params.get("signin", ""))
         if not reason:
             return None
         kind, text = sign_in_message(reason, str(params.get("wait", "")))
         self.login_error, self.access_message = (text, "") if kind == "error" else ("", text)
-        return rx.redirect(safe_next(self.router.page.raw_path), replace=True)
+        return rx.redirect(safe_next(self.router.url.path), replace=True)
 
 
 def _admin_state_classes() -> list[type[rx.State]]:
