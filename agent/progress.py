@@ -37,12 +37,22 @@ class InterviewProgress:
         self.started_at: float | None = None
         self.ended = False
         self.end_reason = ""
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after the interview starts, moves to another question or ends."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     # --- time -----------------------------------------------------------------
     def start(self) -> None:
         if self.started_at is None:
             self.started_at = self.clock()
             self.questions[0].started_at = self.started_at
+            self._changed()
 
     def elapsed(self) -> float:
         return 0.0 if self.started_at is None else max(0.0, self.clock() - self.started_at)
@@ -110,6 +120,7 @@ class InterviewProgress:
         current = self.current
         if current is not None and current.started_at is None:
             current.started_at = self.clock()
+        self._changed()
         return current
 
     def add_note(self, notes: str) -> None:
@@ -120,6 +131,19 @@ class InterviewProgress:
         if not self.ended:
             self.ended = True
             self.end_reason = reason
+            self._changed()
+
+    def room_attributes(self, *, now_epoch: float) -> dict[str, str]:
+        """What the candidate's page shows beside the conversation ("Question i of n", time left), as
+        participant attributes of the interviewer: 1-based question number (n + 1 when all are
+        covered), the number of questions, and when the time limit ends (epoch milliseconds)."""
+        ends_at = 0 if self.started_at is None else int((now_epoch + self.total_time_left()) * 1000)
+        return {
+            "interview.question": str(min(self.index, len(self.questions)) + 1),
+            "interview.questions": str(len(self.questions)),
+            "interview.ends_at": str(ends_at),
+            "interview.ended": "1" if self.ended else "0",
+        }
 
     def snapshot(self) -> dict[str, Any]:
         """The state note the LLM sees before every reply (also read by the scripted LLM)."""

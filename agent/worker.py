@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 
 import agent
 from agent.interviewer import PLAN_ERROR_MESSAGE, Interviewer
+from agent.progress import InterviewProgress
 from agent.providers import build_llm, build_stt, build_tts, build_turn_detector, build_vad, check_voice_settings, turn_handling
 from agent.recording import Recording, session_record_options, start_recording, stop_recording, store_agent_recording
 from agent.reporting import Outbox, report_result
@@ -219,9 +221,14 @@ async def interview_session(ctx: JobContext) -> None:
         await session.start(
             agent=interviewer,
             room=ctx.room,
-            room_options=room_io.RoomOptions(participant_identity=participant.identity, close_on_disconnect=False),
+            room_options=room_io.RoomOptions(
+                participant_identity=participant.identity,
+                close_on_disconnect=False,
+                text_input=room_io.TextInputOptions(text_input_cb=typed_answer),
+            ),
             record=session_record_options(recording),  # type: ignore[arg-type]
         )
+        publish_progress(ctx.room, interviewer.progress)
         hard_limit = plan.duration_limit_seconds + 300
         try:
             reason = await asyncio.wait_for(interviewer.wait_finished(), timeout=hard_limit)
@@ -251,6 +258,52 @@ async def interview_session(ctx: JobContext) -> None:
     await _deliver(result)
     await close_room(ctx)
     ctx.shutdown(reason=result.end_reason or outcome)
+
+
+#: livekit-agents' own handling of a typed message (interrupt, then reply to it as the user's turn).
+_REPLY_TO_TYPED = room_io.TextInputOptions().text_input_cb
+
+
+async def typed_answer(session: AgentSession, ev: room_io.TextInputEvent) -> None:
+    """A message the candidate typed in the voice room (``lk.chat``): cleaned like the text interview's
+    (valid Unicode, no control characters) and cut to its limit, then answered as a spoken turn would be."""
+    from interview_app.sanitize import MAX_MESSAGE_CHARS, candidate_text
+
+    cleaned = candidate_text(ev.text).text.strip()[:MAX_MESSAGE_CHARS]
+    if not cleaned:
+        return
+    result = _REPLY_TO_TYPED(session, room_io.TextInputEvent(text=cleaned, info=ev.info, participant=ev.participant))
+    if asyncio.iscoroutine(result):
+        await result
+
+
+def publish_progress(room: rtc.Room, progress: InterviewProgress) -> None:
+    """Keep the interviewer's participant attributes telling where the interview stands.
+
+    The candidate's page shows "Question i of n" and the time left from them
+    (``InterviewProgress.room_attributes``); published now and on every change of question.
+    """
+    last: dict[str, str] = {}
+
+    async def send() -> None:
+        attributes = progress.room_attributes(now_epoch=time.time())
+        if attributes == last:
+            return
+        try:
+            await room.local_participant.set_attributes(attributes)
+            last.update(attributes)
+        except Exception:  # noqa: BLE001 - the page keeps its last line; the interview goes on
+            logger.warning("could not publish the interview progress", exc_info=True)
+
+    tasks: set[asyncio.Task[None]] = set()
+
+    def changed() -> None:
+        task = asyncio.get_running_loop().create_task(send())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    progress.on_change(changed)
+    changed()
 
 
 def watch_candidate_presence(room: rtc.Room, identity: str, interviewer: Interviewer, rejoin_seconds: float) -> None:

@@ -122,6 +122,31 @@ class AgentCaptions(_Bridge):
     placeholder: rx.Var[str]
 
 
+class Conversation(_Bridge):
+    """The conversation so far, both sides, from the transcription streams and what the candidate
+    typed; with ``typing`` a box to type one answer (sent on ``lk.chat``). Labels from Python."""
+
+    tag = "Conversation"
+
+    agent_label: rx.Var[str]
+    you_label: rx.Var[str]
+    empty_text: rx.Var[str]
+    typing: rx.Var[bool]
+    type_placeholder: rx.Var[str]
+    send_label: rx.Var[str]
+    max_length: rx.Var[int]
+
+
+class InterviewProgressLine(_Bridge):
+    """ "Question i of n · m:ss left" from the interviewer's participant attributes (templates from Python)."""
+
+    tag = "InterviewProgressLine"
+
+    question_template: rx.Var[str]
+    time_template: rx.Var[str]
+    ended_text: rx.Var[str]
+
+
 class DeviceCheck(_Bridge):
     """Microphone choice with a live level meter, optional camera preview, speaker test."""
 
@@ -152,6 +177,8 @@ start_audio = StartAudio.create
 control_bar = VoiceAssistantControlBar.create
 agent_visualizer = AgentVisualizer.create
 agent_captions = AgentCaptions.create
+conversation = Conversation.create
+interview_progress = InterviewProgressLine.create
 device_check = DeviceCheck.create
 integrity_watcher = IntegrityWatcher.create
 
@@ -162,8 +189,10 @@ __all__ = [
     "agent_captions",
     "agent_visualizer",
     "control_bar",
+    "conversation",
     "device_check",
     "integrity_watcher",
+    "interview_progress",
     "livekit_room",
     "room_audio_renderer",
     "start_audio",

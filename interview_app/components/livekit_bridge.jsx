@@ -3,7 +3,7 @@
 // values must flow back into Reflex state, the pre-join microphone level meter, and the page-focus
 // listeners for integrity signals. Everything else on the page is Reflex.
 import React, { useEffect, useRef, useState } from "react";
-import { BarVisualizer, useConnectionState, useTranscriptions, useVoiceAssistant } from "@livekit/components-react";
+import { BarVisualizer, useChat, useConnectionState, useLocalParticipant, useTranscriptions, useVoiceAssistant } from "@livekit/components-react";
 
 function useLatest(value) {
   const ref = useRef(value);
@@ -57,6 +57,96 @@ export function AgentCaptions({ placeholder = "", ...rest }) {
       {text || placeholder}
     </div>
   );
+}
+
+// Inside LiveKitRoom: the conversation so far, both sides, live, from the lk.transcription text
+// streams the interviewer publishes (its own words, and the candidate's recognised speech, which
+// carries the candidate's microphone track in lk.transcribed_track_id), plus what the candidate typed.
+// With `typing` on, a box to type one answer instead of speaking it: sent on lk.chat, where the
+// interviewer (agent/worker.py typed_answer) takes it as the candidate's turn. Every label comes from Python.
+export function Conversation({ agentLabel = "Interviewer", youLabel = "You", emptyText = "", typing = false,
+                               typePlaceholder = "", sendLabel = "Send", maxLength = 4000, ...rest }) {
+  const { localParticipant } = useLocalParticipant();
+  const streams = useTranscriptions();
+  const { send, chatMessages, isSending } = useChat();
+  const [draft, setDraft] = useState("");
+  const boxRef = useRef(null);
+  const mine = new Set(Array.from(localParticipant?.trackPublications?.values?.() ?? []).map((p) => p.trackSid));
+  const spoken = streams
+    .filter((s) => (s.text || "").trim() !== "")
+    .map((s) => {
+      const track = s.streamInfo?.attributes?.["lk.transcribed_track_id"];
+      const you = s.participantInfo?.identity === localParticipant?.identity || (track !== undefined && mine.has(track));
+      return { id: s.streamInfo?.id, at: s.streamInfo?.timestamp ?? 0, text: s.text, you, typed: false };
+    });
+  const typed = chatMessages
+    .filter((m) => m.from?.identity === localParticipant?.identity)
+    .map((m) => ({ id: `typed-${m.id}`, at: m.timestamp ?? 0, text: m.message, you: true, typed: true }));
+  const turns = spoken.concat(typed).sort((a, b) => a.at - b.at);
+  const last = turns.length > 0 ? turns[turns.length - 1].text : "";
+  useEffect(() => {
+    const box = boxRef.current;
+    // Follow the conversation unless the candidate scrolled up to read.
+    if (box && box.scrollHeight - box.scrollTop - box.clientHeight < 120) box.scrollTop = box.scrollHeight;
+  }, [turns.length, last]);
+  const submit = async (e) => {
+    e.preventDefault();
+    const value = draft.trim();
+    if (!value || isSending) return;
+    try { await send(value.slice(0, maxLength)); setDraft(""); } catch (err) { /* the box keeps the text to retry */ }
+  };
+  return (
+    <div {...rest}>
+      <div ref={boxRef} role="log" aria-live="polite" data-turns={turns.length} id="conversation-log"
+        style={{ maxHeight: "260px", overflowY: "auto", padding: "4px 2px" }}>
+        {turns.length === 0 ? <p style={{ opacity: 0.7, margin: 0 }}>{emptyText}</p> : null}
+        {turns.map((t) => (
+          <div key={t.id} className="conversation-turn" data-speaker={t.you ? "candidate" : "interviewer"} data-typed={t.typed ? "yes" : "no"}
+            style={{ display: "flex", flexDirection: "column", alignItems: t.you ? "flex-end" : "flex-start", margin: "6px 0" }}>
+            <span style={{ fontSize: "12px", fontWeight: 600, opacity: 0.7 }}>{t.you ? youLabel : agentLabel}</span>
+            <span style={{ maxWidth: "85%", padding: "6px 10px", borderRadius: "10px", lineHeight: 1.45, whiteSpace: "pre-wrap",
+              background: t.you ? "var(--accent-a3, #eef2ff)" : "var(--gray-a3, #f3f4f6)" }}>{t.text}</span>
+          </div>
+        ))}
+      </div>
+      {typing ? (
+        <form onSubmit={submit} style={{ display: "flex", gap: "8px", width: "100%", marginTop: "8px" }} id="typed-answer">
+          <input value={draft} onChange={(e) => setDraft(e.target.value)} placeholder={typePlaceholder} maxLength={maxLength}
+            aria-label={typePlaceholder} id="typed-answer-input"
+            style={{ flex: 1, minWidth: 0, padding: "8px 10px", borderRadius: "8px", border: "1px solid rgba(255, 255, 255, 0.3)",
+              font: "inherit", color: "inherit", background: "rgba(255, 255, 255, 0.08)" }} />
+          <button type="submit" disabled={isSending || !draft.trim()} id="typed-answer-send"
+            style={{ padding: "8px 14px", borderRadius: "8px", border: "none", font: "inherit", fontWeight: 500, cursor: "pointer",
+              background: "var(--accent-9, #4f46e5)", color: "var(--accent-contrast, #fff)", opacity: isSending || !draft.trim() ? 0.5 : 1 }}>
+            {sendLabel}
+          </button>
+        </form>
+      ) : null}
+    </div>
+  );
+}
+
+// Inside LiveKitRoom: "Question i of n" and the time left, from the interviewer's participant
+// attributes (agent/progress.py room_attributes). Templates come from Python: {i} {n} and {time}.
+export function InterviewProgressLine({ questionTemplate = "Question {i} of {n}", timeTemplate = "{time} left",
+                                        endedText = "", ...rest }) {
+  const { agentAttributes } = useVoiceAssistant();
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
+  const n = Number(agentAttributes?.["interview.questions"] ?? 0);
+  const i = Math.min(Number(agentAttributes?.["interview.question"] ?? 0), n);
+  const endsAt = Number(agentAttributes?.["interview.ends_at"] ?? 0);
+  const ended = agentAttributes?.["interview.ended"] === "1";
+  if (!n) return <div data-progress="none" {...rest} />;
+  const parts = [];
+  if (ended) parts.push(endedText);
+  else parts.push(questionTemplate.replace("{i}", String(Math.max(1, i))).replace("{n}", String(n)));
+  if (!ended && endsAt > 0) {
+    const left = Math.max(0, Math.round((endsAt - now) / 1000));
+    const time = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    parts.push(timeTemplate.replace("{time}", time));
+  }
+  return <div data-progress={ended ? "ended" : `${i}/${n}`} {...rest}>{parts.filter(Boolean).join(" · ")}</div>;
 }
 
 // Before joining: microphone choice with a live level meter, optional camera preview, speaker test.

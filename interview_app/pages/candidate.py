@@ -15,6 +15,7 @@ from interview_app.components import livekit as lk
 from interview_app.components.inline_icons import callout, inline_icon
 from interview_app.components.layout import candidate_shell
 from interview_app.components.text_interview import text_interview_panel
+from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.state.candidate import CandidateState
 
 _TITLES = {
@@ -262,6 +263,29 @@ def _room_status() -> rx.Component:
     )
 
 
+def _leave_button() -> rx.Component:
+    """Leaving is one click away but asks first: an accidental click would otherwise end the conversation."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Leave interview", color_scheme="red", variant="soft", id="leave-interview")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Leave the interview?"),
+            rx.alert_dialog.description(
+                "The interviewer waits a short while for you to come back through your link; after that the interview ends "
+                "with what you have said so far.",
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Stay in the interview", variant="soft", color_scheme="gray", id="leave-cancel")),
+                rx.alert_dialog.action(rx.button("Leave", color_scheme="red", on_click=CandidateState.leave_room, id="leave-confirm")),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+    )
+
+
 def _room() -> rx.Component:
     return rx.cond(CandidateState.connection == "ended", _interview_ended(), _live_room())
 
@@ -272,6 +296,13 @@ def _live_room() -> rx.Component:
         lk.livekit_room(
             lk.room_audio_renderer(),
             rx.vstack(
+                lk.interview_progress(
+                    question_template="Question {i} of {n}",
+                    time_template="{time} left",
+                    ended_text="The interviewer is closing the interview.",
+                    id="interview-progress",
+                    style={"fontSize": "14px", "fontWeight": 500, "opacity": 0.8, "minHeight": "1.4em"},
+                ),
                 lk.agent_visualizer(
                     on_agent_state=CandidateState.on_agent_state,
                     on_agent_presence=CandidateState.on_agent_presence,
@@ -288,11 +319,29 @@ def _live_room() -> rx.Component:
                 lk.start_audio(label="Click to hear the interviewer"),
                 rx.cond(
                     (CandidateState.connection == "connected") | (CandidateState.connection == "reconnecting"),
-                    lk.control_bar(
-                        controls={"leave": True, "microphone": True},
-                        save_user_choices=False,
-                        on_device_error=CandidateState.on_device_error,
+                    rx.hstack(
+                        lk.control_bar(
+                            controls={"leave": False, "microphone": True},
+                            save_user_choices=False,
+                            on_device_error=CandidateState.on_device_error,
+                        ),
+                        _leave_button(),
+                        spacing="3",
+                        align="center",
+                        justify="center",
+                        wrap="wrap",
                     ),
+                ),
+                lk.conversation(
+                    agent_label="Interviewer",
+                    you_label="You",
+                    empty_text="The conversation appears here as you speak.",
+                    typing=CandidateState.connection == "connected",
+                    type_placeholder="Prefer to type this answer? Write it here and press Enter.",
+                    send_label="Send",
+                    max_length=MAX_MESSAGE_CHARS,
+                    id="conversation",
+                    style={"width": "100%", "fontSize": "15px", "paddingTop": "8px", "borderTop": "1px solid var(--gray-a5)"},
                 ),
                 spacing="4",
                 align="center",
@@ -313,7 +362,8 @@ def _live_room() -> rx.Component:
             style={"width": "100%", "borderRadius": "var(--radius-4)", "overflow": "hidden"},
         ),
         rx.text(
-            "Speak naturally; the interviewer waits until you finish. You can leave at any time with the red button.",
+            "Speak naturally; the interviewer waits until you finish. Say “could you repeat that?” or “could you rephrase"
+            " that?” whenever you need to. You can leave at any time with “Leave interview”.",
             size="1",
             color_scheme="gray",
         ),

@@ -287,6 +287,12 @@ class CandidateState(rx.State):
             self.connection_error = "You were disconnected from the interview room. Rejoin to continue where you left off."
 
     @rx.event
+    def leave_room(self) -> None:
+        """The candidate confirmed "Leave interview": disconnect (on_disconnected then says how to rejoin)."""
+        if self.connection in ("connected", "reconnecting", "connecting"):
+            self.connect = False
+
+    @rx.event
     def on_error(self, message: str) -> None:
         self.connect = False
         self.connection = "failed"

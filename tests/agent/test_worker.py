@@ -246,3 +246,29 @@ def test_max_interviews_sets_capacity_by_running_interviews() -> None:
     assert [load(SimpleNamespace(active_jobs=["j"] * n)) for n in (0, 1, 2, 3)] == [0.0, 0.5, 1.0, 1.0]
     default = build_server(load_settings(BASE | {"AGENT_HTTP_PORT": "0"}))
     assert default.load_fnc is not load  # CPU load decides unless the maximum is set
+
+
+def test_progress_attributes_follow_the_interview() -> None:
+    """What the candidate's page reads for "Question i of n · m:ss left" (published by publish_progress)."""
+    from agent.progress import InterviewProgress
+    from tests.agent.test_interviewer_text import make_plan
+
+    now = [100.0]
+    progress = InterviewProgress(make_plan(), clock=lambda: now[0])
+    changes: list[dict[str, str]] = []
+    progress.on_change(lambda: changes.append(progress.room_attributes(now_epoch=1_000_000.0)))
+    n = str(len(progress.questions))
+    assert progress.room_attributes(now_epoch=1_000_000.0)["interview.ends_at"] == "0"  # not started: no clock yet
+    progress.start()
+    first = changes[-1]
+    assert first["interview.question"] == "1" and first["interview.questions"] == n and first["interview.ended"] == "0"
+    assert int(first["interview.ends_at"]) == int((1_000_000.0 + progress.plan.duration_limit_seconds) * 1000)
+    now[0] += 30
+    progress.cover(progress.questions[0].question.id)
+    assert changes[-1]["interview.question"] == "2"
+    assert int(changes[-1]["interview.ends_at"]) == int((1_000_000.0 + progress.plan.duration_limit_seconds - 30) * 1000)
+    for qp in progress.questions:
+        progress.cover(qp.question.id)
+    assert changes[-1]["interview.question"] == str(len(progress.questions) + 1)  # past the last question
+    progress.finish("completed")
+    assert changes[-1]["interview.ended"] == "1" and len(changes) == 1 + 1 + len(progress.questions) + 1  # start, cover, covers, end

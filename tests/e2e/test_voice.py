@@ -47,6 +47,7 @@ REJOIN_SECONDS = 6
 QUESTIONS = ["Tell me about a system you built.", "How do you debug a slow service?"]
 ANSWERS = ["I built a billing service in Python.", "I would add caching in front of the database."]
 GREETING = "Hi {candidate_name}."
+TYPED = "I would rather type this one: I built a queue in Go."
 CANDIDATE = "Ada Lovelace"
 AGENT_HERE = re.compile(r"The interviewer is (listening|speaking|thinking|getting ready)")
 
@@ -184,9 +185,19 @@ def test_voice_interview_from_link_to_review(voice: VoiceStack) -> None:
             expect(page.locator("#agent-status")).to_contain_text(AGENT_HERE, timeout=30_000)
             expect(page.locator("#agent-visualizer[data-agent-present='yes']")).to_have_count(1, timeout=30_000)
             expect(page.locator("#captions")).to_contain_text("Question 1", timeout=60_000)
-            shot(page, "room")
+            progress = page.locator("#interview-progress")
+            expect(progress).to_contain_text("Question 1 of 2", timeout=30_000)
+            expect(progress).to_contain_text(re.compile(r"\d+:\d\d left"))
             # the interviewer speaks, listens; the candidate's spoken answers reach STT and it moves on
             expect(page.locator("#captions")).to_contain_text("Question 2", timeout=90_000)
+            expect(progress).to_contain_text("Question 2 of 2", timeout=30_000)
+            # the conversation so far, both sides, as in the text interview
+            you = page.locator("#conversation .conversation-turn[data-speaker='candidate']")
+            expect(you.first).to_contain_text(ANSWERS[0], timeout=30_000)
+            expect(you.first).to_contain_text("You")
+            expect(page.locator("#conversation .conversation-turn[data-speaker='interviewer']").first).to_contain_text("Interviewer")
+            expect(page.locator("#conversation")).to_contain_text(QUESTIONS[0])
+            shot(page, "room")
             ended = page.locator("#interview-ended")
             expect(ended).to_contain_text("The interview has ended", timeout=90_000)
             shot(page, "ended")
@@ -377,3 +388,49 @@ def test_two_workers_each_interview_gets_exactly_one_agent(voice: VoiceStack) ->
         for room in rooms:
             voice.livekit.delete_room(room)
         second.stop()
+
+
+def test_leave_asks_first_then_ends_as_candidate_left(voice: VoiceStack) -> None:
+    """ "Leave interview" asks for confirmation; "Stay" keeps the room, "Leave" disconnects with a sentence
+    saying how to rejoin, and the interviewer ends the interview once the rejoin grace has passed."""
+    link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting=GREETING)
+    script = write_spoken_script(voice.tmp / "leave-button.wav", [])
+    key = interview_id.replace("-", "")
+    with sync_playwright() as pw:
+        browser, page = open_candidate(pw, voice, script.path)
+        try:
+            consent_and_join(page, link)
+            expect(page.locator("#captions")).to_contain_text("Question 1", timeout=60_000)
+            [(room,)] = voice.rows("SELECT room_name FROM interview WHERE id = ?", key)
+            # one answer typed instead of spoken: it is the candidate's turn and the interviewer goes on
+            page.locator("#typed-answer-input").fill(TYPED)
+            page.locator("#typed-answer-send").click()
+            typed = page.locator("#conversation .conversation-turn[data-speaker='candidate'][data-typed='yes']")
+            expect(typed).to_contain_text(TYPED, timeout=10_000)
+            expect(page.locator("#captions")).to_contain_text("Question 2", timeout=60_000)
+            shot(page, "typed-answer")
+            page.locator("#leave-interview").click()
+            expect(page.get_by_role("alertdialog")).to_contain_text("Leave the interview?")
+            shot(page, "leave-dialog")
+            page.locator("#leave-cancel").click()
+            expect(page.get_by_role("alertdialog")).to_have_count(0)
+            expect(page.locator("#connection-status")).to_contain_text("You are connected")
+            page.locator("#leave-interview").click()
+            page.locator("#leave-confirm").click()
+            expect(page.locator("#connection-status")).to_contain_text("You left the interview room", timeout=15_000)
+            expect(page.locator("#retry")).to_be_visible()
+            wait_until(
+                lambda: not [p for p in voice.livekit.participants(room) if p["kind"] != "AGENT"],
+                15,
+                "the candidate to leave the room",
+            )
+        except Exception as err:
+            shot(page, "leave-button-failure")
+            raise AssertionError(f"{err}\n{voice.diagnostics()}") from err
+        finally:
+            browser.close()
+    wait_until(lambda: voice.status(interview_id) in ("processing", "completed"), REJOIN_SECONDS + 60, "the interview to end")
+    [(end_reason,)] = voice.rows("SELECT end_reason FROM interview WHERE id = ?", key)
+    assert end_reason == "candidate left"
+    said = [t for (t,) in voice.rows("SELECT text FROM transcript_segment WHERE interview_id = ? AND speaker = 'candidate'", key)]
+    assert said == [TYPED]  # the typed answer is in the transcript like a spoken one
