@@ -35,9 +35,11 @@ voice: .venv/.dev-installed $(BUN) system-deps
 
 S3RVER := $(TOOLS)/s3rver/node_modules/s3rver/bin/s3rver.js
 S3RVER_SIGV4 := $(TOOLS)/s3rver-sigv4/node_modules/@20minutes/s3rver/lib/s3rver.js
+AXE := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
 
-test: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) system-deps
+test: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) $(AXE) system-deps
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: .venv/.dev-installed
@@ -69,6 +71,10 @@ $(S3RVER):
 
 $(S3RVER_SIGV4):
 	npm install --prefix $(TOOLS)/s3rver-sigv4 --no-audit --no-fund --loglevel=error @20minutes/s3rver@5.0.0
+
+# axe-core: the accessibility scan of the candidate pages in Chromium (tests/e2e/test_candidate_flow.py).
+$(AXE):
+	npm install --prefix $(TOOLS)/axe --no-audit --no-fund --loglevel=error axe-core@4.10.3
 
 # Debian packages the browser and audio tests use (root on CI and dev machines).
 system-deps:

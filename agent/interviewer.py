@@ -25,7 +25,7 @@ from livekit.agents import Agent, ModelSettings, RunContext, function_tool, llm
 from livekit.agents.voice.events import ConversationItemAddedEvent, UserStateChangedEvent
 from livekit.agents.voice.speech_handle import SpeechHandle
 
-from agent.progress import InterviewProgress
+from agent.progress import PAUSE_MAX_SECONDS, InterviewProgress
 from interview_app.contracts import InterviewPlan
 
 logger = logging.getLogger("agent.interviewer")
@@ -50,6 +50,10 @@ EVENT_INSTRUCTIONS: dict[str, str] = {
     "time_up": (
         "The time for this interview is up. Thank the candidate warmly, tell them the hiring team will be "
         "in touch, and call end_interview with reason 'time limit reached'."
+    ),
+    "pause": (
+        'The candidate pressed "Give me a moment". In one short sentence tell them to take their time and '
+        "that you will wait until they speak again. Do not repeat or change the question."
     ),
 }
 
@@ -98,6 +102,8 @@ How to run the interview:
 - Candidates pause to think. Never rush them; never answer the question for them.
 - If asked to repeat or rephrase, repeat or rephrase the current question without hinting at an answer.
 - If asked how much time is left, call time_remaining and answer from it.
+- If the candidate asks for a moment to think ("give me a moment", "let me think"), call
+  give_candidate_a_moment, then say in one short sentence that you will wait; say nothing more until they speak.
 - If the candidate wants to stop, or all questions are covered, or time is up: thank them, say the hiring
   team will follow up, and call end_interview.
 - A system message starting with "{STATE_NOTE_PREFIX.strip()}" before your turn tells you the current
@@ -151,6 +157,7 @@ class Interviewer(Agent):
     def _on_conversation_item(self, ev: ConversationItemAddedEvent) -> None:
         if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
             self._idle_strikes = 0  # the candidate is active again (voice or text)
+            self.progress.resume()
 
     @property
     def finished(self) -> bool:
@@ -196,6 +203,8 @@ class Interviewer(Agent):
         """
         if self.finished:
             return None
+        if self.progress.is_paused():
+            return None  # they asked for a moment: the reminder waits until the pause is over
         self._idle_strikes += 1
         return self.raise_event("idle_reminder" if self._idle_strikes <= self.idle_reminders else "idle_end")
 
@@ -206,6 +215,7 @@ class Interviewer(Agent):
                 self._spawn(self._rearm_idle_timer(handle))
         elif ev.new_state == "speaking":
             self._idle_strikes = 0
+            self.progress.resume()  # back before the pause ran out
 
     async def _rearm_idle_timer(self, reminder: SpeechHandle) -> None:
         # The session reports "away" once; after the reminder, count the silence again so that a
@@ -227,6 +237,35 @@ class Interviewer(Agent):
                 logger.info("interview %s hard-stopped after the time limit", self.plan.interview_id)
                 self.finish("time limit reached")
             return
+
+    def pause_for_candidate(self, seconds: float = PAUSE_MAX_SECONDS, *, say: bool = True) -> float:
+        """The candidate asked for a moment (the page's button, or by saying so through the tool).
+
+        The question clock stops and idle reminders wait for up to ``seconds`` (at most
+        PAUSE_MAX_SECONDS); speaking again ends the pause. With ``say`` the interviewer says it will
+        wait. Returns the seconds granted (0 once the interview is closing).
+        """
+        if self.finished or self._closing:
+            return 0.0
+        granted = self.progress.pause(seconds)
+        if granted > 0:
+            self._spawn(self._after_pause(self.progress.paused_until))
+            if say:
+                self.raise_event("pause")
+        return granted
+
+    async def _after_pause(self, until: float) -> None:
+        # The session said "away" once during the pause (ignored then); count the silence again from
+        # the pause's end so that a candidate who never comes back still gets the reminder.
+        await asyncio.sleep(max(0.0, until - self.progress.clock()))
+        if not self.finished and self.progress.paused_until == until and self._activity_session() is not None:
+            self.session.reset_away_timer()
+
+    def _activity_session(self) -> Any:
+        try:
+            return self.session
+        except RuntimeError:  # not running in a session (tests of the bookkeeping)
+            return None
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -311,6 +350,16 @@ class Interviewer(Agent):
         """How much interview time is left, for when the candidate asks."""
         left = int(self.progress.total_time_left())
         return json.dumps({"minutes_left": left // 60, "seconds_left": left, "questions_left": self.progress.questions_left})
+
+    @function_tool
+    async def give_candidate_a_moment(self, seconds: int = 60) -> str:
+        """The candidate asked for a moment to think: stop the question clock and hold reminders.
+
+        Args:
+            seconds: how long they may need (at most 120).
+        """
+        granted = self.pause_for_candidate(seconds, say=False)
+        return json.dumps({"paused_seconds": round(granted), "instruction": "Say briefly that you will wait, then stay silent."})
 
     @function_tool
     async def end_interview(self, context: RunContext, reason: str) -> None:

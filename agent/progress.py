@@ -15,6 +15,8 @@ from interview_app.contracts import InterviewPlan, PlanQuestion
 
 #: How long before the total limit the interviewer stops asking follow-ups.
 WRAP_UP_SECONDS = 60.0
+#: The longest "give me a moment" pause (the question clock stops, idle reminders wait).
+PAUSE_MAX_SECONDS = 120.0
 
 
 @dataclass
@@ -37,6 +39,9 @@ class InterviewProgress:
         self.started_at: float | None = None
         self.ended = False
         self.end_reason = ""
+        #: Clock time until which the candidate asked for a moment (0 when not paused), and when it began.
+        self.paused_until = 0.0
+        self._pause_started: float | None = None
         self._listeners: list[Callable[[], None]] = []
 
     def on_change(self, listener: Callable[[], None]) -> None:
@@ -73,7 +78,51 @@ class InterviewProgress:
         qp = self.current
         if qp is None or qp.started_at is None:
             return 0.0 if qp is None else self.question_budget(qp)
-        return max(0.0, self.question_budget(qp) - (self.clock() - qp.started_at))
+        now = self._pause_started if self.is_paused() else self.clock()  # stopped while the candidate takes a moment
+        assert now is not None
+        return max(0.0, self.question_budget(qp) - (now - qp.started_at))
+
+    # --- pauses -----------------------------------------------------------------
+    def _settle_pause(self) -> None:
+        """A pause that ran out: its whole length is given to the question it paused."""
+        if self._pause_started is not None and self.clock() >= self.paused_until:
+            self._credit(self.paused_until - self._pause_started)
+
+    def _credit(self, seconds: float) -> None:
+        qp = self.current
+        if qp is not None and qp.started_at is not None:
+            qp.started_at += seconds  # the paused seconds do not count against the question's budget
+        self._pause_started = None
+
+    def is_paused(self) -> bool:
+        self._settle_pause()
+        return self._pause_started is not None
+
+    def pause(self, seconds: float) -> float:
+        """The candidate asked for a moment: stop the question clock for ``seconds`` (at most
+        PAUSE_MAX_SECONDS from now; asking again extends it). Returns the seconds granted.
+
+        The total time limit keeps running: a pause costs the candidate time for later
+        questions, never the interview's hard end.
+        """
+        now = self.clock()
+        until = now + max(0.0, min(float(seconds), PAUSE_MAX_SECONDS))
+        if until <= now:
+            return 0.0
+        if not self.is_paused():
+            self._pause_started = now
+        self.paused_until = max(self.paused_until, until)
+        self._changed()
+        return self.paused_until - now
+
+    def resume(self) -> None:
+        """The candidate is back (they spoke or answered): the question clock runs again."""
+        if not self.is_paused():
+            return
+        assert self._pause_started is not None
+        self._credit(self.clock() - self._pause_started)
+        self.paused_until = 0.0
+        self._changed()
 
     # --- questions --------------------------------------------------------------
     @property
@@ -110,6 +159,7 @@ class InterviewProgress:
 
     def cover(self, question_id: str, notes: str = "") -> QuestionProgress | None:
         """Mark a question covered and move to the next uncovered one; returns the next."""
+        self.resume()
         qp = self.find(question_id) or self.current
         if qp is not None:
             qp.covered = True
@@ -136,9 +186,12 @@ class InterviewProgress:
     def room_attributes(self, *, now_epoch: float) -> dict[str, str]:
         """What the candidate's page shows beside the conversation ("Question i of n", time left), as
         participant attributes of the interviewer: 1-based question number (n + 1 when all are
-        covered), the number of questions, and when the time limit ends (epoch milliseconds)."""
+        covered), the number of questions, when the time limit ends and until when the candidate's
+        pause lasts (epoch milliseconds, "0" when none)."""
         ends_at = 0 if self.started_at is None else int((now_epoch + self.total_time_left()) * 1000)
+        pause_left = max(0.0, self.paused_until - self.clock()) if self.is_paused() else 0.0
         return {
+            "interview.paused_until": str(int((now_epoch + pause_left) * 1000)) if pause_left > 0 else "0",
             "interview.question": str(min(self.index, len(self.questions)) + 1),
             "interview.questions": str(len(self.questions)),
             "interview.ends_at": str(ends_at),
@@ -170,4 +223,5 @@ class InterviewProgress:
                 "question_time_left_seconds": round(self.question_time_left()),
             },
             "follow_up_allowed": self.follow_up_allowed()[0],
+            "candidate_paused_seconds": round(max(0.0, self.paused_until - self.clock())) if self.is_paused() else 0,
         }

@@ -46,6 +46,17 @@ _REPHRASE = (
 )
 _TIME = ("how much time", "much time left", "time is left", "time do we have", "time remaining", "how long do we have", "how many minutes")
 _STOP = ("end the interview", "stop the interview", "i want to stop", "i'd like to stop", "let's stop", "i have to go", "i need to leave")
+_MOMENT = (
+    "give me a moment",
+    "give me a minute",
+    "give me a second",
+    "one moment",
+    "just a moment",
+    "let me think",
+    "need a moment",
+    "need a minute",
+    "hold on",
+)
 _SKIP = ("skip this", "skip the question", "skip it", "next question", "i don't know", "i do not know", "no idea", "pass on this")
 
 
@@ -141,6 +152,8 @@ def next_turn(chat_ctx: llm.ChatContext) -> ScriptedTurn:
             text="It seems you have stepped away, so I will end the interview here. Thank you for your time; the hiring team will be in touch.",
             tool_calls=[("end_interview", {"reason": "candidate idle"})],
         )
+    if event == "pause":
+        return ScriptedTurn(text="Of course, take your time. I will wait until you are ready.")
     if event == "time_up":
         return ScriptedTurn(
             text=f"We have reached the end of our time, {name}. Thank you very much for your answers; the hiring team will be in touch with next steps.",
@@ -166,6 +179,8 @@ def next_turn(chat_ctx: llm.ChatContext) -> ScriptedTurn:
                 )
             nxt = output["next_question"]
             return ScriptedTurn(text=f"Thank you. Question {nxt['number']}: {nxt['text']}")
+        if last.name == "give_candidate_a_moment":
+            return ScriptedTurn(text="Of course, take your time. I will wait until you are ready.")
         if last.name == "time_remaining":
             left = _minutes(output.get("seconds_left", 0))
             qs = output.get("questions_left", 0)
@@ -184,6 +199,8 @@ def next_turn(chat_ctx: llm.ChatContext) -> ScriptedTurn:
                 text=f"Of course, {name}. Thank you for your time; we will end the interview here and the hiring team will be in touch.",
                 tool_calls=[("end_interview", {"reason": "candidate ended the interview"})],
             )
+        if _has(said, _MOMENT):
+            return ScriptedTurn(tool_calls=[("give_candidate_a_moment", {"seconds": 60})])
         if _has(said, _TIME):
             return ScriptedTurn(tool_calls=[("time_remaining", {})])
         if _has(said, _REPHRASE):

@@ -229,6 +229,7 @@ async def interview_session(ctx: JobContext) -> None:
             record=session_record_options(recording),  # type: ignore[arg-type]
         )
         publish_progress(ctx.room, interviewer.progress)
+        accept_pause_requests(ctx.room, participant.identity, interviewer)
         hard_limit = plan.duration_limit_seconds + 300
         try:
             reason = await asyncio.wait_for(interviewer.wait_finished(), timeout=hard_limit)
@@ -304,6 +305,22 @@ def publish_progress(room: rtc.Room, progress: InterviewProgress) -> None:
 
     progress.on_change(changed)
     changed()
+
+
+#: The RPC the candidate page calls for "Give me a moment" (livekit-client performRpc).
+PAUSE_RPC = "interview.pause"
+
+
+def accept_pause_requests(room: rtc.Room, candidate_identity: str, interviewer: Interviewer) -> None:
+    """Let the candidate's "Give me a moment" button pause the interview (``PAUSE_RPC``); calls from
+    anyone else are refused. Answers the seconds granted."""
+
+    async def pause(data: rtc.RpcInvocationData) -> str:
+        if data.caller_identity != candidate_identity:
+            raise rtc.RpcError(rtc.RpcError.ErrorCode.APPLICATION_ERROR, "only the candidate can pause the interview")
+        return json.dumps({"paused_seconds": round(interviewer.pause_for_candidate())})
+
+    room.local_participant.register_rpc_method(PAUSE_RPC, pause)
 
 
 def watch_candidate_presence(room: rtc.Room, identity: str, interviewer: Interviewer, rejoin_seconds: float) -> None:

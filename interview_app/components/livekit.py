@@ -27,16 +27,6 @@ def _error_message(error: rx.Var) -> tuple[rx.Var[str]]:
     return (rx.Var(f"String(({error})?.message ?? ({error}) ?? '')").to(str),)
 
 
-def _control_bar_device_error(event: rx.Var) -> tuple[rx.Var[str]]:
-    """VoiceAssistantControlBar's ``onDeviceError({source, error})`` → a sentence naming the device."""
-    return (
-        rx.Var(
-            f"`The ${{({event})?.source ?? 'microphone'}} could not be used (${{({event})?.error?.message ?? 'unknown error'}}). "
-            "Check your browser's permission for this page.`"
-        ).to(str),
-    )
-
-
 def _disconnect_reason(reason: rx.Var) -> tuple[rx.Var[int]]:
     """``onDisconnected(reason?: DisconnectReason)`` → the numeric reason (0 when absent)."""
     return (rx.Var(f"Number(({reason}) ?? 0)").to(int),)
@@ -86,17 +76,6 @@ class StartAudio(_LiveKitReact):
     label: rx.Var[str]
 
 
-class VoiceAssistantControlBar(_LiveKitReact):
-    """Mute/unmute (with microphone choice) and leave."""
-
-    tag = "VoiceAssistantControlBar"
-
-    controls: rx.Var[dict[str, bool]]
-    save_user_choices: rx.Var[bool]
-
-    on_device_error: rx.EventHandler[_control_bar_device_error]
-
-
 class _Bridge(NoSSRComponent):
     library = _BRIDGE.importable_path
     lib_dependencies: list[str] = [COMPONENTS_REACT, LIVEKIT_CLIENT, COMPONENTS_STYLES]
@@ -131,6 +110,7 @@ class Conversation(_Bridge):
     agent_label: rx.Var[str]
     you_label: rx.Var[str]
     empty_text: rx.Var[str]
+    log_label: rx.Var[str]
     typing: rx.Var[bool]
     type_placeholder: rx.Var[str]
     send_label: rx.Var[str]
@@ -144,7 +124,36 @@ class InterviewProgressLine(_Bridge):
 
     question_template: rx.Var[str]
     time_template: rx.Var[str]
+    paused_template: rx.Var[str]
     ended_text: rx.Var[str]
+
+
+def _mic_error(message: rx.Var) -> tuple[rx.Var[str]]:
+    """MicToggle's ``onDeviceError(message)`` → the sentence the page shows."""
+    return (
+        rx.Var(
+            f"`The microphone could not be used (${{({message}) || 'unknown error'}}). Check your browser's permission for this page.`"
+        ).to(str),
+    )
+
+
+class MicToggle(_Bridge):
+    """Mute / unmute the microphone: a button whose text says what it does."""
+
+    tag = "MicToggle"
+
+    mute_label: rx.Var[str]
+    unmute_label: rx.Var[str]
+
+    on_device_error: rx.EventHandler[_mic_error]
+
+
+class MomentButton(_Bridge):
+    """ "Give me a moment": asks the interviewer to pause (RPC ``interview.pause``)."""
+
+    tag = "MomentButton"
+
+    label: rx.Var[str]
 
 
 class DeviceCheck(_Bridge):
@@ -174,11 +183,12 @@ class IntegrityWatcher(_Bridge):
 livekit_room = LiveKitRoom.create
 room_audio_renderer = RoomAudioRenderer.create
 start_audio = StartAudio.create
-control_bar = VoiceAssistantControlBar.create
 agent_visualizer = AgentVisualizer.create
 agent_captions = AgentCaptions.create
 conversation = Conversation.create
 interview_progress = InterviewProgressLine.create
+moment_button = MomentButton.create
+mic_toggle = MicToggle.create
 device_check = DeviceCheck.create
 integrity_watcher = IntegrityWatcher.create
 
@@ -188,12 +198,13 @@ __all__ = [
     "LIVEKIT_CLIENT",
     "agent_captions",
     "agent_visualizer",
-    "control_bar",
     "conversation",
     "device_check",
     "integrity_watcher",
     "interview_progress",
     "livekit_room",
+    "mic_toggle",
+    "moment_button",
     "room_audio_renderer",
     "start_audio",
 ]

@@ -3,7 +3,8 @@
 // values must flow back into Reflex state, the pre-join microphone level meter, and the page-focus
 // listeners for integrity signals. Everything else on the page is Reflex.
 import React, { useEffect, useRef, useState } from "react";
-import { BarVisualizer, useChat, useConnectionState, useLocalParticipant, useTranscriptions, useVoiceAssistant } from "@livekit/components-react";
+import { BarVisualizer, useChat, useConnectionState, useLocalParticipant, useTrackToggle, useTranscriptions, useVoiceAssistant } from "@livekit/components-react";
+import { Track } from "livekit-client";
 
 function useLatest(value) {
   const ref = useRef(value);
@@ -64,7 +65,7 @@ export function AgentCaptions({ placeholder = "", ...rest }) {
 // carries the candidate's microphone track in lk.transcribed_track_id), plus what the candidate typed.
 // With `typing` on, a box to type one answer instead of speaking it: sent on lk.chat, where the
 // interviewer (agent/worker.py typed_answer) takes it as the candidate's turn. Every label comes from Python.
-export function Conversation({ agentLabel = "Interviewer", youLabel = "You", emptyText = "", typing = false,
+export function Conversation({ agentLabel = "Interviewer", youLabel = "You", emptyText = "", logLabel = "", typing = false,
                                typePlaceholder = "", sendLabel = "Send", maxLength = 4000, ...rest }) {
   const { localParticipant } = useLocalParticipant();
   const streams = useTranscriptions();
@@ -97,7 +98,8 @@ export function Conversation({ agentLabel = "Interviewer", youLabel = "You", emp
   };
   return (
     <div {...rest}>
-      <div ref={boxRef} role="log" aria-live="polite" data-turns={turns.length} id="conversation-log"
+      <div ref={boxRef} role="log" aria-live="polite" aria-label={logLabel || undefined} tabIndex={0} data-turns={turns.length}
+        id="conversation-log"
         style={{ maxHeight: "260px", overflowY: "auto", padding: "4px 2px" }}>
         {turns.length === 0 ? <p style={{ opacity: 0.7, margin: 0 }}>{emptyText}</p> : null}
         {turns.map((t) => (
@@ -126,10 +128,47 @@ export function Conversation({ agentLabel = "Interviewer", youLabel = "You", emp
   );
 }
 
+// Inside LiveKitRoom: mute / unmute the microphone, a button whose text says what it does (LiveKit's
+// control bar buttons have no accessible name). Labels from Python; a device error goes back as its message.
+export function MicToggle({ muteLabel = "Mute", unmuteLabel = "Unmute", onDeviceError, ...rest }) {
+  const cb = useLatest(onDeviceError);
+  const { buttonProps, enabled } = useTrackToggle({
+    source: Track.Source.Microphone,
+    onDeviceError: (error) => cb.current?.(String(error?.message ?? error ?? "")),
+  });
+  return (
+    <button {...buttonProps} className="lk-button" aria-pressed={!enabled} data-mic={enabled ? "on" : "off"} {...rest}>
+      {enabled ? muteLabel : unmuteLabel}
+    </button>
+  );
+}
+
+// Inside LiveKitRoom: "Give me a moment" — asks the interviewer (RPC interview.pause, agent/worker.py)
+// to stop the question clock and hold its reminders for a while; speaking again ends the pause.
+export function MomentButton({ label = "Give me a moment", ...rest }) {
+  const { agent } = useVoiceAssistant();
+  const { localParticipant } = useLocalParticipant();
+  const [busy, setBusy] = useState(false);
+  const ask = async () => {
+    if (!agent || !localParticipant || busy) return;
+    setBusy(true);
+    try {
+      await localParticipant.performRpc({ destinationIdentity: agent.identity, method: "interview.pause", payload: "" });
+    } catch (err) {
+      /* the interviewer is gone or closing: the page says so elsewhere */
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" className="lk-button" onClick={ask} disabled={!agent || busy} {...rest}>{label}</button>
+  );
+}
+
 // Inside LiveKitRoom: "Question i of n" and the time left, from the interviewer's participant
 // attributes (agent/progress.py room_attributes). Templates come from Python: {i} {n} and {time}.
 export function InterviewProgressLine({ questionTemplate = "Question {i} of {n}", timeTemplate = "{time} left",
-                                        endedText = "", ...rest }) {
+                                        pausedTemplate = "", endedText = "", ...rest }) {
   const { agentAttributes } = useVoiceAssistant();
   const [now, setNow] = useState(Date.now());
   useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
@@ -137,6 +176,7 @@ export function InterviewProgressLine({ questionTemplate = "Question {i} of {n}"
   const i = Math.min(Number(agentAttributes?.["interview.question"] ?? 0), n);
   const endsAt = Number(agentAttributes?.["interview.ends_at"] ?? 0);
   const ended = agentAttributes?.["interview.ended"] === "1";
+  const pausedUntil = Number(agentAttributes?.["interview.paused_until"] ?? 0);
   if (!n) return <div data-progress="none" {...rest} />;
   const parts = [];
   if (ended) parts.push(endedText);
@@ -146,7 +186,10 @@ export function InterviewProgressLine({ questionTemplate = "Question {i} of {n}"
     const time = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
     parts.push(timeTemplate.replace("{time}", time));
   }
-  return <div data-progress={ended ? "ended" : `${i}/${n}`} {...rest}>{parts.filter(Boolean).join(" · ")}</div>;
+  const mmss = (ms) => { const t = Math.max(0, Math.round(ms / 1000)); return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, "0")}`; };
+  const paused = !ended && pausedUntil > now;
+  if (paused && pausedTemplate) parts.push(pausedTemplate.replace("{time}", mmss(pausedUntil - now)));
+  return <div data-progress={ended ? "ended" : `${i}/${n}`} data-paused={paused ? "yes" : "no"} {...rest}>{parts.filter(Boolean).join(" · ")}</div>;
 }
 
 // Before joining: microphone choice with a live level meter, optional camera preview, speaker test.

@@ -86,7 +86,7 @@ def _header() -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
-        rx.progress(value=S.ti_progress_percent, size="1", width="100%"),
+        rx.progress(value=S.ti_progress_percent, size="1", width="100%", custom_attrs={"aria-label": "Questions covered"}),
         width="100%",
         spacing="2",
     )
@@ -133,7 +133,8 @@ def _conversation(height: str) -> rx.Component:
         border_radius="var(--radius-4)",
         background=rx.color("gray", 1),
         id="ti-messages",
-        custom_attrs={"role": "log", "aria-live": "polite", "aria-label": "Conversation with the interviewer"},
+        # focusable so that keyboard users can scroll it (axe: scrollable-region-focusable)
+        custom_attrs={"role": "log", "aria-live": "polite", "aria-label": "Conversation with the interviewer", "tabIndex": "0"},
     )
 
 

@@ -299,6 +299,7 @@ def _live_room() -> rx.Component:
                 lk.interview_progress(
                     question_template="Question {i} of {n}",
                     time_template="{time} left",
+                    paused_template="Paused: take your time ({time})",
                     ended_text="The interviewer is closing the interview.",
                     id="interview-progress",
                     style={"fontSize": "14px", "fontWeight": 500, "opacity": 0.8, "minHeight": "1.4em"},
@@ -320,11 +321,13 @@ def _live_room() -> rx.Component:
                 rx.cond(
                     (CandidateState.connection == "connected") | (CandidateState.connection == "reconnecting"),
                     rx.hstack(
-                        lk.control_bar(
-                            controls={"leave": False, "microphone": True},
-                            save_user_choices=False,
+                        lk.mic_toggle(
+                            mute_label="Mute microphone",
+                            unmute_label="Unmute microphone",
                             on_device_error=CandidateState.on_device_error,
+                            id="mic-toggle",
                         ),
+                        lk.moment_button(label="Give me a moment", id="give-me-a-moment"),
                         _leave_button(),
                         spacing="3",
                         align="center",
@@ -336,6 +339,7 @@ def _live_room() -> rx.Component:
                     agent_label="Interviewer",
                     you_label="You",
                     empty_text="The conversation appears here as you speak.",
+                    log_label="Conversation with the interviewer",
                     typing=CandidateState.connection == "connected",
                     type_placeholder="Prefer to type this answer? Write it here and press Enter.",
                     send_label="Send",
@@ -363,7 +367,8 @@ def _live_room() -> rx.Component:
         ),
         rx.text(
             "Speak naturally; the interviewer waits until you finish. Say “could you repeat that?” or “could you rephrase"
-            " that?” whenever you need to. You can leave at any time with “Leave interview”.",
+            " that?” whenever you need to; “Give me a moment” (or saying so) stops the question clock while you think."
+            " You can leave at any time with “Leave interview”.",
             size="1",
             color_scheme="gray",
         ),

@@ -305,3 +305,30 @@ async def test_closing_without_end_interview_still_ends(clock: FakeClock) -> Non
         await asyncio.wait_for(interviewer.wait_finished(), timeout=5)
     assert interviewer.progress.end_reason == "candidate idle"
     assert model.dropped == ["end_interview"]  # the model really did not end it
+
+
+async def test_give_me_a_moment_stops_the_question_clock_and_holds_reminders(interview: TextInterview, clock: FakeClock) -> None:
+    """Saying "give me a moment": the tool pauses (bounded), the reminder waits, the question's clock
+    does not count the pause, and the next answer ends it."""
+    from agent.progress import PAUSE_MAX_SECONDS
+
+    progress = interview.interviewer.progress
+    clock.advance(10)
+    before = progress.question_time_left()
+    r = await interview.session.run(user_input="Hmm, give me a moment please.")
+    r.expect.next_event().is_function_call(name="give_candidate_a_moment")
+    out = json.loads(r.expect.next_event().is_function_call_output().event().item.output)
+    assert out["paused_seconds"] == 60
+    assert message(r) == "Of course, take your time. I will wait until you are ready."
+    assert progress.is_paused() and progress.covered_ids == []
+    clock.advance(45)
+    assert await interview.candidate_idle() == []  # no reminder while paused
+    assert progress.question_time_left() == pytest.approx(before)  # the pause does not count
+    # asking again extends it, never beyond the bound
+    assert interview.interviewer.pause_for_candidate(10_000, say=False) == pytest.approx(PAUSE_MAX_SECONDS)
+    r = await interview.session.run(user_input="I built a billing service in Go.")  # back: the pause ends
+    assert not progress.is_paused()
+    assert progress.question_time_left() == pytest.approx(before)
+    clock.advance(200)
+    reminder = await interview.candidate_idle()
+    assert reminder and "still there" in reminder[0]

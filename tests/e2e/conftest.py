@@ -198,3 +198,18 @@ def page(browser, tmp_path: Path) -> Iterator:  # noqa: ANN001
     except Exception:  # noqa: BLE001 - a screenshot is a convenience
         pass
     context.close()
+
+
+AXE_JS = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[str]:  # noqa: ANN001
+    """axe-core's serious and critical violations on the page as it is now, one line each (rule, help, where)."""
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: `make test` installs axe-core into .tools/axe")
+    page.add_script_tag(content=AXE_JS.read_text())
+    return page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)"""
+    )

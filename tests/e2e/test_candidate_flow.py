@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ROOT, ServedApp, start_app, stop_app
+from tests.e2e.conftest import ROOT, ServedApp, axe_violations, start_app, stop_app
 from tests.fakes.livekit_server import FakeLiveKitServer
 
 SHOTS = ROOT / "tests" / "artifacts"
@@ -237,3 +237,55 @@ def test_livekit_webhook_on_the_served_app(livekit_app: ServedApp, fake_livekit:
     # the link now says so, and a replay is a no-op
     assert httpx.post(f"{livekit_app.url}/api/interview/start", json={"invite_token": token}, timeout=30).status_code == 410
     assert httpx.post(url, content=body, headers={"Authorization": good}, timeout=30).json()["outcome"] == "duplicate"
+
+
+PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+def _phone_check(page: Page, name: str) -> list[str]:
+    """Screenshot at 375×667, no sideways scrolling, and axe-core's serious/critical violations (as lines)."""
+    page.wait_for_timeout(300)  # layout settles after the last state update
+    shot(page, f"phone-{name}")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    found = axe_violations(page)
+    return ([f"{name}: scrolls sideways by {overflow}px"] if overflow > 1 else []) + [f"{name}: {v}" for v in found]
+
+
+def test_candidate_pages_fit_a_phone_and_pass_axe(served_app: ServedApp, livekit_app: ServedApp, browser) -> None:  # noqa: ANN001
+    """Every candidate page at 375×667 (screenshots in tests/artifacts/candidate-phone-*.png): nothing
+    wider than the screen, and no serious or critical axe-core violation."""
+    problems: list[str] = []
+    context = browser.new_context(**PHONE)
+    context.grant_permissions(["microphone"])
+    page = context.new_page()
+    try:
+        page.goto(served_app.url + "/")
+        expect(page.get_by_role("button", name="Recruiter sign in")).to_be_visible(timeout=20_000)
+        problems += _phone_check(page, "landing")
+        page.goto(served_app.url + "/interview/not-a-real-link")
+        expect(page.locator("#link-problem")).to_be_visible(timeout=20_000)
+        problems += _phone_check(page, "bad-link")
+        page.goto(new_link(served_app))
+        expect(page.locator("#consent-text")).to_be_visible(timeout=20_000)
+        problems += _phone_check(page, "consent")
+        page.locator("#consent-checkbox").click()
+        page.locator("#consent-continue").click()
+        expect(page.locator("#ti-input")).to_be_visible(timeout=20_000)
+        page.locator("#ti-input").fill("I built a billing service in Go.")
+        page.locator("#ti-input").press("Enter")
+        expect(page.locator(".ti-candidate").last).to_contain_text("billing service", timeout=10_000)
+        expect(page.locator("#ti-typing")).to_have_count(0, timeout=20_000)
+        problems += _phone_check(page, "text-interview")
+        page.goto(new_link(livekit_app))
+        expect(page.locator("#consent-text")).to_be_visible(timeout=20_000)
+        page.locator("#consent-checkbox").click()
+        page.locator("#consent-continue").click()
+        expect(page.locator("#device-check")).to_be_visible(timeout=15_000)
+        expect(page.locator("#mic-ok")).to_be_visible(timeout=15_000)
+        problems += _phone_check(page, "device-check")
+        page.locator("#join").click()
+        expect(page.locator("#connection-status")).to_be_visible(timeout=20_000)
+        problems += _phone_check(page, "room")
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.e2e.conftest import CHROMIUM, ROOT, ServedApp, free_port, start_app, stop_app
+from tests.e2e.conftest import CHROMIUM, ROOT, ServedApp, axe_violations, free_port, start_app, stop_app
 from tests.e2e.voice_stack import (
     AGENT_NAME,
     API_KEY,
@@ -152,9 +152,12 @@ def answer_times(questions: list[str]) -> list[tuple[float, str]]:
     return times
 
 
-def open_candidate(pw, stack: VoiceStack, wav: Path):  # noqa: ANN001, ANN201
+PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+def open_candidate(pw, stack: VoiceStack, wav: Path, *, phone: bool = False):  # noqa: ANN001, ANN201
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(wav))
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    context = browser.new_context(**PHONE) if phone else browser.new_context(viewport={"width": 1000, "height": 900})
     return browser, context.new_page()
 
 
@@ -198,6 +201,7 @@ def test_voice_interview_from_link_to_review(voice: VoiceStack) -> None:
             expect(page.locator("#conversation .conversation-turn[data-speaker='interviewer']").first).to_contain_text("Interviewer")
             expect(page.locator("#conversation")).to_contain_text(QUESTIONS[0])
             shot(page, "room")
+            assert axe_violations(page) == []  # the live room: no serious or critical accessibility problem
             ended = page.locator("#interview-ended")
             expect(ended).to_contain_text("The interview has ended", timeout=90_000)
             shot(page, "ended")
@@ -390,25 +394,39 @@ def test_two_workers_each_interview_gets_exactly_one_agent(voice: VoiceStack) ->
         second.stop()
 
 
-def test_leave_asks_first_then_ends_as_candidate_left(voice: VoiceStack) -> None:
+def test_phone_pause_typed_answer_and_leave(voice: VoiceStack) -> None:
     """ "Leave interview" asks for confirmation; "Stay" keeps the room, "Leave" disconnects with a sentence
     saying how to rejoin, and the interviewer ends the interview once the rejoin grace has passed."""
     link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting=GREETING)
     script = write_spoken_script(voice.tmp / "leave-button.wav", [])
     key = interview_id.replace("-", "")
     with sync_playwright() as pw:
-        browser, page = open_candidate(pw, voice, script.path)
+        browser, page = open_candidate(pw, voice, script.path, phone=True)  # this candidate is on a phone
         try:
             consent_and_join(page, link)
             expect(page.locator("#captions")).to_contain_text("Question 1", timeout=60_000)
             [(room,)] = voice.rows("SELECT room_name FROM interview WHERE id = ?", key)
+            mic = page.locator("#mic-toggle")
+            expect(mic).to_have_text("Mute microphone")
+            mic.click()
+            expect(mic).to_have_attribute("data-mic", "off")
+            expect(mic).to_have_text("Unmute microphone")
+            mic.click()
+            expect(mic).to_have_attribute("data-mic", "on")
+            # "Give me a moment": the interviewer says it will wait, the page shows the pause
+            page.locator("#give-me-a-moment").click()
+            expect(page.locator("#captions")).to_contain_text("take your time", timeout=30_000)
+            expect(page.locator("#interview-progress[data-paused='yes']")).to_contain_text("Paused: take your time", timeout=10_000)
             # one answer typed instead of spoken: it is the candidate's turn and the interviewer goes on
             page.locator("#typed-answer-input").fill(TYPED)
             page.locator("#typed-answer-send").click()
             typed = page.locator("#conversation .conversation-turn[data-speaker='candidate'][data-typed='yes']")
             expect(typed).to_contain_text(TYPED, timeout=10_000)
             expect(page.locator("#captions")).to_contain_text("Question 2", timeout=60_000)
+            expect(page.locator("#interview-progress[data-paused='no']")).to_contain_text("Question 2 of 2", timeout=10_000)
             shot(page, "typed-answer")
+            assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 1  # fits 375 px
+            assert axe_violations(page) == []
             page.locator("#leave-interview").click()
             expect(page.get_by_role("alertdialog")).to_contain_text("Leave the interview?")
             shot(page, "leave-dialog")
