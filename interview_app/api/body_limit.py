@@ -46,8 +46,7 @@ def app_upload_handlers() -> frozenset[str]:
     The frontend posts the compiled event's name, ``<state's full name>.<handler>``, in that
     header (``uploadFiles`` in reflex_base's ``.templates/web/utils/helpers/upload.js``).
     """
-    # Imported on first use: the API served alone (ApiServer, bench) need not load Reflex's states
-    # (+0.8 s), and interview_app.state imports interview_app.api, a cycle at import time.
+    # Imported on first use: the API served alone (ApiServer, bench) need not load Reflex's states (+0.8 s).
     from interview_app.state.admin_candidates import CandidatesState
 
     return frozenset({f"{CandidatesState.get_full_name()}.import_file"})
