@@ -148,6 +148,15 @@ class MicToggle(_Bridge):
     on_device_error: rx.EventHandler[_mic_error]
 
 
+class ConnectionHint(_Bridge):
+    """A sentence while the candidate's own connection is poor or lost (LiveKit's quality measurements)."""
+
+    tag = "ConnectionHint"
+
+    poor_text: rx.Var[str]
+    lost_text: rx.Var[str]
+
+
 class MomentButton(_Bridge):
     """ "Give me a moment": asks the interviewer to pause (RPC ``interview.pause``)."""
 
@@ -188,6 +197,7 @@ agent_captions = AgentCaptions.create
 conversation = Conversation.create
 interview_progress = InterviewProgressLine.create
 moment_button = MomentButton.create
+connection_hint = ConnectionHint.create
 mic_toggle = MicToggle.create
 device_check = DeviceCheck.create
 integrity_watcher = IntegrityWatcher.create
@@ -198,6 +208,7 @@ __all__ = [
     "LIVEKIT_CLIENT",
     "agent_captions",
     "agent_visualizer",
+    "connection_hint",
     "conversation",
     "device_check",
     "integrity_watcher",

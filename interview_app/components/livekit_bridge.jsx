@@ -3,7 +3,10 @@
 // values must flow back into Reflex state, the pre-join microphone level meter, and the page-focus
 // listeners for integrity signals. Everything else on the page is Reflex.
 import React, { useEffect, useRef, useState } from "react";
-import { BarVisualizer, useChat, useConnectionState, useLocalParticipant, useTrackToggle, useTranscriptions, useVoiceAssistant } from "@livekit/components-react";
+import {
+  BarVisualizer, useChat, useConnectionQualityIndicator, useConnectionState, useLocalParticipant, useTrackToggle, useTranscriptions,
+  useVoiceAssistant,
+} from "@livekit/components-react";
 import { Track } from "livekit-client";
 
 function useLatest(value) {
@@ -141,6 +144,15 @@ export function MicToggle({ muteLabel = "Mute", unmuteLabel = "Unmute", onDevice
       {enabled ? muteLabel : unmuteLabel}
     </button>
   );
+}
+
+// Inside LiveKitRoom: a hint when the candidate's own connection is weak, from LiveKit's connection
+// quality measurements (useConnectionQualityIndicator). Sentences from Python; nothing shown while it is fine.
+export function ConnectionHint({ poorText = "", lostText = "", ...rest }) {
+  const { localParticipant } = useLocalParticipant();
+  const { quality } = useConnectionQualityIndicator({ participant: localParticipant });
+  const text = quality === "poor" ? poorText : quality === "lost" ? lostText : "";
+  return <div role="status" data-quality={String(quality)} {...rest}>{text}</div>;
 }
 
 // Inside LiveKitRoom: "Give me a moment" — asks the interviewer (RPC interview.pause, agent/worker.py)

@@ -304,6 +304,13 @@ def _live_room() -> rx.Component:
                     id="interview-progress",
                     style={"fontSize": "14px", "fontWeight": 500, "opacity": 0.8, "minHeight": "1.4em"},
                 ),
+                lk.connection_hint(
+                    poor_text="Your connection is weak: the interviewer may hear you with gaps. Move closer to your Wi-Fi or close other"
+                    " programs that use the network.",
+                    lost_text="Your connection is lost for the moment; it usually comes back by itself within a few seconds.",
+                    id="connection-hint",
+                    style={"fontSize": "14px", "color": "#ffca16", "textAlign": "center"},
+                ),
                 lk.agent_visualizer(
                     on_agent_state=CandidateState.on_agent_state,
                     on_agent_presence=CandidateState.on_agent_presence,

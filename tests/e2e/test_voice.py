@@ -413,6 +413,15 @@ def test_phone_pause_typed_answer_and_leave(voice: VoiceStack) -> None:
             expect(mic).to_have_text("Unmute microphone")
             mic.click()
             expect(mic).to_have_attribute("data-mic", "on")
+            # LiveKit measures the candidate's connection as poor: the page says so, and stops once it is fine
+            hint = page.locator("#connection-hint")
+            voice.livekit.set_connection_quality(room, f"candidate-{interview_id}", "poor")
+            expect(hint).to_contain_text("Your connection is weak", timeout=10_000)
+            shot(page, "weak-connection")
+            assert axe_violations(page) == []
+            voice.livekit.set_connection_quality(room, f"candidate-{interview_id}", "excellent")
+            expect(hint).to_have_attribute("data-quality", "excellent", timeout=10_000)
+            expect(hint).to_have_text("")
             # "Give me a moment": the interviewer says it will wait, the page shows the pause
             page.locator("#give-me-a-moment").click()
             expect(page.locator("#captions")).to_contain_text("take your time", timeout=30_000)

@@ -432,6 +432,27 @@ class LiveKitTestServer:
     def fail_next(self, method: str, status: int = 503, code: str = "unavailable", times: int = 1) -> None:
         self._api.fail_next(method, status, code, times)
 
+    def set_connection_quality(self, room: str, identity: str, quality: str) -> None:
+        """Tell everyone in ``room`` that ``identity``'s connection is ``quality`` ("poor", "good",
+        "excellent" or "lost"): the ConnectionQualityUpdate livekit-server sends as it measures."""
+        from livekit.protocol import rtc as pb_rtc
+
+        q = pb_models.ConnectionQuality
+        level, score = {"poor": (q.POOR, 2.0), "good": (q.GOOD, 3.5), "excellent": (q.EXCELLENT, 4.5), "lost": (q.LOST, 0.0)}[quality]
+
+        def send() -> None:
+            assert self._registry is not None
+            live = self._registry.get(room)
+            who = next((p for p in live.active() if p.identity == identity), None) if live is not None else None
+            if live is None or who is None:
+                raise KeyError(f"no participant {identity!r} in room {room!r}")
+            info = pb_rtc.ConnectionQualityInfo(participant_sid=who.sid, quality=level, score=score)
+            update = pb_rtc.SignalResponse(connection_quality=pb_rtc.ConnectionQualityUpdate(updates=[info]))
+            for participant in live.active():
+                participant.send(update)
+
+        self._call(send)
+
     def delete_room(self, name: str) -> None:
         """Close a room as DeleteRoom would (without going through the API)."""
 
