@@ -27,20 +27,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from interview_app import routes
-from interview_app.services.sign_in import rewrite_cookie_header, session_hash_from_cookie_header
+from interview_app.services.sign_in import admin_for_session_hash, rewrite_cookie_header, session_hash_from_cookie_header
 
 #: The only route that reads the device cookie.
 SIGN_IN_PATH = routes.SIGN_IN
-
-
-def _admin_for_hash(token_hash: str) -> str | None:
-    """The role of the admin behind a session hash, or None (checked in the database)."""
-    from interview_app.db import session_scope
-    from interview_app.services.auth import user_for_session_hash
-
-    with session_scope() as session:
-        user = user_for_session_hash(session, token_hash)
-        return str(user.role) if user is not None else None
 
 
 class AdminSessionMiddleware:
@@ -63,11 +53,11 @@ class AdminSessionMiddleware:
             from interview_app.models import AdminRole
 
             token_hash = session_hash_from_cookie_header(rewritten)
-            role = await run_in_threadpool(_admin_for_hash, token_hash) if token_hash else None
-            if role is None:
+            admin = await run_in_threadpool(admin_for_session_hash, token_hash)
+            if admin is None:
                 await _refuse(send, 401, "Sign in as an admin to upload files.")
                 return
-            if role != AdminRole.admin.value:
+            if admin.role != AdminRole.admin.value:
                 await _refuse(send, 403, "Your role (reviewer) cannot upload files. Ask an admin.")
                 return
         await self.app(scope, receive, send)

@@ -5,6 +5,8 @@
   :func:`rewrite_cookie_header` before Reflex or a route sees the request, so the raw token is
   never stored in a tab's state; the guard reads it back with :func:`session_hash_from_cookie_header`.
 - Where to go after signing in (:func:`safe_next`: an admin page of this app, never elsewhere).
+- Who is signed in behind a session hash (:func:`admin_for_session_hash`: the event guard and the
+  upload check ask it the same way).
 - The sentences of the sign-in page: the route answers a refusal with ``?signin=<reason>&wait=<s>``
   (:func:`sign_in_reason`), the page words it (:func:`sign_in_message`); nothing typed is echoed.
 """
@@ -12,15 +14,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote
 
+from interview_app.db import session_scope
 from interview_app.services.auth import (
     ADMIN_DEVICE_COOKIE,
     ADMIN_SESSION_COOKIE,
     LOGIN_MESSAGES,
     LoginError,
     session_token_hash,
+    user_for_session_hash,
     wait_message,
 )
 
@@ -47,6 +52,22 @@ def parse_cookie_header(header: str) -> dict[str, str]:
 def session_hash_from_cookie_header(header: str) -> str:
     """The session hash AdminSessionMiddleware put on the request, or ""."""
     return parse_cookie_header(header).get(SESSION_HASH_COOKIE, "")
+
+
+@dataclass(frozen=True)
+class AdminIdentity:
+    id: int
+    email: str
+    role: str
+
+
+def admin_for_session_hash(token_hash: str) -> AdminIdentity | None:
+    """The active admin behind a session hash (checked in the database), or None."""
+    if not token_hash:
+        return None
+    with session_scope() as session:
+        user = user_for_session_hash(session, token_hash)
+        return AdminIdentity(user.id, user.email, str(user.role)) if user is not None and user.id is not None else None
 
 
 def rewrite_cookie_header(header: str, *, keep_device: bool = False) -> str:

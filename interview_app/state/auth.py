@@ -28,10 +28,15 @@ import reflex as rx
 from reflex.event import EventSpec
 from reflex.middleware import Middleware
 
-from interview_app.db import session_scope
 from interview_app.models import AdminRole
-from interview_app.services.auth import user_for_session_hash
-from interview_app.services.sign_in import remembered_email, safe_next, session_hash_from_cookie_header, sign_in_message
+from interview_app.services.sign_in import (
+    AdminIdentity,
+    admin_for_session_hash,
+    remembered_email,
+    safe_next,
+    session_hash_from_cookie_header,
+    sign_in_message,
+)
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -40,13 +45,6 @@ if TYPE_CHECKING:
 
 ADMIN = AdminRole.admin.value
 REVIEWER = AdminRole.reviewer.value
-
-
-@dataclass(frozen=True)
-class AdminIdentity:
-    id: int
-    email: str
-    role: str
 
 
 def guarded(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -75,14 +73,6 @@ def guarded(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return guarded_sync
 
     return decorate
-
-
-def _admin_for_hash(token_hash: str) -> AdminIdentity | None:
-    if not token_hash:
-        return None
-    with session_scope() as session:
-        user = user_for_session_hash(session, token_hash)
-        return AdminIdentity(user.id, user.email, user.role) if user and user.id is not None else None
 
 
 class AdminState(rx.State):
@@ -118,7 +108,7 @@ class AdminState(rx.State):
 
     def _current_admin(self) -> AdminIdentity | None:
         """The signed-in admin of this connection, checked against the database on every call."""
-        return _admin_for_hash(self._connection_session())
+        return admin_for_session_hash(self._connection_session())
 
     def _guard(self, *roles: str) -> AdminIdentity | None:
         """The admin if signed in with one of ``roles`` (any role when none given), else None.
@@ -194,7 +184,7 @@ class AdminAuthorityMiddleware(Middleware):
         current = session_hash_from_cookie_header(state.router.headers.cookie)
         from starlette.concurrency import run_in_threadpool
 
-        if current == loaded_for and await run_in_threadpool(_admin_for_hash, current) is not None:
+        if current == loaded_for and await run_in_threadpool(admin_for_session_hash, current) is not None:
             return None
         for cls in _admin_state_classes():
             await state.get_state(cls)  # load every admin substate so that reset() reaches it
