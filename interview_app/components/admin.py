@@ -79,24 +79,16 @@ def _header_actions() -> rx.Component:
     )
 
 
+def _sign_out_form(scope: str, form_id: str) -> rx.Component:
+    """A hidden HTTP form post to the sign-out route; a button elsewhere submits it (``form=form_id``)."""
+    return rx.el.form(
+        rx.el.input(type="hidden", name="scope", value=scope), action=routes.SIGN_OUT, method="post", on_submit=None, id=form_id
+    )
+
+
 def _sign_out_menu() -> rx.Component:
     """Sign out of this browser, or of every browser this admin is signed in on (HTTP form posts)."""
-    forms = rx.fragment(
-        rx.el.form(
-            rx.el.input(type="hidden", name="scope", value="this"),
-            action=routes.SIGN_OUT,
-            method="post",
-            on_submit=None,
-            id="sign-out-form",
-        ),
-        rx.el.form(
-            rx.el.input(type="hidden", name="scope", value="everywhere"),
-            action=routes.SIGN_OUT,
-            method="post",
-            on_submit=None,
-            id="sign-out-everywhere-form",
-        ),
-    )
+    forms = rx.fragment(_sign_out_form("this", "sign-out-form"), _sign_out_form("everywhere", "sign-out-everywhere-form"))
     return rx.hstack(
         forms,
         rx.button("Sign out", type="submit", form="sign-out-form", variant="soft", size="1", id="sign-out"),

@@ -39,3 +39,25 @@ def candidate_shell(*children: rx.Component) -> rx.Component:
         min_height="100vh",
         background=rx.color("gray", 2),
     )
+
+
+def confirm_dialog(
+    trigger: rx.Component, title: str, description: str, cancel: rx.Component, confirm: rx.Component, **root_props: object
+) -> rx.Component:
+    """A question before an action the candidate cannot take back: ``cancel`` and ``confirm`` are the two buttons."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description, size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(cancel),
+                rx.alert_dialog.action(confirm),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+        **root_props,
+    )

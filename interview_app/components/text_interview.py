@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from interview_app.components.inline_icons import callout, inline_icon
+from interview_app.components.layout import confirm_dialog
 from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.state.text_interview import TextInterviewState as S
 
@@ -93,25 +94,12 @@ def _header() -> rx.Component:
 
 
 def _end_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(inline_icon("square", size=14), "End interview", variant="soft", color_scheme="red", size="2", id="ti-end"),
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("End the interview now?"),
-            rx.alert_dialog.description(
-                "Your answers so far are kept and sent to the hiring team. You cannot continue the interview afterwards.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep going", variant="soft", color_scheme="gray", id="ti-end-cancel")),
-                rx.alert_dialog.action(rx.button("End interview", color_scheme="red", on_click=S.end_interview, id="ti-end-confirm")),
-                spacing="3",
-                justify="end",
-                margin_top="4",
-            ),
-            max_width="440px",
-        ),
+    return confirm_dialog(
+        rx.button(inline_icon("square", size=14), "End interview", variant="soft", color_scheme="red", size="2", id="ti-end"),
+        "End the interview now?",
+        "Your answers so far are kept and sent to the hiring team. You cannot continue the interview afterwards.",
+        rx.button("Keep going", variant="soft", color_scheme="gray", id="ti-end-cancel"),
+        rx.button("End interview", color_scheme="red", on_click=S.end_interview, id="ti-end-confirm"),
         open=S.ti_confirm_end,
         on_open_change=S.set_confirm_end,
     )

@@ -13,7 +13,7 @@ import reflex as rx
 from interview_app import routes
 from interview_app.components import livekit as lk
 from interview_app.components.inline_icons import callout, inline_icon
-from interview_app.components.layout import candidate_shell
+from interview_app.components.layout import candidate_shell, confirm_dialog
 from interview_app.components.text_interview import text_interview_panel
 from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.state.candidate import CandidateState
@@ -265,24 +265,13 @@ def _room_status() -> rx.Component:
 
 def _leave_button() -> rx.Component:
     """Leaving is one click away but asks first: an accidental click would otherwise end the conversation."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button("Leave interview", color_scheme="red", variant="soft", id="leave-interview")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Leave the interview?"),
-            rx.alert_dialog.description(
-                "The interviewer waits a short while for you to come back through your link; after that the interview ends "
-                "with what you have said so far.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Stay in the interview", variant="soft", color_scheme="gray", id="leave-cancel")),
-                rx.alert_dialog.action(rx.button("Leave", color_scheme="red", on_click=CandidateState.leave_room, id="leave-confirm")),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-        ),
+    return confirm_dialog(
+        rx.button("Leave interview", color_scheme="red", variant="soft", id="leave-interview"),
+        "Leave the interview?",
+        "The interviewer waits a short while for you to come back through your link; after that the interview ends "
+        "with what you have said so far.",
+        rx.button("Stay in the interview", variant="soft", color_scheme="gray", id="leave-cancel"),
+        rx.button("Leave", color_scheme="red", on_click=CandidateState.leave_room, id="leave-confirm"),
     )
 
 

@@ -201,6 +201,13 @@ def page(browser, tmp_path: Path) -> Iterator:  # noqa: ANN001
 
 
 AXE_JS = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+#: A phone's browser context (375×667, the smallest screen the candidate pages are checked on).
+PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+def sideways_overflow(page) -> int:  # noqa: ANN001
+    """How many pixels the page is wider than the screen (0 when nothing scrolls sideways)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
 
 
 def axe_violations(page) -> list[str]:  # noqa: ANN001

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ROOT, ServedApp, axe_violations, start_app, stop_app
+from tests.e2e.conftest import PHONE, ROOT, ServedApp, axe_violations, sideways_overflow, start_app, stop_app
 from tests.fakes.livekit_server import FakeLiveKitServer
 
 SHOTS = ROOT / "tests" / "artifacts"
@@ -239,14 +239,11 @@ def test_livekit_webhook_on_the_served_app(livekit_app: ServedApp, fake_livekit:
     assert httpx.post(url, content=body, headers={"Authorization": good}, timeout=30).json()["outcome"] == "duplicate"
 
 
-PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-
-
 def _phone_check(page: Page, name: str) -> list[str]:
     """Screenshot at 375×667, no sideways scrolling, and axe-core's serious/critical violations (as lines)."""
     page.wait_for_timeout(300)  # layout settles after the last state update
     shot(page, f"phone-{name}")
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    overflow = sideways_overflow(page)
     found = axe_violations(page)
     return ([f"{name}: scrolls sideways by {overflow}px"] if overflow > 1 else []) + [f"{name}: {v}" for v in found]
 

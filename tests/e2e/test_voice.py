@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.e2e.conftest import CHROMIUM, ROOT, ServedApp, axe_violations, free_port, start_app, stop_app
+from tests.e2e.conftest import CHROMIUM, PHONE, ROOT, ServedApp, axe_violations, free_port, sideways_overflow, start_app, stop_app
 from tests.e2e.voice_stack import (
     AGENT_NAME,
     API_KEY,
@@ -150,9 +150,6 @@ def answer_times(questions: list[str]) -> list[tuple[float, str]]:
             reply = spoken_seconds(f"Thank you. Question {i + 2}: {questions[i + 1]}", TTS_SPEED)
             at += said + 2.5 + reply + 1.5  # the answer, end of turn and reply start, the next question, a pause
     return times
-
-
-PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
 def open_candidate(pw, stack: VoiceStack, wav: Path, *, phone: bool = False):  # noqa: ANN001, ANN201
@@ -434,7 +431,7 @@ def test_phone_pause_typed_answer_and_leave(voice: VoiceStack) -> None:
             expect(page.locator("#captions")).to_contain_text("Question 2", timeout=60_000)
             expect(page.locator("#interview-progress[data-paused='no']")).to_contain_text("Question 2 of 2", timeout=10_000)
             shot(page, "typed-answer")
-            assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 1  # fits 375 px
+            assert sideways_overflow(page) <= 1  # fits 375 px
             assert axe_violations(page) == []
             page.locator("#leave-interview").click()
             expect(page.get_by_role("alertdialog")).to_contain_text("Leave the interview?")
