@@ -241,6 +241,13 @@ async def test_audio_data_text_and_attributes_flow_between_two_sdk_participants(
     took = time.monotonic() - started
     assert await bounded(seen, "alice to see bob's attributes") == {"lk.agent.state": "speaking"}
     assert took < 1.0, f"set_attributes took {took:.2f} s (no request_response?)"
+
+    # bob's own copy comes in the server's ParticipantUpdate to bob, which may land after alice's
+    async def own_copy() -> None:
+        while bob.local_participant.attributes != {"lk.agent.state": "speaking"}:
+            await asyncio.sleep(0.02)
+
+    await bounded(own_copy(), "bob's own attributes to update", 2)
     assert bob.local_participant.attributes == {"lk.agent.state": "speaking"}
     for r in (alice, bob, carol):
         await r.disconnect()
