@@ -134,6 +134,9 @@ class InterviewTemplate(SQLModel, table=True):
     greeting: str = Field(default="", sa_type=sa.Text)
     questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     rubric: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Languages a candidate may choose for this template's interviews (codes of i18n.LANGUAGE_NAMES,
+    #: ``language`` first); empty means only ``language`` (services/templates.offered_languages).
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     allow_text_mode: bool = Field(default=True)
     archived: bool = Field(default=False, index=True)
     created_at: datetime = _ts()
@@ -153,6 +156,8 @@ class Interview(SQLModel, table=True):
     template_id: int = Field(foreign_key="interview_template.id")
     status: str = Field(default=InterviewStatus.invited.value, max_length=20)
     mode: str = Field(default="voice", max_length=10)
+    #: The language the candidate chose (one the template offers); None until chosen = the template's.
+    language: str | None = Field(default=None, max_length=16)
     invite_token_hash: str = Field(max_length=64, unique=True, index=True)
     invite_expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     room_name: str | None = Field(default=None, max_length=128)
@@ -204,6 +209,8 @@ class Evaluation(SQLModel, table=True):
     summary: str = Field(default="", sa_type=sa.Text)
     recommendation: str = Field(default="", max_length=40)
     model: str = Field(default="", max_length=200)
+    #: The language of the transcript it scored (the interview's); rationales are written in English.
+    language: str = Field(default="en", max_length=16, sa_column_kwargs={"server_default": "en"})
     attempts: int = 0
     error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _ts()

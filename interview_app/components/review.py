@@ -128,6 +128,10 @@ def _transcript() -> rx.Component:
                 width="240px",
             ),
             rx.text(ReviewState.match_note, size="1", color_scheme="gray", id="transcript-count"),
+            rx.cond(
+                ReviewState.interview_language != "",
+                rx.badge("Language: ", ReviewState.interview_language, variant="soft", color_scheme="gray", id="transcript-language"),
+            ),
             rx.spacer(),
             rx.hstack(
                 rx.button(rx.icon("download", size=14), "JSON", variant="soft", size="1", on_click=ReviewState.download_transcript_json),

@@ -6,15 +6,27 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
-from interview_app.services.interviews import INTERVIEWER_LOST_REASON, InviteError, check_invite, find_by_token, record_event, transition
+from interview_app.services.interviews import (
+    INTERVIEWER_LOST_REASON,
+    InviteError,
+    check_invite,
+    find_by_token,
+    interview_language,
+    record_event,
+    transition,
+)
+from interview_app.services.templates import offered_languages
 from interview_app.settings import Settings, get_settings
 
 #: Invite tokens are ``secrets.token_urlsafe``; anything else cannot be one (and is never hashed).
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+#: Longest language code a candidate can send (the column's length).
+MAX_LANGUAGE_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,12 @@ class LinkView:
     allow_text_mode: bool = True
     status: str = ""
     mode: str = "voice"
+    #: Languages the candidate may choose (the template's language first); empty for an unusable link.
+    languages: tuple[str, ...] = ()
+    #: The interview's language: the candidate's choice, else the template's ("" for an unusable link).
+    language: str = ""
+    #: The candidate has chosen ``language`` (choose_language); False while it is the template's by default.
+    language_chosen: bool = False
 
 
 def describe_link(session: Session, raw_token: str) -> LinkView:
@@ -51,6 +69,9 @@ def describe_link(session: Session, raw_token: str) -> LinkView:
         allow_text_mode=bool(template and template.allow_text_mode),
         status=interview.status,
         mode=interview.mode,
+        languages=tuple(offered_languages(template)) if template else (),
+        language=interview_language(interview, template),
+        language_chosen=interview.language is not None,
     )
 
 
@@ -61,7 +82,7 @@ MAX_INTEGRITY_EVENTS = 500
 
 
 def _usable(session: Session, raw_token: str) -> Interview | None:
-    if not TOKEN_SHAPE.fullmatch(raw_token or ""):
+    if not isinstance(raw_token, str) or not TOKEN_SHAPE.fullmatch(raw_token):
         return None
     interview = find_by_token(session, raw_token)
     try:
@@ -101,6 +122,43 @@ def choose_text_mode(session: Session, raw_token: str) -> bool:
         record_event(session, interview.id, "text_mode_chosen", actor="candidate")
     session.commit()
     return True
+
+
+def choose_language(session: Session, raw_token: str, language: str) -> bool:
+    """The candidate chose ``language`` for a not-yet-started interview (one its template offers).
+
+    True when the link is usable and the interview is (now) in ``language``: the choice is stored
+    while the interview is ``invited``, with a ``language_chosen`` event when it changes (a
+    repeated call writes nothing). Once the interview has started its language is fixed: then
+    only the language it already has answers True. Anything else (not a string, too long, not
+    offered, unusable link) is False and writes nothing.
+    """
+    if not isinstance(language, str) or not 0 < len(language) <= MAX_LANGUAGE_LENGTH:
+        return False
+    code = language.strip().lower()
+    interview = _usable(session, raw_token)
+    if interview is None:
+        return False
+    template = session.get(InterviewTemplate, interview.template_id)
+    if template is None or code not in offered_languages(template):
+        return False
+    if interview.status == InterviewStatus.invited.value and interview.language != code:
+        # One conditional UPDATE: a start or another tab that got there first leaves it unmatched.
+        changed = session.execute(
+            sa.update(Interview)
+            .where(
+                col(Interview.id) == interview.id,
+                col(Interview.status) == InterviewStatus.invited.value,
+                sa.or_(col(Interview.language).is_(None), col(Interview.language) != code),
+            )
+            .values(language=code, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed == 1:
+            record_event(session, interview.id, "language_chosen", actor="candidate", language=code)
+        session.commit()
+        session.refresh(interview)
+    return interview_language(interview, template) == code
 
 
 def record_integrity_signal(session: Session, raw_token: str, signal: str, duration_ms: int, count: int) -> bool:

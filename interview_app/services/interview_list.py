@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate
-from interview_app.services.interviews import as_aware
+from interview_app.services.interviews import as_aware, interview_language
+from interview_app.services.templates import language_label
 
 PAGE_SIZE = 25
 EXPORT_LIMIT = 100_000
@@ -234,6 +235,8 @@ class InterviewDetail:
     ended_at: str
     end_reason: str
     events: list[dict[str, str]] = field(default_factory=list)
+    #: ``Español (es)``: the candidate's chosen language, else the template's.
+    language: str = ""
 
 
 def _fmt(value: datetime | None) -> str:
@@ -276,5 +279,6 @@ def interview_detail(session: Session, interview_id: str) -> InterviewDetail | N
         started_at=_fmt(interview.started_at),
         ended_at=_fmt(interview.ended_at),
         end_reason=interview.end_reason or "",
+        language=language_label(interview_language(interview, template)),
         events=[{"at": _fmt(e.at), "kind": e.kind.replace("_", " "), "actor": e.actor, "detail": _describe(e)} for e in events],
     )

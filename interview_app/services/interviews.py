@@ -212,14 +212,19 @@ def check_invite(interview: Interview | None, *, now: datetime | None = None) ->
     return interview
 
 
+def interview_language(interview: Interview, template: InterviewTemplate | None) -> str:
+    """The language an interview is held in: the candidate's choice, else its template's (else English)."""
+    return interview.language or (template.language if template is not None else "") or "en"
+
+
 def build_plan(interview: Interview, candidate: Candidate, template: InterviewTemplate, *, org_name: str = "") -> InterviewPlan:
-    """The InterviewPlan the agent runs, from the template and candidate."""
+    """The InterviewPlan the agent runs, from the template and candidate (in the candidate's chosen language, else the template's)."""
     return InterviewPlan(
         interview_id=interview.id,
         candidate_name=candidate.name,
         role_title=template.title,
         job_description=template.job_description,
-        language=template.language,
+        language=interview_language(interview, template),
         duration_limit_seconds=max(60, template.duration_limit_minutes * 60),
         persona=template.persona,
         greeting=template.greeting,

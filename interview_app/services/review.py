@@ -17,10 +17,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from interview_app.contracts import TurnLatency
+from interview_app.i18n import language_name
 from interview_app.models import Candidate, Evaluation, Interview, InterviewEvent, InterviewTemplate, TranscriptSegment, utcnow
 from interview_app.services.evaluation import latest_evaluation
-from interview_app.services.interviews import as_aware, record_event
+from interview_app.services.interviews import as_aware, interview_language, record_event
 from interview_app.services.storage import StorageError, content_type_for, storage_for_uri
+from interview_app.services.templates import language_label
 from interview_app.settings import Settings, get_settings
 
 SPEAKER_LABELS = {"agent": "Interviewer", "candidate": "Candidate"}
@@ -50,6 +52,8 @@ class ReviewData:
     evaluation: Evaluation | None
     integrity: list[InterviewEvent]
     latency: list[TurnLatency] = field(default_factory=list)
+    #: The language the interview was held in (the candidate's choice, else the template's).
+    language: str = "en"
 
 
 def load_review(session: Session, interview_id: uuid.UUID) -> ReviewData | None:
@@ -84,6 +88,7 @@ def load_review(session: Session, interview_id: uuid.UUID) -> ReviewData | None:
         evaluation=latest_evaluation(session, interview_id),
         integrity=integrity,
         latency=sorted(latency, key=lambda t: t.turn),
+        language=interview_language(interview, template),
     )
 
 
@@ -129,6 +134,8 @@ def transcript_json(data: ReviewData) -> str:
             "interview_id": str(data.interview.id),
             "candidate": data.candidate_name,
             "role": data.role_title,
+            "language": data.language,
+            "language_name": language_name(data.language),
             "started_at": as_aware(data.interview.started_at).isoformat() if data.interview.started_at else None,
             "segments": [
                 {
@@ -149,7 +156,7 @@ def transcript_json(data: ReviewData) -> str:
 
 def transcript_text(data: ReviewData) -> str:
     """The transcript as plain text, one line per turn (download)."""
-    header = f"Interview {data.interview.id} — {data.candidate_name}, {data.role_title}\n\n"
+    header = f"Interview {data.interview.id} — {data.candidate_name}, {data.role_title}\nLanguage: {language_label(data.language)}\n\n"
     return header + "\n".join(f"[{clock(s.start_ms)}] {SPEAKER_LABELS.get(s.speaker, s.speaker)}: {s.text}" for s in data.segments) + "\n"
 
 

@@ -16,10 +16,12 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from interview_app.contracts import PlanQuestion, RubricCriterion
+from interview_app.i18n import LANGUAGE_NAMES, language_name
 from interview_app.models import InterviewTemplate, utcnow
 from interview_app.settings import Settings
 
-LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv")
+#: Language codes a template may use and offer (the keys of i18n.LANGUAGE_NAMES, in its order).
+LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
 
 
 class TemplateError(ValueError):
@@ -43,6 +45,8 @@ class TemplateDraft:
     allow_text_mode: bool = True
     questions: list[dict[str, str]] = field(default_factory=list)
     rubric: list[dict[str, str]] = field(default_factory=list)
+    #: Languages candidates may choose (codes of i18n.LANGUAGE_NAMES); ``language`` is always added, first.
+    languages: list[str] = field(default_factory=list)
 
 
 def _first_error(err: ValidationError) -> str:
@@ -56,6 +60,37 @@ def _int_or_none(value: Any) -> int | None:
     return int(text) if text else None
 
 
+def offered_languages(template: InterviewTemplate) -> list[str]:
+    """The languages a candidate may choose for ``template``'s interviews: its ``language`` first, then the others."""
+    first = template.language or "en"
+    offered = [first]
+    for code in template.languages or []:
+        if isinstance(code, str) and code and code not in offered:
+            offered.append(code)
+    return offered
+
+
+def language_label(code: str) -> str:
+    """``Español (es)``: a language's own name and its code (the code alone when it has no name)."""
+    name = language_name(code)
+    return f"{name} ({code})" if name != code else code
+
+
+def _validate_languages(codes: Any, language: str, problems: list[str]) -> list[str]:
+    """``language`` first, then each other code of ``codes`` once; a problem sentence per unknown code."""
+    languages = [language]
+    for code in codes if isinstance(codes, (list, tuple)) else []:
+        normalized = code.strip().lower() if isinstance(code, str) else ""
+        if normalized == language:
+            continue  # the template's own language is first already, whatever its code
+        if normalized not in LANGUAGE_NAMES:
+            shown = (code if isinstance(code, str) else repr(code))[:40]
+            problems.append(f"“{shown}” is not a language candidates can be offered; choose from {', '.join(LANGUAGES)}.")
+        elif normalized not in languages:
+            languages.append(normalized)
+    return languages
+
+
 def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
     """The column values for ``draft``, or TemplateError listing every problem."""
     problems: list[str] = []
@@ -67,6 +102,7 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
     language = draft.language.strip().lower() or "en"
     if not re.fullmatch(r"[a-z]{2}(-[a-z]{2})?", language):
         problems.append(f"“{draft.language}” is not a language code; use e.g. en or de.")
+    languages = _validate_languages(draft.languages, language, problems)
     try:
         duration = int(str(draft.duration_limit_minutes).strip())
         if not 1 <= duration <= 240:
@@ -129,6 +165,7 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
         "title": title,
         "job_description": draft.job_description.strip()[:20000],
         "language": language,
+        "languages": languages,
         "duration_limit_minutes": duration,
         "persona": draft.persona.strip()[:4000],
         "greeting": draft.greeting.strip()[:2000],
@@ -148,6 +185,7 @@ def draft_from_template(template: InterviewTemplate) -> TemplateDraft:
         persona=template.persona,
         greeting=template.greeting,
         allow_text_mode=template.allow_text_mode,
+        languages=offered_languages(template),
         questions=[
             {
                 "id": str(q.get("id", "")),
@@ -207,6 +245,7 @@ def duplicate_template(session: Session, template_id: int) -> InterviewTemplate:
         greeting=original.greeting,
         questions=[dict(q) for q in original.questions],
         rubric=[dict(c) for c in original.rubric],
+        languages=list(original.languages or []),
         allow_text_mode=original.allow_text_mode,
     )
     session.add(copy)

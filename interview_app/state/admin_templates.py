@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from interview_app.db import session_scope
+from interview_app.i18n import LANGUAGE_NAMES
 from interview_app.models import InterviewTemplate
 from interview_app.services.templates import (
     LANGUAGES,
@@ -14,7 +17,9 @@ from interview_app.services.templates import (
     draft_from_template,
     draft_questions,
     duplicate_template,
+    language_label,
     list_templates,
+    offered_languages,
     save_template,
     set_archived,
 )
@@ -34,6 +39,16 @@ def _empty_criterion() -> dict[str, str]:
     return {"name": "", "description": "", "weight": "1", "scale_min": "1", "scale_max": "5"}
 
 
+@dataclass
+class LanguageOption:
+    """One checkbox of "Languages candidates may choose"."""
+
+    code: str
+    label: str  # "Español (es)"
+    checked: bool
+    fixed: bool  # the template's own language: always offered
+
+
 class TemplatesState(AdminState):
     templates: list[dict[str, str]] = []
     editor_open: bool = False
@@ -45,6 +60,8 @@ class TemplatesState(AdminState):
     persona: str = ""
     greeting: str = ""
     allow_text_mode: bool = True
+    #: Ticked in "Languages candidates may choose" (codes of i18n.LANGUAGE_NAMES); ``language`` is offered either way.
+    languages: list[str] = []
     questions: list[dict[str, str]] = []
     rubric: list[dict[str, str]] = []
     problems: list[str] = []
@@ -55,6 +72,14 @@ class TemplatesState(AdminState):
     def language_choices(self) -> list[str]:
         return sorted({*LANGUAGES, self.language or "en"})
 
+    @rx.var
+    def language_options(self) -> list[LanguageOption]:
+        """A checkbox per language a template may offer; the template's own is checked and fixed."""
+        return [
+            LanguageOption(code, language_label(code), code == self.language or code in self.languages, code == self.language)
+            for code in LANGUAGE_NAMES
+        ]
+
     def _reload(self) -> None:
         with session_scope() as session:
             self.templates = [
@@ -62,6 +87,7 @@ class TemplatesState(AdminState):
                     "id": str(t.id),
                     "title": t.title,
                     "language": t.language,
+                    "languages": ", ".join(offered_languages(t)),
                     "questions": str(len(t.questions)),
                     "duration": str(t.duration_limit_minutes),
                     "archived": "yes" if t.archived else "",
@@ -75,6 +101,7 @@ class TemplatesState(AdminState):
         for key in TEXT_FIELDS:
             setattr(self, key, getattr(draft, key))
         self.allow_text_mode = draft.allow_text_mode
+        self.languages = [code for code in draft.languages if code in LANGUAGE_NAMES]
         self.questions = draft.questions or [_empty_question()]
         self.rubric = draft.rubric or [_empty_criterion()]
         self.problems, self.draft_message = [], ""
@@ -120,6 +147,15 @@ class TemplatesState(AdminState):
     @guarded(ADMIN)
     def set_allow_text_mode(self, value: bool) -> None:
         self.allow_text_mode = bool(value)
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_language_offered(self, code: str, checked: bool) -> None:
+        """Offer (or stop offering) ``code`` to candidates; the template's own language stays offered."""
+        if code not in LANGUAGE_NAMES or code == self.language:
+            return
+        chosen = {c for c in self.languages if c != code} | ({code} if checked else set())
+        self.languages = [c for c in LANGUAGE_NAMES if c in chosen]
 
     @rx.event
     @guarded(ADMIN)
@@ -180,6 +216,7 @@ class TemplatesState(AdminState):
             allow_text_mode=self.allow_text_mode,
             questions=self.questions,
             rubric=self.rubric,
+            languages=list(self.languages),
         )
         try:
             with session_scope() as session:

@@ -32,6 +32,7 @@ from interview_app.services.review import (
     transcript_json,
     transcript_text,
 )
+from interview_app.services.templates import language_label
 from interview_app.state.auth import AdminState
 
 NOT_ALLOWED = "Sign in as an admin to review this interview."
@@ -83,6 +84,8 @@ class ReviewState(AdminState):
     candidate_name: str = ""
     role_title: str = ""
     interview_status: str = ""
+    #: ``Español (es)``: the language the interview was held in.
+    interview_language: str = ""
 
     media_url: str = ""
     media_is_video: bool = False
@@ -144,7 +147,7 @@ class ReviewState(AdminState):
 
     def _clear(self) -> None:
         self.review_loaded = False
-        self.candidate_name = self.role_title = self.interview_status = ""
+        self.candidate_name = self.role_title = self.interview_status = self.interview_language = ""
         self.media_url = self.media_expires = self.media_message = ""
         self.segments, self.criteria, self.integrity, self.latency = [], [], [], []
         self.evaluation_status = self.evaluation_message = self.evaluation_summary = ""
@@ -156,6 +159,7 @@ class ReviewState(AdminState):
         self.candidate_name = data.candidate_name
         self.role_title = data.role_title
         self.interview_status = data.interview.status
+        self.interview_language = language_label(data.language)
         self.segments = [
             SegmentRow(s.seq, s.speaker, SPEAKER_LABELS.get(s.speaker, s.speaker), s.text, s.start_ms, clock(s.start_ms))
             for s in data.segments

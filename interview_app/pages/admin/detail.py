@@ -84,6 +84,7 @@ def _summary() -> rx.Component:
                 _fact("Email", d["candidate_email"]),
                 _fact("Reference", d["candidate_ref"]),
                 _fact("Template", d["template_title"]),
+                _fact("Language", d["language"]),
                 _fact("Invited", d["created_at"]),
                 _fact("Link valid until", d["invite_expires_at"]),
                 _fact("Started", d["started_at"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from interview_app.components.admin import TEMPLATES, admin_page, field
-from interview_app.state.admin_templates import TemplatesState
+from interview_app.state.admin_templates import LanguageOption, TemplatesState
 from interview_app.state.auth import AdminState
 
 S = TemplatesState
@@ -113,6 +113,26 @@ def _criterion(c: rx.Var, i: rx.Var) -> rx.Component:
     )
 
 
+def _language_option(option: LanguageOption) -> rx.Component:
+    return rx.checkbox(
+        option.label,
+        checked=option.checked,
+        disabled=option.fixed,
+        on_change=lambda checked: S.set_language_offered(option.code, checked),
+        data_language=option.code,
+        size="2",
+    )
+
+
+def _languages() -> rx.Component:
+    return field(
+        "Languages candidates may choose",
+        rx.flex(rx.foreach(S.language_options, _language_option), wrap="wrap", gap="8px 20px", width="100%", id="template-languages"),
+        hint="The template's language is always offered. The candidate picks one before the interview starts and the "
+        "interviewer speaks it; evaluations are written in English.",
+    )
+
+
 def _editor() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -151,6 +171,7 @@ def _editor() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
+            _languages(),
             field(
                 "Job description",
                 _area(
@@ -216,7 +237,7 @@ def _row(t: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.hstack(rx.text(t["title"], weight="medium"), rx.cond(archived, rx.badge("archived", color_scheme="gray")), spacing="2")
         ),
-        rx.table.cell(t["language"]),
+        rx.table.cell(t["languages"], class_name="template-languages"),
         rx.table.cell(t["questions"]),
         rx.table.cell(t["duration"], " min"),
         rx.table.cell(t["updated"]),
@@ -258,7 +279,7 @@ def _content() -> rx.Component:
                     rx.table.header(
                         rx.table.row(
                             rx.table.column_header_cell("Title"),
-                            rx.table.column_header_cell("Language"),
+                            rx.table.column_header_cell("Languages"),
                             rx.table.column_header_cell("Questions"),
                             rx.table.column_header_cell("Duration"),
                             rx.table.column_header_cell("Updated"),
