@@ -17,6 +17,9 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from interview_app import i18n
+from interview_app.i18n import en as i18n_en
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -139,21 +142,10 @@ def _secret_key(raw: dict[str, str], production: bool, data_dir: Path) -> str:
     return key
 
 
-VOICE_CONSENT_TEXT = (
-    "This interview is conducted by an AI interviewer. Your voice (audio only, no video) and a "
-    "transcript are recorded and reviewed by the hiring team. "
-    "Recordings are kept only as long as the hiring process needs them and then deleted."
-)
-VIDEO_CONSENT_TEXT = (
-    "This interview is conducted by an AI interviewer. Your audio, your video if you turn your "
-    "camera on, and a transcript are recorded and reviewed by the hiring team. "
-    "Recordings are kept only as long as the hiring process needs them and then deleted."
-)
-TEXT_CONSENT_TEXT = (
-    "This interview is conducted by an AI interviewer in a text chat. Your typed answers and "
-    "the interviewer's questions are stored as a transcript and reviewed by the hiring team. "
-    "Transcripts are kept only as long as the hiring process needs them and then deleted."
-)
+# The default consent wording (English; other languages from the candidate pages' catalogue).
+VOICE_CONSENT_TEXT = i18n_en.MESSAGES["consent.voice"]
+VIDEO_CONSENT_TEXT = i18n_en.MESSAGES["consent.video"]
+TEXT_CONSENT_TEXT = i18n_en.MESSAGES["consent.text"]
 
 
 @dataclass(frozen=True)
@@ -234,13 +226,13 @@ class Settings:
     text_interview_lease_seconds: int = 20
     consent_text: str = ""  # CONSENT_TEXT; empty: the default wording for the interview's mode
 
-    def consent_for(self, *, voice: bool) -> str:
-        """What the candidate agrees to: CONSENT_TEXT, else the default saying exactly what is recorded."""
+    def consent_for(self, *, voice: bool, language: str = "en") -> str:
+        """What the candidate agrees to: CONSENT_TEXT, else the default (in ``language``) saying exactly what is recorded."""
         if self.consent_text:
             return self.consent_text
         if not voice:
-            return TEXT_CONSENT_TEXT
-        return VIDEO_CONSENT_TEXT if self.records_video else VOICE_CONSENT_TEXT
+            return i18n.t(language, "consent.text")
+        return i18n.t(language, "consent.video" if self.records_video else "consent.voice")
 
     @property
     def records_video(self) -> bool:

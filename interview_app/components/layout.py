@@ -7,27 +7,33 @@ import reflex as rx
 from interview_app.components.inline_icons import inline_icon
 
 
-def brand() -> rx.Component:
+def brand(text: str | rx.Var[str] = "Interview") -> rx.Component:
     return rx.hstack(
         inline_icon("mic", size=22, color=rx.color("accent", 9)),
-        rx.heading("Interview", size="5", weight="bold"),
+        rx.heading(text, size="5", weight="bold"),
         align="center",
         spacing="2",
     )
 
 
-def candidate_shell(*children: rx.Component) -> rx.Component:
-    """A calm, centred frame for the candidate's pages."""
+def candidate_shell(
+    *children: rx.Component,
+    brand_text: str | rx.Var[str] = "Interview",
+    footer: str | rx.Var[str] = "Powered by an open-source AI interview platform",
+    lang: str | rx.Var[str] = "en",
+    direction: str | rx.Var[str] = "ltr",
+) -> rx.Component:
+    """A calm, centred frame for the candidate's pages, in the language ``lang`` written in ``direction`` (ltr/rtl)."""
     return rx.box(
         rx.center(
             rx.vstack(
-                brand(),
+                brand(brand_text),
                 rx.card(
                     rx.vstack(*children, spacing="4", width="100%"),
                     size=rx.breakpoints(initial="2", sm="4"),  # a phone keeps its width for the content
                     width="100%",
                 ),
-                rx.text("Powered by an open-source AI interview platform", size="1", color_scheme="gray"),
+                rx.text(footer, size="1", color_scheme="gray"),
                 spacing="5",
                 width="100%",
                 max_width="640px",
@@ -38,6 +44,7 @@ def candidate_shell(*children: rx.Component) -> rx.Component:
         ),
         min_height="100vh",
         background=rx.color("gray", 2),
+        custom_attrs={"lang": lang, "dir": direction},
     )
 
 

@@ -172,7 +172,17 @@ class DeviceCheck(_Bridge):
 
     mic_label: rx.Var[str]
     camera_label: rx.Var[str]
+    camera_off_label: rx.Var[str]
     speaker_label: rx.Var[str]
+    playing_label: rx.Var[str]
+    waiting_label: rx.Var[str]
+    numbered_label: rx.Var[str]  # "Microphone {n}" for a device without a name
+    level_label: rx.Var[str]
+    # what on_device_error reports: blocked / not found / other ({error} = the browser's error name)
+    blocked_text: rx.Var[str]
+    missing_text: rx.Var[str]
+    failed_text: rx.Var[str]
+    camera_failed_text: rx.Var[str]
 
     on_mic_ready: rx.EventHandler[passthrough_event_spec(str)]
     on_mic_device: rx.EventHandler[passthrough_event_spec(str)]

@@ -205,9 +205,11 @@ export function InterviewProgressLine({ questionTemplate = "Question {i} of {n}"
 }
 
 // Before joining: microphone choice with a live level meter, optional camera preview, speaker test.
+// Every label and sentence comes from Python (the candidate's language); {error} is the browser's error name.
 export function DeviceCheck({ onMicReady, onMicDevice, onCameraChange, onSpeakerTest, onDeviceError,
-                              micLabel = "Microphone", cameraLabel = "Show my camera", speakerLabel = "Play a test sound",
-                              ...rest }) {
+                              micLabel = "", cameraLabel = "", cameraOffLabel = "", speakerLabel = "", playingLabel = "",
+                              waitingLabel = "", numberedLabel = "{n}", levelLabel = "", blockedText = "", missingText = "",
+                              failedText = "{error}", cameraFailedText = "{error}", ...rest }) {
   const [mics, setMics] = useState([]);
   const [micId, setMicId] = useState("");
   const [level, setLevel] = useState(0);
@@ -225,7 +227,7 @@ export function DeviceCheck({ onMicReady, onMicDevice, onCameraChange, onSpeaker
       if (cancelled) { s.getTracks().forEach((t) => t.stop()); return; }
       stream = s;
       const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "audioinput");
-      setMics(devices.map((d, i) => ({ id: d.deviceId, label: d.label || `Microphone ${i + 1}` })));
+      setMics(devices.map((d, i) => ({ id: d.deviceId, label: d.label || numberedLabel.replace("{n}", String(i + 1)) })));
       const active = s.getAudioTracks()[0]?.getSettings().deviceId || "";
       if (!micId && active) { setMicId(active); }
       cb.current.onMicDevice?.(active);
@@ -248,11 +250,8 @@ export function DeviceCheck({ onMicReady, onMicDevice, onCameraChange, onSpeaker
       raf = requestAnimationFrame(tick);
     }).catch((err) => {
       const name = err && err.name;
-      const message = name === "NotAllowedError"
-        ? "Your browser blocked the microphone. Allow microphone access for this page (the icon in the address bar) and reload."
-        : name === "NotFoundError"
-          ? "No microphone was found. Plug one in, then reload this page."
-          : `The microphone could not be opened (${name || err}). Close other apps that use it, then reload this page.`;
+      const message = name === "NotAllowedError" ? blockedText
+        : name === "NotFoundError" ? missingText : failedText.replace("{error}", String(name || err));
       cb.current.onDeviceError?.(message);
     });
     return () => {
@@ -274,7 +273,7 @@ export function DeviceCheck({ onMicReady, onMicDevice, onCameraChange, onSpeaker
     }).catch((err) => {
       setCamera(false);
       cb.current.onCameraChange?.(false);
-      cb.current.onDeviceError?.(`The camera could not be opened (${(err && err.name) || err}). You can continue without it.`);
+      cb.current.onDeviceError?.(cameraFailedText.replace("{error}", String((err && err.name) || err)));
     });
     return () => { cancelled = true; stream?.getTracks().forEach((t) => t.stop()); };
   }, [camera]);
@@ -306,11 +305,11 @@ export function DeviceCheck({ onMicReady, onMicDevice, onCameraChange, onSpeaker
         <span style={label}>{micLabel}</span>
         <select id="mic-select" value={micId} onChange={(e) => { heardRef.current = false; setMicId(e.target.value); }}
           style={{ ...button, cursor: "default" }}>
-          {mics.length === 0 ? <option value="">Waiting for microphone access…</option> : null}
+          {mics.length === 0 ? <option value="">{waitingLabel}</option> : null}
           {mics.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
         </select>
       </label>
-      <div id="mic-level" role="meter" aria-label="Microphone level" aria-valuemin={0} aria-valuemax={100}
+      <div id="mic-level" role="meter" aria-label={levelLabel} aria-valuemin={0} aria-valuemax={100}
         aria-valuenow={pct} data-level={pct} style={meterTrack}>
         <div style={{ position: "absolute", inset: 0, width: `${pct}%`, background: "var(--accent-9, #3e63dd)",
           transition: "width 60ms linear" }} />
@@ -318,10 +317,10 @@ export function DeviceCheck({ onMicReady, onMicDevice, onCameraChange, onSpeaker
       <div style={{ display: "flex", gap: "12px", flexWrap: "wrap", alignItems: "center" }}>
         <button type="button" id="camera-toggle" style={button}
           onClick={() => { const next = !camera; setCamera(next); cb.current.onCameraChange?.(next); }}>
-          {camera ? "Turn camera off" : cameraLabel}
+          {camera ? cameraOffLabel : cameraLabel}
         </button>
         <button type="button" id="speaker-test" style={button} disabled={playing} onClick={playTone}>
-          {playing ? "Playing…" : speakerLabel}
+          {playing ? playingLabel : speakerLabel}
         </button>
       </div>
       {camera ? (

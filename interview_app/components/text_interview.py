@@ -14,6 +14,8 @@ from interview_app.components.layout import confirm_dialog
 from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.state.text_interview import TextInterviewState as S
 
+M = S.msg  # the candidate's language (interview_app/i18n)
+
 
 def _bubble(message: rx.Var) -> rx.Component:
     is_agent = message["speaker"] == "agent"
@@ -44,7 +46,7 @@ def _typing() -> rx.Component:
         rx.avatar(fallback="AI", size="2", radius="full", color_scheme="indigo", variant="soft"),
         rx.hstack(
             rx.spinner(size="1"),
-            rx.text("The interviewer is typing…", size="2", color_scheme="gray"),
+            rx.text(M["text.typing"], size="2", color_scheme="gray"),
             padding_x="0.9em",
             padding_y="0.6em",
             border_radius="16px",
@@ -63,18 +65,14 @@ def _header() -> rx.Component:
         rx.hstack(
             rx.badge(
                 inline_icon("list-checks", size=14),
-                "Question ",
-                S.ti_question_number,
-                " of ",
-                S.ti_question_count,
+                S.ti_question_text,
                 size="2",
                 variant="soft",
                 id="ti-progress",
             ),
             rx.badge(
                 inline_icon("clock", size=14),
-                S.ti_time_left,
-                " left",
+                S.ti_time_text,
                 size="2",
                 variant="soft",
                 color_scheme=rx.cond(S.ti_seconds_left < 120, "amber", "gray"),
@@ -87,7 +85,7 @@ def _header() -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
-        rx.progress(value=S.ti_progress_percent, size="1", width="100%", custom_attrs={"aria-label": "Questions covered"}),
+        rx.progress(value=S.ti_progress_percent, size="1", width="100%", custom_attrs={"aria-label": M["text.progress_label"]}),
         width="100%",
         spacing="2",
     )
@@ -95,11 +93,11 @@ def _header() -> rx.Component:
 
 def _end_button() -> rx.Component:
     return confirm_dialog(
-        rx.button(inline_icon("square", size=14), "End interview", variant="soft", color_scheme="red", size="2", id="ti-end"),
-        "End the interview now?",
-        "Your answers so far are kept and sent to the hiring team. You cannot continue the interview afterwards.",
-        rx.button("Keep going", variant="soft", color_scheme="gray", id="ti-end-cancel"),
-        rx.button("End interview", color_scheme="red", on_click=S.end_interview, id="ti-end-confirm"),
+        rx.button(inline_icon("square", size=14), M["text.end"], variant="soft", color_scheme="red", size="2", id="ti-end"),
+        M["text.end_title"],
+        M["text.end_body"],
+        rx.button(M["text.end_cancel"], variant="soft", color_scheme="gray", id="ti-end-cancel"),
+        rx.button(M["text.end"], color_scheme="red", on_click=S.end_interview, id="ti-end-confirm"),
         open=S.ti_confirm_end,
         on_open_change=S.set_confirm_end,
     )
@@ -122,7 +120,7 @@ def _conversation(height: str) -> rx.Component:
         background=rx.color("gray", 1),
         id="ti-messages",
         # focusable so that keyboard users can scroll it (axe: scrollable-region-focusable)
-        custom_attrs={"role": "log", "aria-live": "polite", "aria-label": "Conversation with the interviewer", "tabIndex": "0"},
+        custom_attrs={"role": "log", "aria-live": "polite", "aria-label": M["text.conversation_label"], "tabIndex": "0"},
     )
 
 
@@ -131,7 +129,7 @@ def _composer() -> rx.Component:
         rx.hstack(
             rx.text_area(
                 name="message",
-                placeholder="Type your answer…",
+                placeholder=M["text.placeholder"],
                 enter_key_submit=True,
                 rows="3",
                 resize="vertical",
@@ -142,11 +140,11 @@ def _composer() -> rx.Component:
                 default_value=S.ti_draft,
                 key=S.ti_draft_key,
                 id="ti-input",
-                custom_attrs={"aria-label": "Your answer"},
+                custom_attrs={"aria-label": M["text.answer_label"]},
             ),
             rx.button(
                 rx.cond(S.ti_can_send, inline_icon("send-horizontal", size=16), rx.spinner(size="2")),
-                "Send",
+                M["text.send"],
                 type="submit",
                 disabled=~S.ti_can_send,
                 size="3",
@@ -172,8 +170,7 @@ def _active() -> rx.Component:
         ),
         _composer(),
         rx.text(
-            "Enter sends, Shift+Enter starts a new line. Answer in your own words, as you would speak. "
-            "You can ask the interviewer to repeat or rephrase a question, or how much time is left.",
+            M["text.help"],
             size="1",
             color_scheme="gray",
         ),
@@ -185,8 +182,7 @@ def _active() -> rx.Component:
 def _finished() -> rx.Component:
     return rx.vstack(
         callout(
-            "Thank you! Your interview is complete and has been sent to the hiring team. They will be in touch about next steps. "
-            "You can close this page.",
+            M["text.finished"],
             icon="circle-check",
             color_scheme="green",
             width="100%",
@@ -208,7 +204,7 @@ def _refused() -> rx.Component:
 
 
 def _starting() -> rx.Component:
-    return rx.hstack(rx.spinner(), rx.text("Preparing your interview…"), align="center", spacing="2", id="ti-starting")
+    return rx.hstack(rx.spinner(), rx.text(M["text.starting"]), align="center", spacing="2", id="ti-starting")
 
 
 def text_interview_panel() -> rx.Component:

@@ -18,29 +18,17 @@ from interview_app.components.text_interview import text_interview_panel
 from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.state.candidate import CandidateState
 
-_TITLES = {
-    "unknown": "We could not find this interview",
-    "expired": "This interview link has expired",
-    "revoked": "This invitation was withdrawn",
-    "finished": "This interview is finished",
-    "failed": "This interview could not be completed",
-}
-
-# The heading says what happened; this says what to do next (the service's sentence would repeat the heading).
-_NEXT_STEPS = {
-    "unknown": "Check that you copied the whole link: if it came in an email, make sure nothing was cut off at the end.",
-    "expired": "Ask the recruiter for a new invitation link.",
-    "revoked": "The hiring team withdrew this invitation; contact them if you think this is a mistake.",
-    "finished": "Thank you for taking part. There is nothing more to do: the hiring team will be in touch.",
-    "failed": "Contact the hiring team to arrange another interview.",
-}
+M = CandidateState.msg  # every sentence, in the candidate's language (interview_app/i18n)
+_LINK_STATES = ("unknown", "expired", "revoked", "finished", "failed")
 
 
 def _contact() -> rx.Component:
     return rx.text(
-        "Questions? Contact ",
+        M["contact.before"],
+        " ",
         rx.link(CandidateState.support_email, href="mailto:" + CandidateState.support_email),
-        " and mention the link you received.",
+        " ",
+        M["contact.after"],
         size="2",
         color_scheme="gray",
     )
@@ -49,11 +37,14 @@ def _contact() -> rx.Component:
 def _unusable_link() -> rx.Component:
     return rx.vstack(
         rx.heading(
-            rx.match(CandidateState.link_state, *_TITLES.items(), "This link cannot be used"),
+            rx.match(CandidateState.link_state, *((s, M[f"link.{s}.title"]) for s in _LINK_STATES), M["link.other.title"]),
             size="6",
             id="link-problem",
         ),
-        rx.text(rx.match(CandidateState.link_state, *_NEXT_STEPS.items(), CandidateState.message), id="link-next-step"),
+        rx.text(
+            rx.match(CandidateState.link_state, *((s, M[f"link.{s}.next"]) for s in _LINK_STATES), CandidateState.message),
+            id="link-next-step",
+        ),
         _contact(),
         spacing="3",
     )
@@ -61,16 +52,11 @@ def _unusable_link() -> rx.Component:
 
 def _welcome() -> rx.Component:
     return rx.vstack(
-        rx.heading("Hello, ", CandidateState.candidate_name, size="6", id="welcome"),
-        rx.text(
-            CandidateState.org_name,
-            " invites you to an interview for the role of ",
-            rx.text.strong(CandidateState.role_title),
-            ".",
-        ),
+        rx.heading(M["welcome.hello"], size="6", id="welcome"),
+        rx.text(M["welcome.invite"]),
         rx.hstack(
             inline_icon("clock", size=16),
-            rx.text("About ", CandidateState.duration_minutes, " minutes, with an AI interviewer"),
+            rx.text(M["welcome.duration"]),
             align="center",
             spacing="2",
             color=rx.color("gray", 11),
@@ -87,11 +73,11 @@ def _steps() -> rx.Component:
     # The device check only exists for voice: without LiveKit (or once the candidate chose text) there are two steps.
     voice = CandidateState.voice_available & (CandidateState.mode != "text")
     return rx.hstack(
-        dot("1 · Consent", CandidateState.step == "consent"),
+        dot(M["steps.consent"], CandidateState.step == "consent"),
         rx.cond(
             voice,
-            rx.fragment(dot("2 · Devices", CandidateState.step == "devices"), dot("3 · Interview", interview)),
-            dot("2 · Interview", interview),
+            rx.fragment(dot(M["steps.devices"], CandidateState.step == "devices"), dot(M["steps.interview3"], interview)),
+            dot(M["steps.interview2"], interview),
         ),
         spacing="2",
         wrap="wrap",
@@ -99,9 +85,42 @@ def _steps() -> rx.Component:
     )
 
 
+def _language_picker() -> rx.Component:
+    """The interview's language, before consent (default: the browser's); only when the template offers several."""
+    return rx.cond(
+        (CandidateState.language_options.length() > 1) & ~CandidateState.language_locked,
+        rx.vstack(
+            rx.el.label(M["language.label"], html_for="language-select", style={"fontWeight": 500, "fontSize": "14px"}),
+            rx.el.select(
+                rx.foreach(
+                    CandidateState.language_options,
+                    lambda option: rx.el.option(option["name"], value=option["code"], lang=option["code"]),
+                ),
+                value=CandidateState.lang,
+                on_change=CandidateState.set_language,
+                id="language-select",
+                style={
+                    "padding": "6px 10px",
+                    "borderRadius": "var(--radius-3)",
+                    "border": "1px solid var(--gray-a7)",
+                    "background": "var(--color-surface)",
+                    "fontSize": "14px",
+                    "minHeight": "36px",
+                    "maxWidth": "100%",
+                },
+            ),
+            rx.text(M["language.hint"], size="1", color_scheme="gray"),
+            spacing="1",
+            width="100%",
+            id="language-choice",
+        ),
+    )
+
+
 def _consent() -> rx.Component:
     return rx.vstack(
-        rx.heading("Before we start", size="4"),
+        _language_picker(),
+        rx.heading(M["consent.heading"], size="4"),
         rx.box(
             rx.text(CandidateState.consent_text, size="2", id="consent-text"),
             padding="12px 14px",
@@ -110,13 +129,13 @@ def _consent() -> rx.Component:
             width="100%",
         ),
         rx.checkbox(
-            "I have read this and agree to be interviewed and recorded.",
+            M["consent.checkbox"],
             checked=CandidateState.consent_checked,
             on_change=CandidateState.set_consent_checked,
             id="consent-checkbox",
         ),
         rx.button(
-            "Continue",
+            M["consent.continue"],
             on_click=CandidateState.accept_consent,
             disabled=~CandidateState.consent_checked,
             id="consent-continue",
@@ -132,15 +151,15 @@ def _device_check() -> rx.Component:
         rx.cond(
             CandidateState.rejoining,
             callout(
-                "Welcome back: your interview is still in progress. Check your microphone, then rejoin the same interview.",
+                M["devices.rejoin"],
                 icon="rotate-ccw",
                 color_scheme="indigo",
                 id="rejoin-notice",
             ),
         ),
-        rx.heading("Check your microphone", size="4"),
+        rx.heading(M["devices.heading"], size="4"),
         rx.text(
-            "Say a few words: the bar below should move. Use headphones if you can, and turn on your camera only if you want to.",
+            M["devices.intro"],
             size="2",
             color_scheme="gray",
         ),
@@ -150,16 +169,28 @@ def _device_check() -> rx.Component:
             on_camera_change=CandidateState.on_camera_change,
             on_speaker_test=CandidateState.on_speaker_test,
             on_device_error=CandidateState.on_device_error,
+            mic_label=M["devices.mic_label"],
+            camera_label=M["devices.camera_on"],
+            camera_off_label=M["devices.camera_off"],
+            speaker_label=M["devices.speaker"],
+            playing_label=M["devices.playing"],
+            waiting_label=M["devices.mic_waiting_access"],
+            numbered_label=M["devices.mic_numbered"],
+            level_label=M["devices.mic_level"],
+            blocked_text=M["device.mic_blocked"],
+            missing_text=M["device.mic_missing"],
+            failed_text=M["device.mic_failed"],
+            camera_failed_text=M["device.camera_failed"],
             id="device-check",
         ),
         rx.cond(
             CandidateState.mic_ready,
-            callout("We can hear you. Your microphone works.", icon="circle-check", color_scheme="green", size="1", id="mic-ok"),
-            callout("Waiting to hear you… speak or make a sound.", icon="mic", color_scheme="gray", size="1", id="mic-waiting"),
+            callout(M["devices.mic_ok"], icon="circle-check", color_scheme="green", size="1", id="mic-ok"),
+            callout(M["devices.mic_waiting"], icon="mic", color_scheme="gray", size="1", id="mic-waiting"),
         ),
         rx.cond(
             CandidateState.speaker_tested,
-            rx.text("Did you hear the test sound? If not, check your speaker volume.", size="2", color_scheme="gray"),
+            rx.text(M["devices.speaker_tested"], size="2", color_scheme="gray"),
         ),
         rx.cond(
             CandidateState.device_error != "",
@@ -174,8 +205,8 @@ def _device_check() -> rx.Component:
                 rx.cond(CandidateState.joining, rx.spinner(size="2"), inline_icon("phone", size=16)),
                 rx.cond(
                     CandidateState.joining,
-                    "Preparing your interview…",
-                    rx.cond(CandidateState.rejoining, "Rejoin the interview", "Join the interview"),
+                    M["devices.preparing"],
+                    rx.cond(CandidateState.rejoining, M["devices.rejoin_button"], M["devices.join"]),
                 ),
                 on_click=CandidateState.join,
                 disabled=CandidateState.joining | ~CandidateState.mic_ready,
@@ -185,7 +216,7 @@ def _device_check() -> rx.Component:
             rx.cond(
                 CandidateState.allow_text_mode,
                 rx.button(
-                    "I can't use a microphone",
+                    M["devices.choose_text"],
                     on_click=CandidateState.choose_text,
                     variant="ghost",
                     color_scheme="gray",
@@ -252,7 +283,7 @@ def _room_status() -> rx.Component:
             CandidateState.can_retry,
             rx.button(
                 rx.cond(CandidateState.joining, rx.spinner(size="2"), inline_icon("refresh-cw", size=16)),
-                "Try again",
+                M["room.retry"],
                 on_click=CandidateState.retry,
                 disabled=CandidateState.joining,
                 id="retry",
@@ -266,12 +297,11 @@ def _room_status() -> rx.Component:
 def _leave_button() -> rx.Component:
     """Leaving is one click away but asks first: an accidental click would otherwise end the conversation."""
     return confirm_dialog(
-        rx.button("Leave interview", color_scheme="red", variant="soft", id="leave-interview"),
-        "Leave the interview?",
-        "The interviewer waits a short while for you to come back through your link; after that the interview ends "
-        "with what you have said so far.",
-        rx.button("Stay in the interview", variant="soft", color_scheme="gray", id="leave-cancel"),
-        rx.button("Leave", color_scheme="red", on_click=CandidateState.leave_room, id="leave-confirm"),
+        rx.button(M["room.leave"], color_scheme="red", variant="soft", id="leave-interview"),
+        M["room.leave_title"],
+        M["room.leave_body"],
+        rx.button(M["room.leave_cancel"], variant="soft", color_scheme="gray", id="leave-cancel"),
+        rx.button(M["room.leave_confirm"], color_scheme="red", on_click=CandidateState.leave_room, id="leave-confirm"),
     )
 
 
@@ -286,17 +316,16 @@ def _live_room() -> rx.Component:
             lk.room_audio_renderer(),
             rx.vstack(
                 lk.interview_progress(
-                    question_template="Question {i} of {n}",
-                    time_template="{time} left",
-                    paused_template="Paused: take your time ({time})",
-                    ended_text="The interviewer is closing the interview.",
+                    question_template=M["room.progress_question"],
+                    time_template=M["room.progress_time"],
+                    paused_template=M["room.progress_paused"],
+                    ended_text=M["room.progress_ended"],
                     id="interview-progress",
                     style={"fontSize": "14px", "fontWeight": 500, "opacity": 0.8, "minHeight": "1.4em"},
                 ),
                 lk.connection_hint(
-                    poor_text="Your connection is weak: the interviewer may hear you with gaps. Move closer to your Wi-Fi or close other"
-                    " programs that use the network.",
-                    lost_text="Your connection is lost for the moment; it usually comes back by itself within a few seconds.",
+                    poor_text=M["room.poor_connection"],
+                    lost_text=M["room.lost_connection"],
                     id="connection-hint",
                     style={"fontSize": "14px", "color": "#ffca16", "textAlign": "center"},
                 ),
@@ -309,21 +338,21 @@ def _live_room() -> rx.Component:
                     style={"width": "100%"},
                 ),
                 lk.agent_captions(
-                    placeholder="The interviewer's words appear here as captions.",
+                    placeholder=M["room.captions_placeholder"],
                     id="captions",
                     style={"minHeight": "3em", "fontSize": "16px", "lineHeight": "1.5", "textAlign": "center", "opacity": 0.9},
                 ),
-                lk.start_audio(label="Click to hear the interviewer"),
+                lk.start_audio(label=M["room.start_audio"]),
                 rx.cond(
                     (CandidateState.connection == "connected") | (CandidateState.connection == "reconnecting"),
                     rx.hstack(
                         lk.mic_toggle(
-                            mute_label="Mute microphone",
-                            unmute_label="Unmute microphone",
+                            mute_label=M["room.mute"],
+                            unmute_label=M["room.unmute"],
                             on_device_error=CandidateState.on_device_error,
                             id="mic-toggle",
                         ),
-                        lk.moment_button(label="Give me a moment", id="give-me-a-moment"),
+                        lk.moment_button(label=M["room.moment"], id="give-me-a-moment"),
                         _leave_button(),
                         spacing="3",
                         align="center",
@@ -332,13 +361,13 @@ def _live_room() -> rx.Component:
                     ),
                 ),
                 lk.conversation(
-                    agent_label="Interviewer",
-                    you_label="You",
-                    empty_text="The conversation appears here as you speak.",
-                    log_label="Conversation with the interviewer",
+                    agent_label=M["room.agent_label"],
+                    you_label=M["room.you_label"],
+                    empty_text=M["room.conversation_empty"],
+                    log_label=M["room.conversation_label"],
                     typing=CandidateState.connection == "connected",
-                    type_placeholder="Prefer to type this answer? Write it here and press Enter.",
-                    send_label="Send",
+                    type_placeholder=M["room.type_placeholder"],
+                    send_label=M["room.send"],
                     max_length=MAX_MESSAGE_CHARS,
                     id="conversation",
                     style={"width": "100%", "fontSize": "15px", "paddingTop": "8px", "borderTop": "1px solid var(--gray-a5)"},
@@ -362,9 +391,7 @@ def _live_room() -> rx.Component:
             style={"width": "100%", "borderRadius": "var(--radius-4)", "overflow": "hidden"},
         ),
         rx.text(
-            "Speak naturally; the interviewer waits until you finish. Say “could you repeat that?” or “could you rephrase"
-            " that?” whenever you need to; “Give me a moment” (or saying so) stops the question clock while you think."
-            " You can leave at any time with “Leave interview”.",
+            M["room.help"],
             size="1",
             color_scheme="gray",
         ),
@@ -399,7 +426,11 @@ def candidate_page() -> rx.Component:
     return candidate_shell(
         rx.cond(
             CandidateState.link_state == "loading",
-            rx.hstack(rx.spinner(), rx.text("Checking your interview link…"), id="link-loading"),
+            rx.hstack(rx.spinner(), rx.text(M["link.loading"]), id="link-loading"),
             rx.cond(CandidateState.link_state == "valid", _flow(), _unusable_link()),
-        )
+        ),
+        brand_text=M["shell.brand"],
+        footer=M["shell.footer"],
+        lang=CandidateState.lang,
+        direction=CandidateState.text_direction,
     )

@@ -226,7 +226,7 @@ def _begin(raw_token: str, org_name: str, voice_configured: bool) -> _Begin:
         if status == InterviewStatus.in_progress:
             if interview.mode != "text":
                 raise TextInterviewError(
-                    "voice", "This interview is already running as a voice interview. Go back to the interview room to continue."
+                    "voice_running", "This interview is already running as a voice interview. Go back to the interview room to continue."
                 )
             return _Begin(str(interview.id), None)
         if interview.mode != "text" and voice_configured:
@@ -236,7 +236,7 @@ def _begin(raw_token: str, org_name: str, voice_configured: bool) -> _Begin:
         candidate = session.get(Candidate, interview.candidate_id)
         template = session.get(InterviewTemplate, interview.template_id)
         if candidate is None or template is None:
-            raise TextInterviewError("unknown", "This interview is not set up completely. Please contact the hiring team.")
+            raise TextInterviewError("incomplete", "This interview is not set up completely. Please contact the hiring team.")
         interview.mode = "text"
         transition(
             session, interview, InterviewStatus.in_progress, reason="text interview started", actor="candidate", detail={"mode": "text"}

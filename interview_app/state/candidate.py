@@ -13,8 +13,11 @@ import logging
 
 import reflex as rx
 
+from interview_app import i18n
 from interview_app.db import session_scope
+from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.services.candidate_link import (
+    choose_language,
     choose_text_mode,
     describe_link,
     record_consent,
@@ -31,18 +34,18 @@ _CLIENT_INITIATED = 1
 _DUPLICATE_IDENTITY = 2
 _ROOM_ENDED = {4, 5, 10}  # participant removed, room deleted, room closed
 
-ENDED_SENTENCE = "The interview has ended. Thank you for your time! You can close this page."
 #: How long the page waits for the result after the interviewer left before it calls the interviewer lost.
 AGENT_LOST_SECONDS = 10.0
 AGENT_LOST_POLL_SECONDS = 1.0
 
-_AGENT_STATE_LABELS = {
-    "initializing": "The interviewer is getting ready…",
-    "listening": "The interviewer is listening",
-    "thinking": "The interviewer is thinking…",
-    "speaking": "The interviewer is speaking",
-    "pre-connect-buffering": "The interviewer is getting ready…",
-    "failed": "The interviewer ran into a problem",
+#: livekit-agents agent states → catalogue keys of their sentence.
+_AGENT_STATE_KEYS = {
+    "initializing": "agent.initializing",
+    "listening": "agent.listening",
+    "thinking": "agent.thinking",
+    "speaking": "agent.speaking",
+    "pre-connect-buffering": "agent.initializing",
+    "failed": "agent.failed",
 }
 
 
@@ -75,6 +78,11 @@ class CandidateState(rx.State):
     allow_text_mode: bool = False
     voice_available: bool = False
     agent_join_timeout_seconds: int = 30
+    #: The language of the interview and of this page (a catalogue in interview_app/i18n).
+    lang: str = i18n.DEFAULT
+    #: The languages the candidate may choose: [{"code", "name"}]; the picker shows when there are several.
+    language_options: list[dict[str, str]] = []
+    language_locked: bool = False  # the interview started: its language is fixed
 
     step: str = "consent"  # consent | devices | room | text
     mode: str = "voice"  # voice | text (the text interview panel reads this)
@@ -111,6 +119,14 @@ class CandidateState(rx.State):
     def _raw_token(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
+    def _t(self, key: str, **values: object) -> str:
+        """One sentence of the catalogue in the candidate's language."""
+        return i18n.t(self.lang, key, support=self.support_email, **values)
+
+    def _consent_wording(self) -> str:
+        # Without LiveKit the interview can only be a text chat: the consent says what is stored then.
+        return get_settings().consent_for(voice=self.voice_available and self.mode == "voice", language=self.lang)
+
     # -- link --------------------------------------------------------------
     @rx.event
     async def load_link(self) -> None:
@@ -122,6 +138,12 @@ class CandidateState(rx.State):
         view = await asyncio.to_thread(_run_db, describe_link, self._raw_token())
         self.link_state = view.state
         self.message = view.message
+        self.language_options = [{"code": code, "name": i18n.language_name(code)} for code in view.languages]
+        self.language_locked = view.status not in ("", "invited")
+        if view.language_chosen or self.language_locked:
+            self.lang = view.language
+        else:
+            self.lang = i18n.best_language(self.router.headers.accept_language, view.languages or (view.language,))
         self.candidate_name = view.candidate_name
         self.role_title = view.role_title
         self.duration_minutes = view.duration_minutes
@@ -129,8 +151,7 @@ class CandidateState(rx.State):
         # A fresh visit (or a reload) starts the flow again; the room itself is reused on join.
         # A candidate coming back to a voice interview in progress already consented: straight to devices.
         self.mode = "text" if view.mode == "text" else "voice"
-        # Without LiveKit the interview can only be a text chat: the consent says what is stored then.
-        self.consent_text = settings.consent_for(voice=self.voice_available and self.mode == "voice")
+        self.consent_text = self._consent_wording()
         self.rejoining = view.status == "in_progress" and self.mode == "voice" and self.voice_available
         text_resume = view.status == "in_progress" and self.mode == "text"
         # A text interview in progress goes straight back to its chat (consent was given when it started).
@@ -160,7 +181,18 @@ class CandidateState(rx.State):
         self._agent_seen = False
         self._attempt += 1
 
-    # -- consent and mode ----------------------------------------------------
+    # -- language, consent and mode --------------------------------------------
+    @rx.event
+    async def set_language(self, code: str) -> None:
+        """The candidate picked the interview's language (before it starts): page, consent and interviewer follow."""
+        offered = {option["code"] for option in self.language_options}
+        if self.language_locked or not isinstance(code, str) or code not in offered or code == self.lang:
+            return
+        if await asyncio.to_thread(_run_db, choose_language, self._raw_token(), code):
+            self.lang = code
+            self.consent_text = self._consent_wording()
+            self.consent_checked = False  # the wording changed: agreed to again, in the language it is read in
+
     @rx.event
     def set_consent_checked(self, value: bool) -> None:
         self.consent_checked = bool(value)
@@ -186,7 +218,7 @@ class CandidateState(rx.State):
             self.mode = "text"
             self.step = "text"
         else:
-            self.device_error = f"The text interview is not available for this invitation. Please contact {self.support_email}."
+            self.device_error = self._t("devices.text_unavailable")
 
     # -- device check ------------------------------------------------------------
     @rx.event
@@ -230,7 +262,8 @@ class CandidateState(rx.State):
             started = await asyncio.to_thread(start_interview, self._raw_token())
         except StartError as err:
             self.joining = False
-            self.start_error = err.message
+            key = f"start.{err.reason}"
+            self.start_error = self._t(key) if i18n.has(key) else err.message
             if err.code in (404, 410):
                 self.link_state = err.reason
                 self.message = err.message
@@ -238,9 +271,7 @@ class CandidateState(rx.State):
         except Exception:  # noqa: BLE001 - the candidate gets a sentence, the log the traceback
             log.exception("start_interview failed")
             self.joining = False
-            self.start_error = (
-                f"Something went wrong while preparing your interview. Please try again; if it keeps failing, contact {self.support_email}."
-            )
+            self.start_error = self._t("room.start_failed")
             return
         self.joining = False
         self.server_url = started.server_url
@@ -249,6 +280,7 @@ class CandidateState(rx.State):
         self.connection = "connecting"
         self.connect = True
         self.step = "room"
+        self.language_locked = True
 
     @rx.event
     def retry(self):  # noqa: ANN201
@@ -276,15 +308,15 @@ class CandidateState(rx.State):
             return  # on_error already said what happened
         if reason == _CLIENT_INITIATED:
             self.connection = "left"
-            self.connection_error = "You left the interview room. If that was a mistake, rejoin below while your link is still valid."
+            self.connection_error = self._t("room.left")
         elif reason == _DUPLICATE_IDENTITY:
             self.connection = "disconnected"
-            self.connection_error = "You joined this interview from another tab or device, so this one was disconnected."
+            self.connection_error = self._t("room.duplicate")
         elif reason in _ROOM_ENDED:
-            self._end(ENDED_SENTENCE)
+            self._end(self._t("room.ended"))
         else:
             self.connection = "disconnected"
-            self.connection_error = "You were disconnected from the interview room. Rejoin to continue where you left off."
+            self.connection_error = self._t("room.dropped")
 
     @rx.event
     def leave_room(self) -> None:
@@ -298,21 +330,18 @@ class CandidateState(rx.State):
         self.connection = "failed"
         message = _from_page(message, 200)
         detail = f" ({message})" if message else ""
-        self.connection_error = (
-            f"We could not connect you to the interview room{detail}. Check your internet connection, then press “Try again”. "
-            f"If it keeps failing, contact {self.support_email}."
-        )
+        self.connection_error = self._t("room.error", detail=detail)
 
     @rx.event
     def on_media_failure(self, failure: str, kind: str) -> None:
         failure = _from_page(failure, 40) or "Unknown"
-        device = "camera" if kind == "videoinput" else "microphone"
+        device = self._t("device.camera" if kind == "videoinput" else "device.microphone")
         if failure == "PermissionDenied":
-            self.device_error = f"Your browser blocked the {device}. Allow it for this page (the icon in the address bar), then rejoin."
+            self.device_error = self._t("device.blocked", device=device)
         elif failure == "NotFound":
-            self.device_error = f"No {device} was found. Connect one, then rejoin."
+            self.device_error = self._t("device.missing", device=device)
         else:
-            self.device_error = f"The {device} could not be used ({failure}). Close other apps that use it, then rejoin."
+            self.device_error = self._t("device.failed", device=device, error=failure)
 
     def _end(self, sentence: str, *, ok: bool = True) -> None:
         """The interview is over for this page: leave the room and say why."""
@@ -348,7 +377,7 @@ class CandidateState(rx.State):
                 if attempt != self._attempt or self.agent_present or self.connection == "ended":
                     return
                 if view.state != "valid":
-                    self._end(ENDED_SENTENCE if view.state == "finished" else view.message, ok=view.state == "finished")
+                    self._end(self._t("room.ended") if view.state == "finished" else view.message, ok=view.state == "finished")
                     return
             await asyncio.sleep(AGENT_LOST_POLL_SECONDS)
         lost = await asyncio.to_thread(report_interviewer_lost, token)
@@ -356,13 +385,9 @@ class CandidateState(rx.State):
             if attempt != self._attempt or self.agent_present or self.connection == "ended":
                 return
             if lost == "finished":
-                self._end(ENDED_SENTENCE)
+                self._end(self._t("room.ended"))
             elif lost in ("failed", "marked failed"):
-                self._end(
-                    "The interviewer was disconnected and could not finish your interview. What you said so far has been "
-                    f"kept for the hiring team, who will contact you about next steps. Questions: {self.support_email}.",
-                    ok=False,
-                )
+                self._end(self._t("room.agent_lost"), ok=False)
 
     @rx.event
     def on_agent_state(self, state: str) -> None:
@@ -401,29 +426,41 @@ class CandidateState(rx.State):
 
     # -- sentences -------------------------------------------------------------------
     @rx.var
+    def msg(self) -> dict[str, str]:
+        """Every sentence of the page in the candidate's language (components read ``CandidateState.msg["key"]``)."""
+        return i18n.catalogue(
+            self.lang,
+            name=self.candidate_name,
+            org=self.org_name,
+            role=self.role_title,
+            minutes=self.duration_minutes,
+            support=self.support_email,
+            seconds=self.agent_join_timeout_seconds,
+            limit=MAX_MESSAGE_CHARS,
+        )
+
+    @rx.var
+    def text_direction(self) -> str:
+        return i18n.direction(self.lang)
+
+    @rx.var
     def connection_sentence(self) -> str:
         if self.connection_error:
             return self.connection_error
-        return {
-            "idle": "Not connected yet.",
-            "connecting": "Connecting you to the interview room…",
-            "connected": "You are connected.",
-            "reconnecting": "Your connection dropped; reconnecting…",
-            "disconnected": "You are not connected to the interview room.",
-        }.get(self.connection, "Connecting you to the interview room…")
+        key = {"idle": "room.idle", "connected": "room.connected", "reconnecting": "room.reconnecting"}.get(self.connection)
+        if self.connection == "disconnected":
+            key = "room.disconnected"
+        return self._t(key or "room.connecting")
 
     @rx.var
     def agent_sentence(self) -> str:
         if self.connection != "connected":
             return ""
         if self.agent_present:
-            return _AGENT_STATE_LABELS.get(self.agent_state, "The interviewer is here.")
+            return self._t(_AGENT_STATE_KEYS.get(self.agent_state, "agent.here"))
         if self.agent_wait_expired:
-            return (
-                f"The interviewer has not joined after {self.agent_join_timeout_seconds} seconds. "
-                f"Press “Try again”; if it still does not arrive, contact {self.support_email}."
-            )
-        return "The interviewer is joining…"
+            return self._t("agent.not_joined", seconds=self.agent_join_timeout_seconds)
+        return self._t("agent.joining")
 
     @rx.var
     def can_retry(self) -> bool:

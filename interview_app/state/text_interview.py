@@ -16,7 +16,8 @@ from typing import Any
 
 import reflex as rx
 
-from interview_app.sanitize import candidate_text
+from interview_app import i18n
+from interview_app.sanitize import MAX_MESSAGE_CHARS, candidate_text
 from interview_app.services.text_interviews import Snapshot, TextInterviewError, get_host, text_interview_sweeper
 from interview_app.state.candidate import CandidateState
 
@@ -64,6 +65,8 @@ class TextInterviewState(CandidateState):
     ti_questions_covered: int = 0
     ti_seconds_left: int = 0
     ti_end_reason: str = ""
+    ti_question_text: str = ""  # "Question i of n" in the candidate's language
+    ti_time_text: str = ""  # "m:ss left"
     ti_confirm_end: bool = False
     # A refused answer goes back into the box as the box's default value, and ``ti_draft_key``
     # remounts the box to show it. Never echo candidate text with rx.set_value / call_script:
@@ -82,6 +85,11 @@ class TextInterviewState(CandidateState):
         self.ti_questions_covered = snap.questions_covered
         self.ti_seconds_left = snap.seconds_left
         self.ti_end_reason = snap.end_reason
+        # Sentences set here, not computed from ``lang``: a var of this state computed from the
+        # parent's ``lang`` would tie every change of the language to loading this state.
+        minutes, seconds = divmod(max(0, snap.seconds_left), 60)
+        self.ti_question_text = self._t("text.question", i=snap.question_number, n=snap.question_count)
+        self.ti_time_text = self._t("text.time_left", time=f"{minutes}:{seconds:02d}")
         if snap.finished:
             self.ti_status = "finished"
             self.ti_confirm_end = False
@@ -99,8 +107,14 @@ class TextInterviewState(CandidateState):
             self.ti_status = "finished"
         else:
             self.ti_status = "refused"
-        self.ti_notice = err.message
+        self.ti_notice = self._say(err)
         self.ti_thinking = False
+
+    def _say(self, err: TextInterviewError) -> str:
+        """The refusal in the candidate's language (the service's English sentence for a reason without one)."""
+        key = f"text.err.{err.reason}"
+        seconds = int(get_host().lease.total_seconds())
+        return self._t(key, limit=MAX_MESSAGE_CHARS, seconds=seconds) if i18n.has(key) else err.message
 
     # -- opening and mirroring ---------------------------------------------------------------
     @rx.event(background=True)
@@ -148,10 +162,10 @@ class TextInterviewState(CandidateState):
                 if not host.renew(interview_id, owner):
                     async with self:
                         if host.snapshot(interview_id) is None:
-                            self.ti_status, self.ti_notice = "error", "This interview is no longer running here. Reload the page."
+                            self.ti_status, self.ti_notice = "error", self._t("text.err.gone")
                         else:
                             self.ti_status = "refused"
-                            self.ti_notice = "This interview continues in another browser tab or window. Close this one and continue there."
+                            self.ti_notice = self._t("text.err.taken_over")
                     return
             snap = host.snapshot(interview_id)
             if snap is None:
@@ -177,7 +191,7 @@ class TextInterviewState(CandidateState):
             if self.ti_status != "active":
                 return
             if self.ti_sending:
-                self.ti_error = "The interviewer is still writing; send your message when the reply is complete."
+                self.ti_error = self._t("text.err.busy")
                 self._put_back(answer.text)
                 return
             owner = self.router.session.client_token
@@ -195,7 +209,7 @@ class TextInterviewState(CandidateState):
                 if err.reason in ("open_elsewhere", "gone"):
                     self._refuse(err)
                     return
-                self.ti_error = err.message
+                self.ti_error = self._say(err)
                 self._put_back(answer.text)
             return
         async with self:
@@ -225,11 +239,6 @@ class TextInterviewState(CandidateState):
             self._apply(snap)
 
     # -- derived ---------------------------------------------------------------------------------------
-    @rx.var
-    def ti_time_left(self) -> str:
-        minutes, seconds = divmod(max(0, self.ti_seconds_left), 60)
-        return f"{minutes}:{seconds:02d}"
-
     @rx.var
     def ti_progress_percent(self) -> int:
         if not self.ti_question_count:

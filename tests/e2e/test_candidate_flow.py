@@ -9,7 +9,9 @@ page must say so in a sentence.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from interview_app import i18n
 from tests.e2e.conftest import PHONE, ROOT, ServedApp, axe_violations, sideways_overflow, start_app, stop_app
 from tests.fakes.livekit_server import FakeLiveKitServer
 
@@ -286,3 +289,55 @@ def test_candidate_pages_fit_a_phone_and_pass_axe(served_app: ServedApp, livekit
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_candidate_reads_and_takes_the_interview_in_their_language(served_app: ServedApp, browser) -> None:  # noqa: ANN001
+    """A template offering English, Spanish and Arabic: an Arabic browser gets the page in Arabic, right
+    to left (axe-clean, nothing sideways at phone width); the candidate switches to Spanish before
+    consent, and the whole flow, the consent wording and the interviewer then speak Spanish."""
+    link = new_link(served_app)
+    digest = hashlib.sha256(link.rsplit("/", 1)[1].encode()).hexdigest()
+    (template_id,) = db_rows(served_app, "SELECT template_id FROM interview WHERE invite_token_hash=?", digest)[0]
+    (before,) = db_rows(served_app, "SELECT languages FROM interview_template WHERE id=?", template_id)[0]
+    db_rows(served_app, "UPDATE interview_template SET languages=? WHERE id=?", '["en", "es", "ar"]', template_id)
+    context = browser.new_context(**PHONE, locale="ar-EG")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        expect(page.locator("#consent-text")).to_have_text(i18n.t("ar", "consent.text"), timeout=20_000)
+        shell = page.locator("[dir='rtl'][lang='ar']")
+        expect(shell).to_have_count(1)
+        expect(page.locator("#consent-continue")).to_have_text(i18n.t("ar", "consent.continue"))
+        expect(page.locator("#language-select")).to_have_value("ar")
+        shot(page, "consent-ar")
+        problems = _phone_check(page, "consent-ar")
+        assert not problems, "\n".join(problems)
+        box = page.locator("#consent-checkbox").bounding_box()
+        assert box and box["x"] > 375 / 2, "the checkbox of a right-to-left page sits on the right"
+
+        page.locator("#language-select").select_option("es")
+        expect(page.locator("#consent-text")).to_have_text(i18n.t("es", "consent.text"), timeout=10_000)
+        expect(page.locator("[dir='ltr'][lang='es']")).to_have_count(1)
+        expect(page.locator("#flow-steps")).to_contain_text(i18n.t("es", "steps.consent"))
+        page.locator("#consent-checkbox").click()
+        page.locator("#consent-continue").click()
+        expect(page.locator("#ti-end")).to_have_text(i18n.t("es", "text.end"), timeout=20_000)
+        first = page.locator(".ti-agent").first
+        expect(first).to_be_visible(timeout=20_000)
+        greeting = first.inner_text()
+        assert "Hello" not in greeting and "Question 1" not in greeting, greeting  # the scripted interviewer speaks Spanish
+        expect(page.locator("#ti-progress")).to_have_text(
+            re.compile(re.escape(i18n.t("es", "text.question", i=1, n=99)).replace("99", r"\d+"))
+        )
+        shot(page, "text-es")
+    finally:
+        context.close()
+        db_rows(served_app, "UPDATE interview_template SET languages=? WHERE id=?", before, template_id)
+    language, status = db_rows(served_app, "SELECT language, status FROM interview WHERE invite_token_hash=?", digest)[0]
+    assert (language, status) == ("es", "in_progress")
+    consent_detail = db_rows(
+        served_app,
+        "SELECT detail FROM interview_event WHERE kind='consent_given' AND interview_id=(SELECT id FROM interview WHERE invite_token_hash=?)",
+        digest,
+    )
+    assert json.loads(consent_detail[0][0])["text"] == i18n.t("es", "consent.text")  # the wording agreed to is the Spanish one

@@ -261,7 +261,7 @@ async def test_voice_interview_is_not_taken_over(host: TextInterviewHost, sessio
     session.commit()
     with pytest.raises(TextInterviewError) as err:
         await host.open(raw, "tab-a")
-    assert err.value.reason == "voice"
+    assert err.value.reason == "voice_running"
 
 
 class SlowLLM(llm.LLM):
