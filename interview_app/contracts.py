@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Speaker = Literal["agent", "candidate"]
 InterviewMode = Literal["voice", "text"]
 
+#: Longest interview a plan may describe (seconds) and longest time budget of one question.
+MAX_DURATION_SECONDS = 4 * 3600
+MAX_TIME_BUDGET_SECONDS = 3600
+
 
 class _Contract(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
@@ -29,7 +33,7 @@ class PlanQuestion(_Contract):
     competency: str = Field(default="", max_length=200)
     follow_up_guidance: str = Field(default="", max_length=2000)
     max_follow_ups: int = Field(default=1, ge=0, le=5)
-    time_budget_seconds: int | None = Field(default=None, ge=10, le=3600)
+    time_budget_seconds: int | None = Field(default=None, ge=10, le=MAX_TIME_BUDGET_SECONDS)
 
 
 class RubricCriterion(_Contract):
@@ -50,7 +54,7 @@ class InterviewPlan(_Contract):
     role_title: str = Field(min_length=1, max_length=200)
     job_description: str = Field(default="", max_length=20000)
     language: str = Field(default="en", max_length=16)
-    duration_limit_seconds: int = Field(default=1800, ge=60, le=4 * 3600)
+    duration_limit_seconds: int = Field(default=1800, ge=60, le=MAX_DURATION_SECONDS)
     persona: str = Field(default="", max_length=4000)
     greeting: str = Field(default="", max_length=2000)
     org_name: str = Field(default="", max_length=200)

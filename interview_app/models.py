@@ -138,6 +138,9 @@ class InterviewTemplate(SQLModel, table=True):
     #: ``language`` first); empty means only ``language`` (services/templates.offered_languages).
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     allow_text_mode: bool = Field(default=True)
+    #: What an open accommodation request means for the start: "proceed" (the candidate may start
+    #: while the hiring team decides) or "wait" (no start until they have decided).
+    accommodation_policy: str = Field(default="proceed", max_length=10, sa_column_kwargs={"server_default": "proceed"})
     archived: bool = Field(default=False, index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
@@ -158,6 +161,8 @@ class Interview(SQLModel, table=True):
     mode: str = Field(default="voice", max_length=10)
     #: The language the candidate chose (one the template offers); None until chosen = the template's.
     language: str | None = Field(default=None, max_length=16)
+    #: Extra time the hiring team granted (percent of the template's limits; 0 = none); build_plan applies it.
+    extra_time_percent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     invite_token_hash: str = Field(max_length=64, unique=True, index=True)
     invite_expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     room_name: str | None = Field(default=None, max_length=128)
@@ -171,6 +176,35 @@ class Interview(SQLModel, table=True):
     recording_size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
     result_received_at: datetime | None = _opt_ts()
     latency: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class AccommodationStatus(StrEnum):
+    requested = "requested"
+    granted = "granted"
+    declined = "declined"
+
+
+class AccommodationRequest(SQLModel, table=True):
+    """A candidate's request for an adjustment (extra time, text instead of voice, a human interviewer).
+
+    At most one per interview (services/accommodations.py): while ``requested`` the candidate may
+    change it; once granted or declined it is the record of the decision.
+    """
+
+    __tablename__ = "accommodation_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: uuid.UUID = Field(foreign_key="interview.id", unique=True, index=True)
+    #: Subset of services.accommodations.KINDS, in that order.
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: The candidate's note (candidate_text, at most 2000 characters); plain text, never markup.
+    note: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default=AccommodationStatus.requested.value, max_length=20)
+    extra_time_percent: int = 0
+    decided_by: str = Field(default="", max_length=320)
+    decided_at: datetime | None = _opt_ts()
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -250,6 +284,7 @@ ALL_TABLES = (
     Candidate,
     InterviewTemplate,
     Interview,
+    AccommodationRequest,
     TranscriptSegment,
     Evaluation,
     InterviewEvent,

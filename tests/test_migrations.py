@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "evaluation",
     "interview_event",
     "webhook_receipt",
+    "accommodation_request",
 }
 
 

@@ -42,6 +42,26 @@ MESSAGES: dict[str, str] = {
     "process needs them and then deleted.",
     "consent.checkbox": "I have read this and agree to be interviewed and recorded.",
     "consent.continue": "Continue",
+    # adjustments (accommodations) before the start
+    "adjust.open": "Need an adjustment? Ask for more time, a text chat or a human interviewer",
+    "adjust.heading": "Ask for an adjustment",
+    "adjust.intro": "The hiring team reads your request and answers you. Tick what would help you:",
+    "adjust.extra_time": "More time for the interview and for each question",
+    "adjust.text": "A text chat instead of speaking",
+    "adjust.human": "An interview with a person instead of the AI interviewer",
+    "adjust.note_label": "Anything the hiring team should know (optional)",
+    "adjust.send": "Send request",
+    "adjust.cancel": "Close",
+    "adjust.pick_one": "Tick at least one adjustment, then send the request.",
+    "adjust.refused": "Your request could not be sent. If you sent one before, the hiring team has it; otherwise contact {support}.",
+    "adjust.sent_proceed": "Your request was sent to the hiring team. You can start now, or wait for their answer and come back "
+    "to your link: extra time counts only if they grant it before you start.",
+    "adjust.sent_wait": "Your request was sent to the hiring team. The interview can start once they have answered: this page "
+    "updates by itself, or come back to your link later.",
+    "adjust.granted": "The hiring team granted your request. You can start when you are ready.",
+    "adjust.granted_time": "The hiring team granted you {percent}% more time: the interview now takes about {minutes} minutes, "
+    "and each question's time grows the same way.",
+    "adjust.declined": "The hiring team could not grant your request. If you have questions, contact {support}.",
     # device check
     "devices.rejoin": "Welcome back: your interview is still in progress. Check your microphone, then rejoin the same interview.",
     "devices.heading": "Check your microphone",
@@ -99,6 +119,7 @@ MESSAGES: dict[str, str] = {
     "agent.speaking": "The interviewer is speaking",
     "agent.failed": "The interviewer ran into a problem",
     # start errors (by reason)
+    "start.accommodation_pending": "Your request for an adjustment is with the hiring team; you can start once they have answered.",
     "start.unknown": "This interview link is not valid. Check that you copied the whole link.",
     "start.text_mode": "This interview runs as a text chat: open your interview link to continue it there.",
     "start.livekit_not_configured": "Voice interviews are not set up on this server yet. Please contact {support}.",
@@ -153,6 +174,8 @@ MESSAGES: dict[str, str] = {
     "next steps. You can close this page.",
     "text.starting": "Preparing your interview…",
     "text.err.gone": "This interview is no longer running here. Reload the page.",
+    "text.err.accommodation_pending": "Your request for an adjustment is with the hiring team; you can start once they have "
+    "answered. Reload this page once they have.",
     "text.err.taken_over": "This interview continues in another browser tab or window. Close this one and continue there.",
     "text.err.open_elsewhere": "This interview is already open in another browser tab or window. Continue there, or close it and reload "
     "this page after about {seconds} seconds.",

@@ -44,6 +44,27 @@ MESSAGES: dict[str, str] = {
     "proceso de selección las necesite y después se eliminan.",
     "consent.checkbox": "He leído esta información y doy mi consentimiento para la entrevista y su grabación.",
     "consent.continue": "Continuar",
+    # adjustments (accommodations) before the start
+    "adjust.open": "¿Necesita una adaptación? Solicite más tiempo, un chat de texto o una entrevista con una persona",
+    "adjust.heading": "Solicitar una adaptación",
+    "adjust.intro": "El equipo de selección lee su solicitud y le responde. Marque lo que le sería útil:",
+    "adjust.extra_time": "Más tiempo para la entrevista y para cada pregunta",
+    "adjust.text": "Un chat de texto en lugar de hablar",
+    "adjust.human": "Una entrevista con una persona en lugar del entrevistador de IA",
+    "adjust.note_label": "Información que el equipo de selección debería conocer (opcional)",
+    "adjust.send": "Enviar solicitud",
+    "adjust.cancel": "Cerrar",
+    "adjust.pick_one": "Marque al menos una adaptación y luego envíe la solicitud.",
+    "adjust.refused": "No se pudo enviar su solicitud. Si ya había enviado una, el equipo de selección la tiene; de lo contrario, "
+    "póngase en contacto con {support}.",
+    "adjust.sent_proceed": "Su solicitud se envió al equipo de selección. Puede empezar ahora, o esperar su respuesta y volver a su "
+    "enlace: el tiempo adicional solo cuenta si se lo conceden antes de que empiece.",
+    "adjust.sent_wait": "Su solicitud se envió al equipo de selección. La entrevista podrá empezar cuando le hayan respondido: esta "
+    "página se actualiza sola, o puede volver a su enlace más tarde.",
+    "adjust.granted": "El equipo de selección aceptó su solicitud. Puede empezar cuando lo desee.",
+    "adjust.granted_time": "El equipo de selección le concedió un {percent} % más de tiempo: la entrevista dura ahora unos {minutes} "
+    "minutos, y el tiempo de cada pregunta aumenta en la misma proporción.",
+    "adjust.declined": "El equipo de selección no pudo aceptar su solicitud. Si tiene preguntas, póngase en contacto con {support}.",
     # device check
     "devices.rejoin": "Hola de nuevo: su entrevista sigue en curso. Compruebe su micrófono y vuelva a unirse a la misma entrevista.",
     "devices.heading": "Compruebe su micrófono",
@@ -106,6 +127,8 @@ MESSAGES: dict[str, str] = {
     "agent.speaking": "El entrevistador está hablando",
     "agent.failed": "El entrevistador tuvo un problema",
     # start errors (by reason)
+    "start.accommodation_pending": "Su solicitud de adaptación está en manos del equipo de selección; podrá empezar cuando le hayan "
+    "respondido.",
     "start.unknown": "Este enlace de entrevista no es válido. Compruebe que copió el enlace completo.",
     "start.text_mode": "Esta entrevista se realiza por chat de texto: abra el enlace de su entrevista para continuarla allí.",
     "start.livekit_not_configured": "Las entrevistas por voz aún no están configuradas en este servidor. Por favor, póngase en contacto "
@@ -162,6 +185,8 @@ MESSAGES: dict[str, str] = {
     "los próximos pasos. Ya puede cerrar esta página.",
     "text.starting": "Preparando su entrevista…",
     "text.err.gone": "Esta entrevista ya no está en curso aquí. Vuelva a cargar la página.",
+    "text.err.accommodation_pending": "Su solicitud de adaptación está en manos del equipo de selección; podrá empezar cuando le "
+    "hayan respondido. Vuelva a cargar esta página en ese momento.",
     "text.err.taken_over": "Esta entrevista continúa en otra pestaña o ventana del navegador. Cierre esta y continúe allí.",
     "text.err.open_elsewhere": "Esta entrevista ya está abierta en otra pestaña o ventana del navegador. Continúe allí, o ciérrela y "
     "vuelva a cargar esta página dentro de unos {seconds} segundos.",

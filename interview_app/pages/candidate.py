@@ -56,7 +56,7 @@ def _welcome() -> rx.Component:
         rx.text(M["welcome.invite"]),
         rx.hstack(
             inline_icon("clock", size=16),
-            rx.text(M["welcome.duration"]),
+            rx.text(M["welcome.duration"], id="welcome-duration"),
             align="center",
             spacing="2",
             color=rx.color("gray", 11),
@@ -137,7 +137,7 @@ def _consent() -> rx.Component:
         rx.button(
             M["consent.continue"],
             on_click=CandidateState.accept_consent,
-            disabled=~CandidateState.consent_checked,
+            disabled=~CandidateState.consent_checked | CandidateState.adjust_waiting,
             id="consent-continue",
             size="3",
         ),
@@ -209,7 +209,7 @@ def _device_check() -> rx.Component:
                     rx.cond(CandidateState.rejoining, M["devices.rejoin_button"], M["devices.join"]),
                 ),
                 on_click=CandidateState.join,
-                disabled=CandidateState.joining | ~CandidateState.mic_ready,
+                disabled=CandidateState.joining | ~CandidateState.mic_ready | CandidateState.adjust_waiting,
                 id="join",
                 size="3",
             ),
@@ -400,6 +400,77 @@ def _live_room() -> rx.Component:
     )
 
 
+def _adjust_kind(kind: str) -> rx.Component:
+    return rx.checkbox(
+        M[f"adjust.{kind}"],
+        checked=CandidateState.adjust_kinds.contains(kind),
+        on_change=lambda checked: CandidateState.set_adjust_kind(kind, checked),
+        id=f"adjust-{kind.replace('_', '-')}",
+    )
+
+
+def _adjustments() -> rx.Component:
+    """Before the start: ask for extra time, a text chat instead of voice, or a human interviewer (with a note)."""
+    form = rx.el.form(
+        rx.vstack(
+            rx.heading(M["adjust.heading"], size="3", as_="h2"),
+            rx.text(M["adjust.intro"], size="2"),
+            _adjust_kind("extra_time"),
+            _adjust_kind("text"),
+            _adjust_kind("human"),
+            rx.el.label(M["adjust.note_label"], html_for="adjust-note", style={"fontSize": "14px", "fontWeight": 500}),
+            rx.text_area(name="note", id="adjust-note", rows="3", max_length=2000, width="100%"),
+            rx.cond(
+                CandidateState.adjust_error != "",
+                callout(CandidateState.adjust_error, icon="triangle-alert", color_scheme="red", size="1", id="adjust-error"),
+            ),
+            rx.hstack(
+                rx.button(M["adjust.send"], type="submit", id="adjust-send"),
+                rx.button(
+                    M["adjust.cancel"], type="button", variant="soft", color_scheme="gray", on_click=CandidateState.toggle_adjustments
+                ),
+                spacing="3",
+                wrap="wrap",
+            ),
+            spacing="3",
+            width="100%",
+            padding="12px 14px",
+            border=f"1px solid {rx.color('gray', 6)}",
+            border_radius="var(--radius-3)",
+        ),
+        on_submit=CandidateState.send_adjustment,
+        style={"width": "100%"},
+        id="adjust-form",
+    )
+    return rx.cond(
+        CandidateState.adjust_notice != "",
+        rx.cond(
+            CandidateState.adjust_status == "declined",
+            callout(CandidateState.adjust_notice, icon="info", color_scheme="amber", size="1", id="adjust-notice", width="100%"),
+            rx.cond(
+                CandidateState.adjust_waiting,
+                callout(CandidateState.adjust_notice, icon="clock", color_scheme="indigo", size="1", id="adjust-notice", width="100%"),
+                callout(
+                    CandidateState.adjust_notice, icon="circle-check", color_scheme="green", size="1", id="adjust-notice", width="100%"
+                ),
+            ),
+        ),
+        rx.cond(
+            CandidateState.adjust_open,
+            form,
+            rx.button(
+                M["adjust.open"],
+                variant="ghost",
+                color_scheme="gray",
+                size="2",
+                on_click=CandidateState.toggle_adjustments,
+                id="adjust-open",
+                style={"whiteSpace": "normal", "textAlign": "start", "height": "auto"},
+            ),
+        ),
+    )
+
+
 def _flow() -> rx.Component:
     return rx.vstack(
         _welcome(),
@@ -413,6 +484,7 @@ def _flow() -> rx.Component:
             ("text", text_interview_panel()),
             _consent(),
         ),
+        rx.cond(((CandidateState.step == "consent") | (CandidateState.step == "devices")) & ~CandidateState.rejoining, _adjustments()),
         rx.cond(CandidateState.step != "consent", lk.integrity_watcher(on_signal=CandidateState.on_integrity_signal)),
         rx.divider(),
         _contact(),

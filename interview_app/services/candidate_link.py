@@ -11,12 +11,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
+from interview_app.services.accommodations import accommodation_for
 from interview_app.services.interviews import (
     INTERVIEWER_LOST_REASON,
     InviteError,
     check_invite,
     find_by_token,
     interview_language,
+    plan_duration_seconds,
     record_event,
     transition,
 )
@@ -48,6 +50,16 @@ class LinkView:
     language: str = ""
     #: The candidate has chosen ``language`` (choose_language); False while it is the template's by default.
     language_chosen: bool = False
+    #: The candidate's accommodation request (services/accommodations.py): "" (none) | requested | granted | declined.
+    accommodation_status: str = ""
+    #: What was asked for (of accommodations.KINDS, in that order).
+    accommodation_kinds: tuple[str, ...] = ()
+    #: The start is held until the hiring team answers (template policy "wait", request open).
+    accommodation_waiting: bool = False
+    #: Extra time granted, in percent; ``duration_minutes`` already includes it.
+    extra_time_percent: int = 0
+    #: The template's accommodation policy: "proceed" (may start while a request is open) or "wait".
+    accommodation_policy: str = "proceed"
 
 
 def describe_link(session: Session, raw_token: str) -> LinkView:
@@ -59,12 +71,14 @@ def describe_link(session: Session, raw_token: str) -> LinkView:
     assert interview is not None
     candidate = session.get(Candidate, interview.candidate_id)
     template = session.get(InterviewTemplate, interview.template_id)
+    accommodation = accommodation_for(session, interview, template=template)
     return LinkView(
         state="valid",
         message="",
         candidate_name=candidate.name if candidate else "",
         role_title=template.title if template else "",
-        duration_minutes=template.duration_limit_minutes if template else 0,
+        # The plan's time limit (extra time granted included), in whole minutes rounded up.
+        duration_minutes=-(-plan_duration_seconds(interview, template) // 60) if template else 0,
         interview_id=str(interview.id),
         allow_text_mode=bool(template and template.allow_text_mode),
         status=interview.status,
@@ -72,6 +86,11 @@ def describe_link(session: Session, raw_token: str) -> LinkView:
         languages=tuple(offered_languages(template)) if template else (),
         language=interview_language(interview, template),
         language_chosen=interview.language is not None,
+        accommodation_status=accommodation.status,
+        accommodation_kinds=accommodation.kinds,
+        accommodation_waiting=accommodation.waiting,
+        extra_time_percent=interview.extra_time_percent or 0,
+        accommodation_policy=accommodation.policy,
     )
 
 

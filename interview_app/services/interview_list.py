@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate
+from interview_app.models import AccommodationRequest, Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate
 from interview_app.services.interviews import as_aware, interview_language
 from interview_app.services.templates import language_label
 
@@ -45,6 +45,8 @@ class InterviewRow:
     status: str
     created_at: str
     updated_at: str
+    #: The candidate's accommodation request: "" (none) | requested | granted | declined (the list's badge).
+    accommodation: str = ""
 
 
 @dataclass
@@ -92,14 +94,17 @@ def _filtered(stmt: sa.Select, filters: ListFilters) -> sa.Select:
 
 
 def _base() -> sa.Select:
+    # The accommodation request (at most one per interview, unique index) is an outer join of the
+    # same query: the page stays one query, and a row without a request gets NULL.
     return (
-        select(Interview, Candidate.name, Candidate.email, InterviewTemplate.title)
+        select(Interview, Candidate.name, Candidate.email, InterviewTemplate.title, AccommodationRequest.status)
         .join(Candidate, Candidate.id == Interview.candidate_id)
         .join(InterviewTemplate, InterviewTemplate.id == Interview.template_id)
+        .outerjoin(AccommodationRequest, AccommodationRequest.interview_id == Interview.id)
     )
 
 
-def _row(interview: Interview, name: str, email: str, title: str) -> InterviewRow:
+def _row(interview: Interview, name: str, email: str, title: str, accommodation: str | None) -> InterviewRow:
     return InterviewRow(
         id=str(interview.id),
         candidate_name=name,
@@ -108,6 +113,7 @@ def _row(interview: Interview, name: str, email: str, title: str) -> InterviewRo
         status=interview.status,
         created_at=as_aware(interview.created_at).strftime("%Y-%m-%d %H:%M"),
         updated_at=as_aware(interview.updated_at).strftime("%Y-%m-%d %H:%M"),
+        accommodation=accommodation or "",
     )
 
 
@@ -188,7 +194,7 @@ def iter_export_rows(session: Session, filters: ListFilters, *, limit: int = EXP
                 )
             )
         results = session.exec(stmt.order_by(Interview.created_at.desc(), Interview.id.desc()).limit(min(batch, limit - sent))).all()  # type: ignore[attr-defined]
-        for interview, name, email, title in results:
+        for interview, name, email, title, _accommodation in results:
             yield [
                 str(interview.id),
                 _csv_safe(name),
@@ -248,7 +254,11 @@ def _describe(event: InterviewEvent) -> str:
     if event.kind == "status_changed":
         text = f"{d.get('from', '?')} → {d.get('to', '?')}"
         return f"{text} ({d['reason']})" if d.get("reason") else text
-    parts = [f"{k}: {v}" for k, v in d.items() if k not in ("expires_at",) and v not in ("", None)]
+    parts = [
+        f"{k}: {' + '.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in d.items()
+        if k not in ("expires_at",) and v not in ("", None, [])
+    ]
     return ", ".join(parts)
 
 

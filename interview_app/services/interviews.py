@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from interview_app.contracts import InterviewPlan, PlanQuestion
+from interview_app.contracts import MAX_DURATION_SECONDS, MAX_TIME_BUDGET_SECONDS, InterviewPlan, PlanQuestion
 from interview_app.models import (
     TERMINAL_STATUSES,
     Candidate,
@@ -217,19 +217,46 @@ def interview_language(interview: Interview, template: InterviewTemplate | None)
     return interview.language or (template.language if template is not None else "") or "en"
 
 
+def extended(seconds: int, extra_time_percent: int, cap: int) -> int:
+    """``seconds`` with ``extra_time_percent`` more (rounded up), at most ``cap`` (never shortened)."""
+    percent = max(0, int(extra_time_percent or 0))
+    if not percent:
+        return seconds
+    return max(seconds, min(cap, -(-seconds * (100 + percent) // 100)))
+
+
+def plan_duration_seconds(interview: Interview, template: InterviewTemplate) -> int:
+    """The interview's time limit: the template's minutes plus the extra time granted, at most 4 h."""
+    return extended(max(60, template.duration_limit_minutes * 60), interview.extra_time_percent, MAX_DURATION_SECONDS)
+
+
 def build_plan(interview: Interview, candidate: Candidate, template: InterviewTemplate, *, org_name: str = "") -> InterviewPlan:
-    """The InterviewPlan the agent runs, from the template and candidate (in the candidate's chosen language, else the template's)."""
+    """The InterviewPlan the agent runs, from the template and candidate (in the candidate's chosen language, else the template's).
+
+    Extra time granted to the candidate (``Interview.extra_time_percent``) lengthens the time
+    limit and each question's time budget by that percentage, up to the contract's maxima.
+    """
+    questions = [PlanQuestion.model_validate(q) for q in template.questions]
+    if interview.extra_time_percent:
+        questions = [
+            q.model_copy(
+                update={"time_budget_seconds": extended(q.time_budget_seconds, interview.extra_time_percent, MAX_TIME_BUDGET_SECONDS)}
+            )
+            if q.time_budget_seconds
+            else q
+            for q in questions
+        ]
     return InterviewPlan(
         interview_id=interview.id,
         candidate_name=candidate.name,
         role_title=template.title,
         job_description=template.job_description,
         language=interview_language(interview, template),
-        duration_limit_seconds=max(60, template.duration_limit_minutes * 60),
+        duration_limit_seconds=plan_duration_seconds(interview, template),
         persona=template.persona,
         greeting=template.greeting,
         org_name=org_name,
-        questions=[PlanQuestion.model_validate(q) for q in template.questions],
+        questions=questions,
         mode="text" if interview.mode == "text" else "voice",
     )
 

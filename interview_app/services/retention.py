@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from interview_app.models import (
     TERMINAL_STATUSES,
+    AccommodationRequest,
     Candidate,
     Evaluation,
     Interview,
@@ -168,6 +169,7 @@ def delete_candidate_data(session: Session, candidate_id: int, *, actor: str, se
             ("transcript_segments", TranscriptSegment),
             ("evaluations", Evaluation),
             ("events", InterviewEvent),
+            ("accommodation_requests", AccommodationRequest),
         ):
             result = session.execute(sa.delete(model).where(col(model.interview_id).in_(ids)))  # type: ignore[attr-defined]
             rows[name] = result.rowcount or 0

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from interview_app.db import get_engine
-from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate
+from interview_app.models import AccommodationRequest, Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate
 from interview_app.services import interviews
+from interview_app.services.accommodations import PENDING_MESSAGE, PENDING_REASON, policy_of, waits
 from interview_app.services.candidate_link import TOKEN_SHAPE
 from interview_app.services.livekit import LiveKitRooms, LiveKitUnavailable, browser_url, mint_candidate_token
 from interview_app.settings import Settings, get_settings
@@ -71,6 +72,7 @@ _INTERVIEW = Interview.__table__  # type: ignore[attr-defined]
 _CANDIDATE = Candidate.__table__  # type: ignore[attr-defined]
 _TEMPLATE = InterviewTemplate.__table__  # type: ignore[attr-defined]
 _EVENT = InterviewEvent.__table__  # type: ignore[attr-defined]
+_ACCOMMODATION = AccommodationRequest.__table__  # type: ignore[attr-defined]
 # What the start writes back to the interview row (the status machine's fields and the room's).
 _WRITTEN = ("status", "updated_at", "started_at", "ended_at", "end_reason", "room_name", "dispatch_id")
 
@@ -79,19 +81,21 @@ def _find_statement(*, for_update: bool) -> sa.Select:
     """The interview behind a token hash with its candidate and template columns, one round trip.
 
     Only the interview row is locked (``FOR UPDATE OF interview``); the outer joins keep a
-    missing candidate or template distinguishable from an unknown link. Built once: SQLAlchemy
-    then reuses its compiled form.
+    missing candidate or template distinguishable from an unknown link. The status of the
+    interview's accommodation request (at most one per interview) comes along, for the
+    template's "wait" policy. Built once: SQLAlchemy then reuses its compiled form.
     """
     stmt = (
         sa.select(
             *_INTERVIEW.c,
             *(c.label(f"candidate__{c.name}") for c in _CANDIDATE.c),
             *(c.label(f"template__{c.name}") for c in _TEMPLATE.c),
+            _ACCOMMODATION.c.status.label("accommodation__status"),
         )
         .select_from(
-            _INTERVIEW.outerjoin(_CANDIDATE, _CANDIDATE.c.id == _INTERVIEW.c.candidate_id).outerjoin(
-                _TEMPLATE, _TEMPLATE.c.id == _INTERVIEW.c.template_id
-            )
+            _INTERVIEW.outerjoin(_CANDIDATE, _CANDIDATE.c.id == _INTERVIEW.c.candidate_id)
+            .outerjoin(_TEMPLATE, _TEMPLATE.c.id == _INTERVIEW.c.template_id)
+            .outerjoin(_ACCOMMODATION, _ACCOMMODATION.c.interview_id == _INTERVIEW.c.id)
         )
         .where(_INTERVIEW.c.invite_token_hash == sa.bindparam("token_hash"))
     )
@@ -103,15 +107,18 @@ _UPDATE = _INTERVIEW.update().where(_INTERVIEW.c.id == sa.bindparam("interview_i
 _INSERT_EVENTS = _EVENT.insert()
 
 
-def _load(conn: sa.Connection, raw_token: str, *, for_update: bool) -> tuple[Interview | None, Candidate | None, InterviewTemplate | None]:
-    """The interview, candidate and template behind a link, as detached model objects."""
+def _load(
+    conn: sa.Connection, raw_token: str, *, for_update: bool
+) -> tuple[Interview | None, Candidate | None, InterviewTemplate | None, str]:
+    """The interview, candidate and template behind a link, as detached model objects, and its
+    accommodation request's status ("" when there is none)."""
     row = conn.execute(_FIND[for_update], {"token_hash": interviews.hash_token(raw_token)}).mappings().first()
     if row is None:
-        return None, None, None
+        return None, None, None, ""
     interview = Interview(**{c.name: row[c.name] for c in _INTERVIEW.c})
     candidate = Candidate(**{c.name: row[f"candidate__{c.name}"] for c in _CANDIDATE.c}) if row["candidate__id"] is not None else None
     template = InterviewTemplate(**{c.name: row[f"template__{c.name}"] for c in _TEMPLATE.c}) if row["template__id"] is not None else None
-    return interview, candidate, template
+    return interview, candidate, template, row["accommodation__status"] or ""
 
 
 def _event(interview_id: uuid.UUID, kind: str, *, actor: str = "system", **detail: Any) -> InterviewEvent:
@@ -129,7 +136,8 @@ def start_interview(
 
     Raises:
         StartError: 404 unknown link, 410 expired/finished/revoked, 409 a text-mode
-            interview (no voice room), 503 LiveKit not
+            interview (no voice room) or ``accommodation_pending`` (the template waits for the
+            hiring team's answer to an open accommodation request), 503 LiveKit not
             configured or not reachable. Nothing is written when it is raised.
     """
     settings = settings or get_settings()
@@ -145,7 +153,7 @@ def start_interview(
             if sqlite:
                 # Take SQLite's write lock now, so a second process waits here, not after reading.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            interview, candidate, template = _load(conn, invite_token, for_update=not sqlite)
+            interview, candidate, template, accommodation = _load(conn, invite_token, for_update=not sqlite)
             try:
                 interviews.check_invite(interview)
             except interviews.InviteError as err:
@@ -153,6 +161,9 @@ def start_interview(
             assert interview is not None
             if interview.mode == "text":
                 raise StartError(409, "text_mode", "This interview runs as a text chat: open your interview link to continue it there.")
+            if interview.status == InterviewStatus.invited.value and waits(policy_of(template), accommodation):
+                # A first start only: a candidate rejoining a running interview is never held.
+                raise StartError(409, PENDING_REASON, PENDING_MESSAGE)
             if not settings.livekit_configured:
                 raise StartError(
                     503,

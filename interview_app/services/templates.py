@@ -22,6 +22,8 @@ from interview_app.settings import Settings
 
 #: Language codes a template may use and offer (the keys of i18n.LANGUAGE_NAMES, in its order).
 LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
+#: What an open accommodation request means for the start, in the editor's words (services/accommodations.py).
+ACCOMMODATION_POLICIES: dict[str, str] = {"proceed": "They may start right away", "wait": "They wait until we answer"}
 
 
 class TemplateError(ValueError):
@@ -47,6 +49,8 @@ class TemplateDraft:
     rubric: list[dict[str, str]] = field(default_factory=list)
     #: Languages candidates may choose (codes of i18n.LANGUAGE_NAMES); ``language`` is always added, first.
     languages: list[str] = field(default_factory=list)
+    #: When a candidate asks for an adjustment: "proceed" (they may start right away) or "wait" (until we answer).
+    accommodation_policy: str = "proceed"
 
 
 def _first_error(err: ValidationError) -> str:
@@ -110,6 +114,13 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
     except ValueError:
         problems.append("The duration limit must be a whole number of minutes between 1 and 240.")
         duration = 30
+    policy = draft.accommodation_policy.strip().lower() if isinstance(draft.accommodation_policy, str) else ""
+    if policy not in ACCOMMODATION_POLICIES:
+        shown = str(draft.accommodation_policy)[:40]
+        problems.append(
+            f"“{shown}” is not a choice for when a candidate asks for an adjustment; choose "
+            "“They may start right away” or “They wait until we answer”."
+        )
 
     questions: list[dict[str, Any]] = []
     used_ids: set[str] = set()
@@ -170,6 +181,7 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
         "persona": draft.persona.strip()[:4000],
         "greeting": draft.greeting.strip()[:2000],
         "allow_text_mode": bool(draft.allow_text_mode),
+        "accommodation_policy": policy,
         "questions": questions,
         "rubric": rubric,
     }
@@ -185,6 +197,7 @@ def draft_from_template(template: InterviewTemplate) -> TemplateDraft:
         persona=template.persona,
         greeting=template.greeting,
         allow_text_mode=template.allow_text_mode,
+        accommodation_policy=template.accommodation_policy if template.accommodation_policy in ACCOMMODATION_POLICIES else "proceed",
         languages=offered_languages(template),
         questions=[
             {
@@ -247,6 +260,7 @@ def duplicate_template(session: Session, template_id: int) -> InterviewTemplate:
         rubric=[dict(c) for c in original.rubric],
         languages=list(original.languages or []),
         allow_text_mode=original.allow_text_mode,
+        accommodation_policy=original.accommodation_policy,
     )
     session.add(copy)
     session.flush()

@@ -44,6 +44,7 @@ from interview_app.contracts import TranscriptSegment as SegmentContract
 from interview_app.db import session_scope
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
 from interview_app.sanitize import MAX_MESSAGE_CHARS, candidate_text
+from interview_app.services.accommodations import PENDING_MESSAGE, PENDING_REASON, accommodation_for
 from interview_app.services.interviews import InviteError, as_aware, build_plan, check_invite, find_by_token, record_event, transition
 from interview_app.services.results import ResultRejected, accept_result
 from interview_app.settings import get_settings
@@ -229,12 +230,15 @@ def _begin(raw_token: str, org_name: str, voice_configured: bool) -> _Begin:
                     "voice_running", "This interview is already running as a voice interview. Go back to the interview room to continue."
                 )
             return _Begin(str(interview.id), None)
+        template = session.get(InterviewTemplate, interview.template_id)
+        if accommodation_for(session, interview, template=template).waiting:
+            # The template waits for the hiring team's answer to the candidate's request (a resume never does).
+            raise TextInterviewError(PENDING_REASON, PENDING_MESSAGE)
         if interview.mode != "text" and voice_configured:
             raise TextInterviewError(
                 "voice", "This interview is set up as a voice interview. Reload the page and choose how you want to take part."
             )
         candidate = session.get(Candidate, interview.candidate_id)
-        template = session.get(InterviewTemplate, interview.template_id)
         if candidate is None or template is None:
             raise TextInterviewError("incomplete", "This interview is not set up completely. Please contact the hiring team.")
         interview.mode = "text"

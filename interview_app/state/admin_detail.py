@@ -1,15 +1,60 @@
-"""State of `/admin/interviews/[interview_id]`: candidate, template, status, timeline; revoke and new link."""
+"""State of `/admin/interviews/[interview_id]`: candidate, template, status, timeline; revoke and new link;
+the candidate's adjustment request (admins grant or decline it)."""
 
 from __future__ import annotations
 
+import uuid
+
 import reflex as rx
+from sqlmodel import Session
 
 from interview_app.db import session_scope
+from interview_app.models import Interview
+from interview_app.services.accommodations import (
+    EXTRA_TIME_CHOICES,
+    KIND_WORDS,
+    AccommodationError,
+    accommodation_for,
+    decide_accommodation,
+)
 from interview_app.services.email import EmailError
 from interview_app.services.interview_list import interview_detail
 from interview_app.services.invitations import InvitationError, email_link, reissue, revoke
 from interview_app.settings import get_settings
-from interview_app.state.auth import ADMIN, AdminState
+from interview_app.state.auth import ADMIN, AdminState, guarded
+
+#: The extra-time select's choices (value → label).
+EXTRA_TIME_OPTIONS: dict[str, str] = {str(p): f"+{p} %" for p in EXTRA_TIME_CHOICES}
+_STATUS_LABELS = {"requested": "Waiting for your answer", "granted": "Granted", "declined": "Declined"}
+_POLICY_TEXT = {
+    "wait": "The candidate cannot start until the request is granted or declined.",
+    "proceed": "The candidate may start before the request is answered.",
+}
+
+
+def _adjustment(session: Session, interview_id: str) -> dict[str, str]:
+    """The interview's adjustment request as the card shows it ({} when there is none)."""
+    try:
+        interview = session.get(Interview, uuid.UUID(interview_id))
+    except (ValueError, TypeError):
+        return {}
+    if interview is None:
+        return {}
+    view = accommodation_for(session, interview)
+    if not view.status:
+        return {}
+    return {
+        "status": view.status,
+        "status_label": _STATUS_LABELS.get(view.status, view.status),
+        "kinds": ",".join(view.kinds),
+        "kinds_text": "; ".join(KIND_WORDS[k][:1].upper() + KIND_WORDS[k][1:] for k in view.kinds if k in KIND_WORDS),
+        "note": view.note,
+        "extra_time_percent": str(view.extra_time_percent),
+        "policy_text": _POLICY_TEXT.get(view.policy, ""),
+        "decided_by": view.decided_by,
+        "decided_at": view.decided_at,
+    }
+
 
 #: ``InterviewEvent.kind`` of one text-interview chat message, as the detail service names it.
 MESSAGE_KIND = "text message"
@@ -24,6 +69,25 @@ class InterviewDetailState(AdminState):
     action_message: str = ""
     shown_id: str = ""
     show_messages: bool = False
+    #: The candidate's adjustment request ({} when none): status, status_label, kinds, kinds_text, note, …
+    adjustment: dict[str, str] = {}
+    #: The extra time an admin is about to grant (a key of EXTRA_TIME_OPTIONS).
+    adjustment_extra_time: str = "50"
+    adjustment_message: str = ""
+    adjustment_error: str = ""
+
+    @rx.var
+    def has_adjustment(self) -> bool:
+        return self.adjustment.get("status", "") != ""
+
+    @rx.var
+    def adjustment_open(self) -> bool:
+        """Not answered yet: admins see the extra-time select and Grant / Decline."""
+        return self.adjustment.get("status", "") == "requested"
+
+    @rx.var
+    def adjustment_asks_extra_time(self) -> bool:
+        return "extra_time" in self.adjustment.get("kinds", "").split(",")
 
     @rx.var
     def can_revoke(self) -> bool:
@@ -69,8 +133,10 @@ class InterviewDetailState(AdminState):
     def _reload(self) -> None:
         with session_scope() as session:
             detail = interview_detail(session, self._interview_id())
+            adjustment = _adjustment(session, self._interview_id()) if detail is not None else {}
         self.loaded = True
         self.found = detail is not None
+        self.adjustment = adjustment
         if detail is None:
             self.detail, self.events = {}, []
             return
@@ -85,6 +151,8 @@ class InterviewDetailState(AdminState):
         path = path or self.router.url.path
         self.shown_id = path.rstrip("/").rsplit("/", 1)[-1][:64]
         self.new_link = self.action_message = ""
+        self.adjustment_message = self.adjustment_error = ""
+        self.adjustment_extra_time = "50"
         self.show_messages = False
         self.loaded = False
         self._reload()
@@ -129,5 +197,41 @@ class InterviewDetailState(AdminState):
                 self.action_message = email_link(session, settings, issued, actor=admin.email) + " The old link no longer works."
         except EmailError as err:
             self.action_message = f"{err} The old link no longer works."
+        self._reload()
+        return None
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_adjustment_extra_time(self, value: str) -> None:
+        """The extra-time select (+25 %, +50 %, +100 %); anything else is ignored."""
+        if value in EXTRA_TIME_OPTIONS:
+            self.adjustment_extra_time = value
+
+    @rx.event
+    def grant_adjustment(self):  # noqa: ANN201
+        """Grant the candidate's request (with the chosen extra time when they asked for it); emails them."""
+        return self._decide(grant=True)
+
+    @rx.event
+    def decline_adjustment(self):  # noqa: ANN201
+        """Decline the candidate's request; emails them."""
+        return self._decide(grant=False)
+
+    def _decide(self, *, grant: bool):  # noqa: ANN202
+        admin = self._guard(ADMIN)
+        if admin is None:
+            return self._refuse()
+        asks_extra_time = "extra_time" in self.adjustment.get("kinds", "").split(",")
+        percent = int(self.adjustment_extra_time) if grant and asks_extra_time and self.adjustment_extra_time in EXTRA_TIME_OPTIONS else 0
+        try:
+            with session_scope() as session:
+                view = decide_accommodation(
+                    session, self._interview_id(), grant=grant, extra_time_percent=percent, admin_email=admin.email, settings=get_settings()
+                )
+        except AccommodationError as err:
+            self.adjustment_message, self.adjustment_error = "", err.message
+            self._reload()
+            return None
+        self.adjustment_message, self.adjustment_error = view.message, ""
         self._reload()
         return None

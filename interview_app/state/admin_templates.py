@@ -10,6 +10,7 @@ from interview_app.db import session_scope
 from interview_app.i18n import LANGUAGE_NAMES
 from interview_app.models import InterviewTemplate
 from interview_app.services.templates import (
+    ACCOMMODATION_POLICIES,
     LANGUAGES,
     DraftUnavailable,
     TemplateDraft,
@@ -60,6 +61,8 @@ class TemplatesState(AdminState):
     persona: str = ""
     greeting: str = ""
     allow_text_mode: bool = True
+    #: "When a candidate asks for an adjustment": "proceed" (they may start right away) or "wait" (until we answer).
+    accommodation_policy: str = "proceed"
     #: Ticked in "Languages candidates may choose" (codes of i18n.LANGUAGE_NAMES); ``language`` is offered either way.
     languages: list[str] = []
     questions: list[dict[str, str]] = []
@@ -101,6 +104,7 @@ class TemplatesState(AdminState):
         for key in TEXT_FIELDS:
             setattr(self, key, getattr(draft, key))
         self.allow_text_mode = draft.allow_text_mode
+        self.accommodation_policy = draft.accommodation_policy if draft.accommodation_policy in ACCOMMODATION_POLICIES else "proceed"
         self.languages = [code for code in draft.languages if code in LANGUAGE_NAMES]
         self.questions = draft.questions or [_empty_question()]
         self.rubric = draft.rubric or [_empty_criterion()]
@@ -147,6 +151,13 @@ class TemplatesState(AdminState):
     @guarded(ADMIN)
     def set_allow_text_mode(self, value: bool) -> None:
         self.allow_text_mode = bool(value)
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_accommodation_policy(self, value: str) -> None:
+        """The editor's "When a candidate asks for an adjustment" select (anything else is ignored)."""
+        if value in ACCOMMODATION_POLICIES:
+            self.accommodation_policy = value
 
     @rx.event
     @guarded(ADMIN)
@@ -214,6 +225,7 @@ class TemplatesState(AdminState):
             persona=self.persona,
             greeting=self.greeting,
             allow_text_mode=self.allow_text_mode,
+            accommodation_policy=self.accommodation_policy,
             questions=self.questions,
             rubric=self.rubric,
             languages=list(self.languages),

@@ -16,6 +16,8 @@ import reflex as rx
 from interview_app import i18n
 from interview_app.db import session_scope
 from interview_app.sanitize import MAX_MESSAGE_CHARS
+from interview_app.services.accommodations import KINDS as ADJUSTMENT_KINDS
+from interview_app.services.accommodations import request_accommodation
 from interview_app.services.candidate_link import (
     choose_language,
     choose_text_mode,
@@ -34,6 +36,9 @@ _CLIENT_INITIATED = 1
 _DUPLICATE_IDENTITY = 2
 _ROOM_ENDED = {4, 5, 10}  # participant removed, room deleted, room closed
 
+#: While an adjustment request keeps the interview waiting, the page looks for the answer this often, this long.
+ADJUST_POLL_SECONDS = 3.0
+ADJUST_WATCH_SECONDS = 3600.0
 #: How long the page waits for the result after the interviewer left before it calls the interviewer lost.
 AGENT_LOST_SECONDS = 10.0
 AGENT_LOST_POLL_SECONDS = 1.0
@@ -84,6 +89,15 @@ class CandidateState(rx.State):
     language_options: list[dict[str, str]] = []
     language_locked: bool = False  # the interview started: its language is fixed
 
+    # An adjustment (accommodation) asked for before the start: extra time, text instead of voice, a human.
+    adjust_open: bool = False
+    adjust_kinds: list[str] = []
+    adjust_status: str = ""  # "" | requested | granted | declined
+    adjust_waiting: bool = False  # the template makes the interview wait for the hiring team's answer
+    adjust_notice: str = ""  # what happened to the request, in a sentence
+    adjust_error: str = ""
+    extra_time_percent: int = 0
+
     step: str = "consent"  # consent | devices | room | text
     mode: str = "voice"  # voice | text (the text interview panel reads this)
     consent_checked: bool = False
@@ -114,6 +128,7 @@ class CandidateState(rx.State):
     blur_ms: int = 0
 
     _attempt: int = 0
+    _adjust_watch: int = 0
     _agent_seen: bool = False
 
     def _raw_token(self) -> str:
@@ -129,7 +144,7 @@ class CandidateState(rx.State):
 
     # -- link --------------------------------------------------------------
     @rx.event
-    async def load_link(self) -> None:
+    async def load_link(self):  # noqa: ANN201 - may start the watch of an adjustment request
         settings = get_settings()
         self.org_name = settings.org_name
         self.support_email = settings.support_email
@@ -165,6 +180,13 @@ class CandidateState(rx.State):
         self._reset_room()
         self.start_error = ""
         self.hidden_count = self.hidden_ms = self.blur_count = self.blur_ms = 0
+        self.adjust_open = False
+        self.adjust_kinds = []
+        self.adjust_error = ""
+        self._show_adjustment(view.accommodation_status, view.accommodation_waiting, view.extra_time_percent)
+        if self.adjust_waiting:
+            return CandidateState.watch_adjustment(self._next_adjust_watch())
+        return None
 
     def _reset_room(self) -> None:
         self.joining = False
@@ -199,7 +221,7 @@ class CandidateState(rx.State):
 
     @rx.event
     async def accept_consent(self) -> None:
-        if not self.consent_checked or self.link_state != "valid":
+        if not self.consent_checked or self.link_state != "valid" or self.adjust_waiting:
             return
         if not await asyncio.to_thread(_run_db, record_consent, self._raw_token(), self.consent_text):
             self.link_state = "unknown"
@@ -209,6 +231,88 @@ class CandidateState(rx.State):
             self.step = "text"
         else:
             self.step = "devices"
+
+    # -- adjustments (accommodations) ----------------------------------------------
+    def _show_adjustment(self, status: str, waiting: bool, extra_time_percent: int) -> None:
+        self.adjust_status = status
+        self.adjust_waiting = bool(waiting)
+        self.extra_time_percent = int(extra_time_percent or 0)
+        if status == "requested":
+            self.adjust_notice = self._t("adjust.sent_wait" if waiting else "adjust.sent_proceed")
+        elif status == "granted":
+            self.adjust_notice = (
+                self._t("adjust.granted_time", percent=self.extra_time_percent, minutes=self.duration_minutes)
+                if self.extra_time_percent
+                else self._t("adjust.granted")
+            )
+        elif status == "declined":
+            self.adjust_notice = self._t("adjust.declined")
+        else:
+            self.adjust_notice = ""
+
+    def _next_adjust_watch(self) -> int:
+        self._adjust_watch += 1
+        return self._adjust_watch
+
+    @rx.event
+    def toggle_adjustments(self) -> None:
+        self.adjust_open = not self.adjust_open and self.adjust_status == ""
+        self.adjust_error = ""
+
+    @rx.event
+    def set_adjust_kind(self, kind: str, checked: bool) -> None:
+        if kind not in ADJUSTMENT_KINDS:
+            return
+        kinds = [k for k in self.adjust_kinds if k != kind]
+        self.adjust_kinds = [k for k in ADJUSTMENT_KINDS if k in kinds or (k == kind and bool(checked))]
+
+    @rx.event
+    async def send_adjustment(self, form_data: dict):  # noqa: ANN201 - may start the watch
+        """The candidate asked for an adjustment: to the hiring team (email, admin list); text now when the template allows it."""
+        if self.link_state != "valid" or self.step not in ("consent", "devices") or self.adjust_status:
+            return None
+        if not self.adjust_kinds:
+            self.adjust_error = self._t("adjust.pick_one")
+            return None
+        note = form_data.get("note") if isinstance(form_data, dict) else None
+        token, kinds = self._raw_token(), list(self.adjust_kinds)
+
+        def send(session):  # noqa: ANN001, ANN202
+            return request_accommodation(session, token, kinds, note if isinstance(note, str) else "", settings=get_settings())
+
+        view = await asyncio.to_thread(_run_db, send)
+        if view is None:
+            self.adjust_error = self._t("adjust.refused")
+            return None
+        self.adjust_open = False
+        self.adjust_error = ""
+        self._show_adjustment(view.status, view.waiting, view.extra_time_percent)
+        if "text" in kinds and self.allow_text_mode and self.mode != "text":
+            if await asyncio.to_thread(_run_db, choose_text_mode, token):
+                self.mode = "text"
+                self.consent_text = self._consent_wording()
+                self.consent_checked = False
+                if self.step == "devices":
+                    self.step = "text"
+        if self.adjust_waiting:
+            return CandidateState.watch_adjustment(self._next_adjust_watch())
+        return None
+
+    @rx.event(background=True)
+    async def watch_adjustment(self, watch: int) -> None:
+        """While the interview waits for the hiring team's answer, look every few seconds (for at most an hour)."""
+        token = self._raw_token()
+        for _ in range(int(ADJUST_WATCH_SECONDS / ADJUST_POLL_SECONDS)):
+            await asyncio.sleep(ADJUST_POLL_SECONDS)
+            view = await asyncio.to_thread(_run_db, describe_link, token)
+            async with self:
+                if watch != self._adjust_watch or self.link_state != "valid":
+                    return
+                if view.accommodation_status != self.adjust_status or not view.accommodation_waiting:
+                    self.duration_minutes = view.duration_minutes
+                    self._show_adjustment(view.accommodation_status, view.accommodation_waiting, view.extra_time_percent)
+                    if not self.adjust_waiting:
+                        return
 
     @rx.event
     async def choose_text(self) -> None:
@@ -252,7 +356,7 @@ class CandidateState(rx.State):
     # -- joining the room ------------------------------------------------------------
     @rx.event
     async def join(self):  # noqa: ANN201 - an event generator
-        if self.joining or self.link_state != "valid" or self.mode == "text":
+        if self.joining or self.link_state != "valid" or self.mode == "text" or self.adjust_waiting:
             return
         self._reset_room()
         self.joining = True

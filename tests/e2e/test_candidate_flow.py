@@ -341,3 +341,95 @@ def test_the_candidate_reads_and_takes_the_interview_in_their_language(served_ap
         digest,
     )
     assert json.loads(consent_detail[0][0])["text"] == i18n.t("es", "consent.text")  # the wording agreed to is the Spanish one
+
+
+def _tab_to(page: Page, selector: str, limit: int = 30) -> None:
+    """Press Tab until the element matching ``selector`` has the focus (at most ``limit`` presses)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(sel) => !!document.activeElement && document.activeElement.matches(sel)", selector):
+            return
+    raise AssertionError(f"{selector} never got the keyboard focus in {limit} Tab presses")
+
+
+def test_keyboard_only_from_link_to_an_answer(served_app: ServedApp, page: Page) -> None:
+    """Without a mouse: Tab to the consent box, Space ticks it, Enter continues, the answer box has the
+    focus, Enter sends; the End dialog opens from the keyboard and Escape closes it."""
+    page.goto(new_link(served_app))
+    expect(page.locator("#consent-text")).to_be_visible(timeout=20_000)
+    _tab_to(page, "#consent-checkbox")
+    page.keyboard.press("Space")
+    expect(page.locator("#consent-checkbox")).to_have_attribute("data-state", "checked")
+    _tab_to(page, "#consent-continue")
+    page.keyboard.press("Enter")
+    answer = page.locator("#ti-input")
+    expect(answer).to_be_focused(timeout=20_000)
+    expect(page.locator(".ti-agent").first).to_be_visible(timeout=20_000)
+    expect(page.locator("#ti-typing")).to_have_count(0, timeout=20_000)
+    page.keyboard.type("I keep services small and observable.")
+    page.keyboard.press("Enter")
+    expect(page.locator(".ti-candidate").last).to_contain_text("small and observable", timeout=10_000)
+    _tab_to(page, "#ti-end")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    expect(page.locator("#ti-end-cancel")).to_be_focused()  # the safe choice has the focus
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    expect(page.locator("#ti-finished")).to_have_count(0)  # still going
+
+
+def test_adjustment_request_waits_for_the_hiring_team_then_extra_time_is_granted(served_app: ServedApp, browser) -> None:  # noqa: ANN001
+    """A template that waits for an answer: the candidate asks for extra time with a note and cannot
+    start; the admin sees the badge in the list, reads the note and grants +50 %; the candidate's
+    page updates by itself and the interview runs with the longer limit."""
+    from tests.e2e.test_admin import sign_in
+
+    seeded = json.loads(served_app.cli("seed-demo", "--json").stdout)
+    link, interview_id = seeded["candidate_link"], seeded["interview_id"]
+    key = interview_id.replace("-", "")
+    (template_id, minutes) = db_rows(
+        served_app,
+        "SELECT t.id, t.duration_limit_minutes FROM interview i JOIN interview_template t ON t.id = i.template_id WHERE i.id = ?",
+        key,
+    )[0]
+    db_rows(served_app, "UPDATE interview_template SET accommodation_policy='wait' WHERE id=?", template_id)
+    note = "I use a screen reader and need more time to read each question."
+    candidate, admin = browser.new_context(), browser.new_context()
+    try:
+        page = candidate.new_page()
+        page.goto(link)
+        expect(page.locator("#consent-text")).to_be_visible(timeout=20_000)
+        page.locator("#adjust-open").click()
+        page.locator("#adjust-send").click()
+        expect(page.locator("#adjust-error")).to_have_text(i18n.t("en", "adjust.pick_one"))  # nothing ticked: a sentence, no request
+        page.locator("#adjust-extra-time").click()
+        page.locator("#adjust-note").fill(note)
+        page.locator("#adjust-send").click()
+        expect(page.locator("#adjust-notice")).to_have_text(i18n.t("en", "adjust.sent_wait"), timeout=10_000)
+        page.locator("#consent-checkbox").click()
+        expect(page.locator("#consent-continue")).to_be_disabled()  # the template waits for the hiring team
+        shot(page, "adjustment-waiting")
+
+        desk = admin.new_page()
+        sign_in(desk, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"])
+        expect(desk.locator(f"[data-interview-id='{interview_id}'] .adjustment-badge")).to_have_text("Adjustment requested", timeout=15_000)
+        desk.goto(f"{served_app.url}/admin/interviews/{interview_id}")
+        expect(desk.locator("#adjustment-note")).to_have_text(note, timeout=20_000)
+        desk.locator("#adjustment-grant").click()
+        expect(desk.locator("#adjustment-message")).to_be_visible(timeout=10_000)
+
+        longer = -(-minutes * 3 // 2)  # +50 %, rounded up
+        expect(page.locator("#adjust-notice")).to_contain_text("50", timeout=15_000)  # the page noticed by itself
+        expect(page.locator("#adjust-notice")).to_contain_text(str(longer))
+        expect(page.locator("#welcome-duration")).to_contain_text(str(longer))
+        expect(page.locator("#consent-continue")).to_be_enabled()
+        page.locator("#consent-continue").click()
+        expect(page.locator("#ti-time")).to_contain_text(f"{longer - 1}:", timeout=20_000)  # the limit the interviewer keeps
+    finally:
+        candidate.close()
+        admin.close()
+        db_rows(served_app, "UPDATE interview_template SET accommodation_policy='proceed' WHERE id=?", template_id)
+    status, extra = db_rows(served_app, "SELECT status, extra_time_percent FROM accommodation_request WHERE interview_id=?", key)[0]
+    assert (status, extra) == ("granted", 50)
+    kinds = [r[0] for r in db_rows(served_app, "SELECT kind FROM interview_event WHERE interview_id=? ORDER BY id", key)]
+    assert kinds.count("accommodation_requested") == 1 and "accommodation_granted" in kinds

@@ -391,16 +391,40 @@ def test_two_workers_each_interview_gets_exactly_one_agent(voice: VoiceStack) ->
         second.stop()
 
 
+# The browser refuses to play audio until the candidate clicks LiveKit's start-audio button, as
+# Safari and Chromium's stricter autoplay policies do (a page opened in the background, a reload).
+BLOCK_AUTOPLAY = """
+(() => {
+  const play = HTMLMediaElement.prototype.play;
+  let allowed = false;
+  document.addEventListener("click", (e) => { if (e.target.closest(".lk-start-audio-button")) allowed = true; }, true);
+  HTMLMediaElement.prototype.play = function () {
+    if (!allowed && this instanceof HTMLAudioElement) return Promise.reject(new DOMException("blocked", "NotAllowedError"));
+    return play.call(this);
+  };
+})();
+"""
+
+
 def test_phone_pause_typed_answer_and_leave(voice: VoiceStack) -> None:
-    """ "Leave interview" asks for confirmation; "Stay" keeps the room, "Leave" disconnects with a sentence
-    saying how to rejoin, and the interviewer ends the interview once the rejoin grace has passed."""
+    """On a phone whose browser blocks audio until a tap: the start-audio prompt, then the interviewer is
+    heard. "Leave interview" asks for confirmation; "Stay" keeps the room, "Leave" disconnects with a
+    sentence saying how to rejoin, and the interviewer ends the interview once the rejoin grace has passed."""
     link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting=GREETING)
     script = write_spoken_script(voice.tmp / "leave-button.wav", [])
     key = interview_id.replace("-", "")
     with sync_playwright() as pw:
         browser, page = open_candidate(pw, voice, script.path, phone=True)  # this candidate is on a phone
+        page.add_init_script(BLOCK_AUTOPLAY)
         try:
             consent_and_join(page, link)
+            start_audio = page.locator(".lk-start-audio-button")
+            expect(start_audio).to_be_visible(timeout=30_000)  # the interviewer's audio arrived and could not play
+            expect(start_audio).to_have_text("Click to hear the interviewer")
+            start_audio.click()
+            expect(start_audio).to_be_hidden(timeout=10_000)
+            playing = "() => [...document.querySelectorAll('audio')].some((a) => !a.paused)"
+            page.wait_for_function(playing, timeout=10_000)
             expect(page.locator("#captions")).to_contain_text("Question 1", timeout=60_000)
             [(room,)] = voice.rows("SELECT room_name FROM interview WHERE id = ?", key)
             mic = page.locator("#mic-toggle")

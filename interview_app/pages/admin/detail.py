@@ -6,7 +6,7 @@ import reflex as rx
 
 from interview_app.components.admin import DETAIL, admin_page, status_badge
 from interview_app.components.review import review_sections
-from interview_app.state.admin_detail import InterviewDetailState
+from interview_app.state.admin_detail import EXTRA_TIME_OPTIONS, InterviewDetailState
 from interview_app.state.auth import AdminState
 
 S = InterviewDetailState
@@ -100,6 +100,106 @@ def _summary() -> rx.Component:
     )
 
 
+def _adjustment_actions() -> rx.Component:
+    """Admins only, while the request is open: the extra time (when it was asked for), Grant, Decline."""
+    return rx.cond(
+        AdminState.can_edit & S.adjustment_open,
+        rx.flex(
+            rx.cond(
+                S.adjustment_asks_extra_time,
+                rx.hstack(
+                    rx.text("Extra time", size="2"),
+                    rx.select.root(
+                        rx.select.trigger(id="adjustment-extra-time", aria_label="Extra time to grant"),
+                        rx.select.content(*[rx.select.item(label, value=value) for value, label in EXTRA_TIME_OPTIONS.items()]),
+                        value=S.adjustment_extra_time,
+                        on_change=S.set_adjustment_extra_time,
+                    ),
+                    align="center",
+                    spacing="2",
+                ),
+            ),
+            rx.button(rx.icon("check", size=14), "Grant", color_scheme="green", on_click=S.grant_adjustment, id="adjustment-grant"),
+            rx.button(
+                rx.icon("x", size=14),
+                "Decline",
+                color_scheme="gray",
+                variant="soft",
+                on_click=S.decline_adjustment,
+                id="adjustment-decline",
+            ),
+            gap="12px",
+            wrap="wrap",
+            align="center",
+        ),
+    )
+
+
+def _adjustment() -> rx.Component:
+    """The candidate's request for an adjustment: what they asked, their note (text), the answer."""
+    a = S.adjustment
+    return rx.cond(
+        S.has_adjustment,
+        rx.card(
+            rx.vstack(
+                rx.flex(
+                    rx.heading("Adjustment request", size="4"),
+                    rx.badge(
+                        a["status_label"],
+                        color_scheme=rx.match(a["status"], ("requested", "amber"), ("granted", "green"), "gray"),
+                        variant="soft",
+                        size="2",
+                        id="adjustment-status",
+                        data_status=a["status"],
+                    ),
+                    align="center",
+                    wrap="wrap",
+                    gap="12px",
+                ),
+                rx.data_list.root(
+                    _fact("Asked for", a["kinds_text"]),
+                    rx.cond(a["status"] == "granted", _fact("Extra time granted", "+" + a["extra_time_percent"] + " %")),
+                    _fact("Decided by", a["decided_by"]),
+                    _fact("Decided", a["decided_at"]),
+                    orientation="horizontal",
+                    size="2",
+                ),
+                rx.vstack(
+                    rx.text("The candidate's note", size="2", weight="medium"),
+                    # Plain text (React escapes it); line breaks kept, long words wrapped.
+                    rx.text(
+                        rx.cond(a["note"] != "", a["note"], "(no note)"),
+                        size="2",
+                        white_space="pre-wrap",
+                        style={"overflowWrap": "anywhere"},
+                        id="adjustment-note",
+                    ),
+                    spacing="1",
+                    width="100%",
+                ),
+                rx.text(a["policy_text"], size="2", color_scheme="gray"),
+                _adjustment_actions(),
+                rx.cond(
+                    S.adjustment_message != "",
+                    rx.callout(
+                        S.adjustment_message, icon="circle-check", color_scheme="green", size="1", width="100%", id="adjustment-message"
+                    ),
+                ),
+                rx.cond(
+                    S.adjustment_error != "",
+                    rx.callout(
+                        S.adjustment_error, icon="triangle_alert", color_scheme="red", size="1", width="100%", id="adjustment-error"
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+            id="adjustment-card",
+        ),
+    )
+
+
 def _event_row(e: rx.Var) -> rx.Component:
     """One event: time, kind and actor in columns; the detail wraps below them on a narrow screen."""
     return rx.flex(
@@ -170,6 +270,7 @@ def _content() -> rx.Component:
             S.found,
             rx.vstack(
                 _summary(),
+                _adjustment(),
                 _timeline(),
                 review_sections(),
                 rx.moment(interval=2000, format="HH:mm:ss", on_change=S.poll, display="none"),

@@ -65,6 +65,36 @@ def _filters() -> rx.Component:
     )
 
 
+def _adjustment_badge(accommodation: rx.Var) -> rx.Component:
+    """The candidate asked for an adjustment: amber while the team has not answered, green once granted."""
+    return rx.match(
+        accommodation,
+        (
+            "requested",
+            rx.badge(
+                "Adjustment requested",
+                color_scheme="amber",
+                variant="soft",
+                size="2",
+                class_name="adjustment-badge",
+                data_adjustment="requested",
+            ),
+        ),
+        (
+            "granted",
+            rx.badge(
+                "Adjustment granted",
+                color_scheme="green",
+                variant="soft",
+                size="2",
+                class_name="adjustment-badge",
+                data_adjustment="granted",
+            ),
+        ),
+        rx.fragment(),
+    )
+
+
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -72,7 +102,15 @@ def _row(row: rx.Var) -> rx.Component:
             rx.text(row["candidate_email"], size="1", color_scheme="gray"),
         ),
         rx.table.cell(row["template_title"]),
-        rx.table.cell(status_badge(row["status"], data_status=row["status"], class_name="status-badge")),
+        rx.table.cell(
+            rx.flex(
+                status_badge(row["status"], data_status=row["status"], class_name="status-badge"),
+                _adjustment_badge(row["accommodation"]),
+                gap="6px",
+                wrap="wrap",
+                align="center",
+            )
+        ),
         rx.table.cell(rx.text(row["created_at"], size="2")),
         rx.table.cell(rx.text(row["updated_at"], size="2", color_scheme="gray")),
         data_interview_id=row["id"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from interview_app.components.admin import TEMPLATES, admin_page, field
+from interview_app.services.templates import ACCOMMODATION_POLICIES
 from interview_app.state.admin_templates import LanguageOption, TemplatesState
 from interview_app.state.auth import AdminState
 
@@ -133,6 +134,20 @@ def _languages() -> rx.Component:
     )
 
 
+def _accommodation_policy() -> rx.Component:
+    return field(
+        "When a candidate asks for an adjustment",
+        rx.select.root(
+            rx.select.trigger(id="template-accommodation-policy", width="100%"),
+            rx.select.content(*[rx.select.item(label, value=value) for value, label in ACCOMMODATION_POLICIES.items()]),
+            value=S.accommodation_policy,
+            on_change=S.set_accommodation_policy,
+        ),
+        hint="Before starting, a candidate can ask for extra time, the text format instead of voice or a human interviewer. "
+        "The hiring team is emailed and answers on the interview's page.",
+    )
+
+
 def _editor() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -193,6 +208,7 @@ def _editor() -> rx.Component:
                 rx.text("Allow a text interview when voice is not available", size="2"),
                 align="center",
             ),
+            _accommodation_policy(),
             rx.separator(),
             rx.hstack(
                 rx.heading("Questions", size="4"),
