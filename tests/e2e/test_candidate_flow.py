@@ -404,6 +404,7 @@ def test_adjustment_request_waits_for_the_hiring_team_then_extra_time_is_granted
         expect(page.locator("#adjust-error")).to_have_text(i18n.t("en", "adjust.pick_one"))  # nothing ticked: a sentence, no request
         page.locator("#adjust-extra-time").click()
         page.locator("#adjust-note").fill(note)
+        shot(page, "adjustment-form")
         page.locator("#adjust-send").click()
         expect(page.locator("#adjust-notice")).to_have_text(i18n.t("en", "adjust.sent_wait"), timeout=10_000)
         page.locator("#consent-checkbox").click()
@@ -417,6 +418,7 @@ def test_adjustment_request_waits_for_the_hiring_team_then_extra_time_is_granted
         expect(desk.locator("#adjustment-note")).to_have_text(note, timeout=20_000)
         desk.locator("#adjustment-grant").click()
         expect(desk.locator("#adjustment-message")).to_be_visible(timeout=10_000)
+        shot(desk, "adjustment-admin")
 
         longer = -(-minutes * 3 // 2)  # +50 %, rounded up
         expect(page.locator("#adjust-notice")).to_contain_text("50", timeout=15_000)  # the page noticed by itself
