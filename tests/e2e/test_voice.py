@@ -22,6 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from interview_app import i18n
 from tests.e2e.conftest import CHROMIUM, PHONE, ROOT, ServedApp, axe_violations, free_port, sideways_overflow, start_app, stop_app
 from tests.e2e.voice_stack import (
     AGENT_NAME,
@@ -389,6 +390,46 @@ def test_two_workers_each_interview_gets_exactly_one_agent(voice: VoiceStack) ->
         for room in rooms:
             voice.livekit.delete_room(room)
         second.stop()
+
+
+def test_spanish_voice_interview_with_extra_time(voice: VoiceStack) -> None:
+    """An interview held in Spanish with +50 % granted: the room's labels and sentences are Spanish,
+    the interviewer greets in Spanish, and the clock the page shows runs from the longer limit."""
+    link, interview_id = create_voice_interview(voice.app, candidate=CANDIDATE, questions=QUESTIONS, greeting="", minutes=2)
+    key = interview_id.replace("-", "")
+    voice.rows("UPDATE interview SET language='es', extra_time_percent=50 WHERE id=?", key)  # chosen and granted (tested elsewhere)
+    script = write_spoken_script(voice.tmp / "spanish.wav", [])
+    es = lambda k, **v: i18n.t("es", k, **v)  # noqa: E731
+    with sync_playwright() as pw:
+        browser, page = open_candidate(pw, voice, script.path)
+        try:
+            page.goto(link)
+            expect(page.locator("#consent-text")).to_have_text(es("consent.voice"), timeout=30_000)
+            expect(page.locator("#welcome-duration")).to_have_text(es("welcome.duration", minutes=3))  # 2 min + 50 %
+            page.locator("#consent-checkbox").click()
+            page.locator("#consent-continue").click()
+            expect(page.locator("#mic-ok")).to_have_text(es("devices.mic_ok"), timeout=15_000)
+            page.locator("#join").click()
+            expect(page.locator("#mic-toggle")).to_have_text(es("room.mute"), timeout=30_000)
+            expect(page.locator("#leave-interview")).to_have_text(es("room.leave"))
+            first = page.locator("#conversation .conversation-turn[data-speaker='agent']").first
+            expect(first).to_contain_text("Hola, Ada", timeout=60_000)  # the scripted interviewer speaks Spanish
+            before, _, after = es("room.progress_time", time="\0").partition("\0")
+            clock = re.escape(before) + r"(2:[0-5]\d|3:00)" + re.escape(after)  # from 3:00, not from 2:00
+            expect(page.locator("#interview-progress")).to_have_text(
+                re.compile(re.escape(es("room.progress_question", i=1, n=2)) + ".*" + clock), timeout=20_000
+            )
+            shot(page, "spanish")
+            page.locator("#leave-interview").click()
+            page.locator("#leave-confirm").click()
+            expect(page.locator("#connection-status")).to_have_text(es("room.left"), timeout=15_000)
+        except Exception as err:
+            shot(page, "spanish-failure")
+            raise AssertionError(f"{err}\n{voice.diagnostics()}") from err
+        finally:
+            browser.close()
+    [(plan_language,)] = voice.rows("SELECT language FROM interview WHERE id=?", key)
+    assert plan_language == "es"
 
 
 # The browser refuses to play audio until the candidate clicks LiveKit's start-audio button, as
