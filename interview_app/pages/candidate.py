@@ -411,36 +411,41 @@ def _adjust_kind(kind: str) -> rx.Component:
 
 def _adjustments() -> rx.Component:
     """Before the start: ask for extra time, a text chat instead of voice, or a human interviewer (with a note)."""
-    form = rx.el.form(
-        rx.vstack(
-            rx.heading(M["adjust.heading"], size="3", as_="h2"),
-            rx.text(M["adjust.intro"], size="2"),
-            _adjust_kind("extra_time"),
-            _adjust_kind("text"),
-            _adjust_kind("human"),
-            rx.el.label(M["adjust.note_label"], html_for="adjust-note", style={"fontSize": "14px", "fontWeight": 500}),
-            rx.text_area(name="note", id="adjust-note", rows="3", max_length=2000, width="100%"),
-            rx.cond(
-                CandidateState.adjust_error != "",
-                callout(CandidateState.adjust_error, icon="triangle-alert", color_scheme="red", size="1", id="adjust-error"),
-            ),
-            rx.hstack(
-                rx.button(M["adjust.send"], type="submit", id="adjust-send"),
-                rx.button(
-                    M["adjust.cancel"], type="button", variant="soft", color_scheme="gray", on_click=CandidateState.toggle_adjustments
+    # The checkboxes are state, not form fields (only the note is submitted): they stay outside the <form>.
+    form = rx.vstack(
+        rx.heading(M["adjust.heading"], size="3", as_="h2"),
+        rx.text(M["adjust.intro"], size="2"),
+        _adjust_kind("extra_time"),
+        _adjust_kind("text"),
+        _adjust_kind("human"),
+        rx.el.form(
+            rx.vstack(
+                rx.el.label(M["adjust.note_label"], html_for="adjust-note", style={"fontSize": "14px", "fontWeight": 500}),
+                rx.text_area(name="note", id="adjust-note", rows="3", max_length=2000, width="100%"),
+                rx.cond(
+                    CandidateState.adjust_error != "",
+                    callout(CandidateState.adjust_error, icon="triangle-alert", color_scheme="red", size="1", id="adjust-error"),
+                ),
+                rx.hstack(
+                    rx.button(M["adjust.send"], type="submit", id="adjust-send"),
+                    rx.button(
+                        M["adjust.cancel"], type="button", variant="soft", color_scheme="gray", on_click=CandidateState.toggle_adjustments
+                    ),
+                    spacing="3",
+                    wrap="wrap",
                 ),
                 spacing="3",
-                wrap="wrap",
+                width="100%",
             ),
-            spacing="3",
-            width="100%",
-            padding="12px 14px",
-            border=f"1px solid {rx.color('gray', 6)}",
-            border_radius="var(--radius-3)",
+            on_submit=CandidateState.send_adjustment,
+            style={"width": "100%"},
+            id="adjust-form",
         ),
-        on_submit=CandidateState.send_adjustment,
-        style={"width": "100%"},
-        id="adjust-form",
+        spacing="3",
+        width="100%",
+        padding="12px 14px",
+        border=f"1px solid {rx.color('gray', 6)}",
+        border_radius="var(--radius-3)",
     )
     return rx.cond(
         CandidateState.adjust_notice != "",

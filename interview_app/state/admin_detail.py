@@ -20,6 +20,7 @@ from interview_app.services.accommodations import (
 from interview_app.services.email import EmailError
 from interview_app.services.interview_list import interview_detail
 from interview_app.services.invitations import InvitationError, email_link, reissue, revoke
+from interview_app.services.sign_in import AdminIdentity
 from interview_app.settings import get_settings
 from interview_app.state.auth import ADMIN, AdminState, guarded
 
@@ -210,17 +211,17 @@ class InterviewDetailState(AdminState):
     @rx.event
     def grant_adjustment(self):  # noqa: ANN201
         """Grant the candidate's request (with the chosen extra time when they asked for it); emails them."""
-        return self._decide(grant=True)
+        admin = self._guard(ADMIN)
+        return self._refuse() if admin is None else self._decide(admin, grant=True)
 
     @rx.event
     def decline_adjustment(self):  # noqa: ANN201
         """Decline the candidate's request; emails them."""
-        return self._decide(grant=False)
-
-    def _decide(self, *, grant: bool):  # noqa: ANN202
         admin = self._guard(ADMIN)
-        if admin is None:
-            return self._refuse()
+        return self._refuse() if admin is None else self._decide(admin, grant=False)
+
+    def _decide(self, admin: AdminIdentity, *, grant: bool) -> None:
+        """The signed-in admin's decision (the caller checked the session)."""
         asks_extra_time = "extra_time" in self.adjustment.get("kinds", "").split(",")
         percent = int(self.adjustment_extra_time) if grant and asks_extra_time and self.adjustment_extra_time in EXTRA_TIME_OPTIONS else 0
         try:
