@@ -229,6 +229,9 @@ class EvaluationStatus(StrEnum):
     done = "done"
     failed = "failed"
     needs_llm = "needs_llm"
+    #: Insufficient evidence: too little usable candidate speech to score (services/evaluation.assess_evidence),
+    #: so no model was asked. The value is short because ``evaluation.status`` is VARCHAR(20).
+    insufficient_evidence = "insufficient"
 
 
 class Evaluation(SQLModel, table=True):

@@ -13,7 +13,8 @@ import reflex as rx
 from reflex_base.event import no_args_event_spec
 from reflex_base.vars.object import ObjectVar
 
-from interview_app.state.review import CriterionRow, EvidenceRow, IntegrityRow, ReviewState, SegmentRow
+from interview_app.services.evaluation import INSUFFICIENT_EVIDENCE_LABEL
+from interview_app.state.review import INSUFFICIENT, CriterionRow, EvidenceRow, IntegrityRow, ReviewState, SegmentRow
 
 PLAYER_ID = "review-player"
 
@@ -177,13 +178,21 @@ def _criterion(row: CriterionRow) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(row.criterion, weight="bold"),
-            rx.badge(row.score, " / ", row.scale, size="2"),
+            rx.cond(
+                row.insufficient,  # too little speech behind it: the reason instead of a score
+                rx.badge(INSUFFICIENT_EVIDENCE_LABEL, color_scheme="gray", variant="soft", size="2", class_name="insufficient-evidence"),
+                rx.badge(row.score, " / ", row.scale, size="2", class_name="criterion-score"),
+            ),
             rx.text("weight ", row.weight, size="1", color_scheme="gray"),
             align="center",
             spacing="3",
             wrap="wrap",
         ),
-        rx.text(row.rationale, size="2"),
+        rx.cond(
+            row.insufficient,
+            rx.text(row.reason, size="2", color_scheme="gray", class_name="insufficient-reason"),
+            rx.text(row.rationale, size="2"),
+        ),
         rx.foreach(row.evidence, _evidence),
         rx.cond(
             row.dropped > 0,
@@ -222,6 +231,7 @@ def _evaluation() -> rx.Component:
                     ("running", "Running"),
                     ("failed", "Failed"),
                     ("needs_llm", "Needs an LLM provider"),
+                    (INSUFFICIENT, "Not evaluated"),
                     ("none", "Not started"),
                     ReviewState.evaluation_status,
                 ),
@@ -242,8 +252,16 @@ def _evaluation() -> rx.Component:
                 rx.callout(
                     ReviewState.evaluation_message, icon="triangle-alert", color_scheme="red", id="evaluation-message", width="100%"
                 ),
-                rx.callout(ReviewState.evaluation_message, icon="info", color_scheme="blue", id="evaluation-message", width="100%"),
+                rx.cond(
+                    ReviewState.evaluation_status == INSUFFICIENT,
+                    rx.callout(ReviewState.evaluation_message, icon="ban", color_scheme="gray", id="evaluation-message", width="100%"),
+                    rx.callout(ReviewState.evaluation_message, icon="info", color_scheme="blue", id="evaluation-message", width="100%"),
+                ),
             ),
+        ),
+        rx.cond(  # not evaluated: why, per criterion; no score, no recommendation
+            (ReviewState.evaluation_status == INSUFFICIENT) & (ReviewState.criteria.length() > 0),
+            rx.vstack(rx.foreach(ReviewState.criteria, _criterion), width="100%", spacing="2", id="evaluation-not-evaluated"),
         ),
         rx.cond(
             ReviewState.evaluation_status == "done",

@@ -1,6 +1,6 @@
 """Rubric evaluation of a finished interview, run as a durable job.
 
-The ``Evaluation`` row is the job: ``pending → running → done | failed | needs_llm``.
+The ``Evaluation`` row is the job: ``pending → running → done | failed | needs_llm | insufficient``.
 Any number of app processes (and the ``evaluate-pending`` CLI) may run
 :func:`run_pending` at once: a row is claimed with ``SELECT … FOR UPDATE SKIP LOCKED``
 on PostgreSQL and with a conditional UPDATE on SQLite, so each job runs once. A row
@@ -9,6 +9,12 @@ left ``running`` by a crashed process is claimed again after :data:`LEASE_SECOND
 Scores come only from a configured LLM (``LLM_PROVIDER=openai``); every evidence
 quote is checked against the transcript and dropped when it does not occur there.
 With the scripted provider the job ends in ``needs_llm`` — never invented scores.
+
+Before any model sees the transcript, :func:`assess_evidence` measures how much usable candidate
+speech there is (the insufficient-evidence gate). An interview below :data:`MIN_INTERVIEW_WORDS`,
+or whose candidate segments are mostly garbled, ends ``insufficient``
+(``EvaluationStatus.insufficient_evidence``) without a model call; a criterion with too little
+speech behind it is never shown to the model and is stored as insufficient evidence, not scored.
 The recommendation is advisory: the hiring decision stays with people.
 """
 
@@ -20,7 +26,8 @@ import logging
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -29,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from interview_app.contracts import RubricCriterion
+from interview_app.contracts import PlanQuestion, RubricCriterion
 from interview_app.i18n import language_name
 from interview_app.models import (
     Evaluation,
@@ -139,6 +146,271 @@ def locate_quote(quote: str, segments: list[TranscriptSegment]) -> TranscriptSeg
     return None
 
 
+# --- the insufficient-evidence gate ------------------------------------------------
+#
+# A model asked to score a criterion will produce a number even from three words or a
+# transcript of "[inaudible]": the gate decides, before any model call, what there is enough
+# candidate speech for. Pure functions over the transcript; no database, no model.
+
+#: Fewest usable candidate words for the interview to be evaluated at all.
+MIN_INTERVIEW_WORDS = 60
+#: Fewest usable candidate words behind one criterion for it to be scored.
+MIN_CRITERION_WORDS = 25
+#: Fewest answered questions (a usable candidate segment each) behind one criterion.
+MIN_ANSWERED_QUESTIONS = 1
+#: The interview is not evaluated when more than this share of the candidate's segments is garbled ...
+MAX_GARBLED_SHARE = 0.5
+#: ... and at least this many are (one "[inaudible]" among three answers is not a broken transcript).
+MIN_GARBLED_SEGMENTS = 4
+
+INSUFFICIENT_EVIDENCE_LABEL = "Insufficient evidence"
+
+#: What speech-to-text writes instead of words: ``[inaudible]``, ``(music playing)``, ``<unk>``, ``[BLANK_AUDIO]``.
+_MARKER_WORDS = (
+    "inaudible", "unintelligible", "indistinct", "incomprehensible", "crosstalk", "cross-talk", "background noise",
+    "noise", "music", "silence", "no speech", "blank_audio", "blank audio", "unk", "foreign", "static", "laughter",
+    "laughs", "laughing", "applause", "cough", "coughs", "coughing", "sigh", "sighs", "breathing", "pause",
+)  # fmt: skip
+_MARKER = re.compile(r"[\[(<]\s*(?:" + "|".join(re.escape(w) for w in _MARKER_WORDS) + r")\b[^\])>\n]{0,40}[\])>]", re.IGNORECASE)
+#: Hesitation sounds: a segment of only these carries nothing to assess.
+_FILLER = re.compile(r"u+[hm]+|h+m+|m+h?m+|e+r+m*|e+h+m*|a+h+|o+h+|huh|mhm+")
+_APOSTROPHES = "'’"
+
+
+class SegmentLike(Protocol):
+    """A transcript turn as the gate reads it (a ``TranscriptSegment`` row or contract)."""
+
+    speaker: str
+    text: str
+    question_id: str | None
+
+
+def _is_word_char(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LN"  # letters (any script) and digits
+
+
+def _tokens(text: str) -> list[str]:
+    """Runs of letters and digits; combining marks (Arabic harakat, accents) stay in their word, as
+    do an apostrophe between two letters (``don't``, ``l'équipe``) and a separator inside a number (``10,000``)."""
+    text = unicodedata.normalize("NFC", text)
+    tokens: list[str] = []
+    current: list[str] = []
+    for i, ch in enumerate(text):
+        if _is_word_char(ch) or (current and unicodedata.category(ch)[0] == "M"):
+            current.append(ch)
+        elif current and ch in _APOSTROPHES and i + 1 < len(text) and _is_word_char(text[i + 1]):
+            current.append(ch)
+        elif current and ch in ".," and current[-1].isdigit() and i + 1 < len(text) and text[i + 1].isdigit():
+            current.append(ch)  # 10,000 and 99.9 are one word each
+        elif current:
+            tokens.append("".join(current))
+            current = []
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
+def _strip_markers(text: str) -> str:
+    return _MARKER.sub(" ", text)
+
+
+def words(text: str) -> int:
+    """How many words ``text`` has: runs of letters/digits in any script (Spanish, Arabic, ...).
+
+    Combining marks belong to their letter; an apostrophe inside a word (``don't``) and a separator
+    inside a number (``10,000``, ``99.9``) do not split it; punctuation, symbols and spaces separate words.
+    """
+    return len(_tokens(text))
+
+
+def garbled(text: str) -> bool:
+    """Whether a candidate segment carries no usable words.
+
+    True for empty or whitespace-only text, punctuation or symbols only (``…``, ``♪♪``), only
+    speech-to-text markers (``[inaudible]``, ``(inaudible)``, ``[unintelligible]``, ``[noise]``,
+    ``[music]``), only hesitation sounds (``um``, ``uh``, ``hmm``, ``mm``), and text where fewer than
+    2 of every 3 non-space characters (markers removed) are letters or digits (``hmm hm ...``).
+    """
+    cleaned = _strip_markers(text)
+    tokens = _tokens(cleaned)
+    if not tokens:
+        return True
+    if all(_FILLER.fullmatch(t.casefold()) for t in tokens):
+        return True
+    visible = [ch for ch in unicodedata.normalize("NFC", cleaned) if not ch.isspace()]
+    wordy = sum(1 for ch in visible if unicodedata.category(ch)[0] in "LNM")
+    return 3 * wordy < 2 * len(visible)
+
+
+def _usable_words(text: str) -> int:
+    """Words of a usable segment, not counting speech-to-text markers."""
+    return words(_strip_markers(text))
+
+
+def _key(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def _question_fields(question: PlanQuestion | Mapping[str, Any]) -> tuple[str, str]:
+    if isinstance(question, Mapping):
+        qid, competency = question.get("id"), question.get("competency")
+    else:
+        qid, competency = question.id, question.competency
+    return (qid if isinstance(qid, str) else "", competency if isinstance(competency, str) else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How much of the candidate's speech stands behind one rubric criterion."""
+
+    #: The criterion's name, as in the rubric.
+    name: str
+    #: Candidate words in the usable segments of the questions this criterion maps to.
+    words: int
+    #: Those questions with at least one usable candidate segment (unlabelled segments count as one).
+    answered_questions: int
+    #: Candidate segments of those questions that carry no usable words.
+    garbled_segments: int
+    #: Whether the criterion may be scored.
+    enough: bool
+    #: Why it may not, as a sentence for the reviewer ("" when it may).
+    reason: str
+
+
+@dataclass(frozen=True)
+class EvidenceReport:
+    """The gate's verdict on one transcript: per criterion, and for the interview as a whole."""
+
+    criteria: list[Evidence]
+    #: Candidate words in usable segments, all questions.
+    total_words: int
+    usable_segments: int
+    garbled_segments: int
+    #: Whether the interview is evaluated at all.
+    enough: bool
+    #: Why it is not, as a sentence for the reviewer ("" when it is).
+    reason: str
+
+    def scorable(self) -> list[str]:
+        """Names of the criteria with enough evidence, in rubric order."""
+        return [c.name for c in self.criteria if c.enough]
+
+
+def assess_evidence(
+    segments: Sequence[SegmentLike], questions: Sequence[PlanQuestion | Mapping[str, Any]], rubric: Sequence[RubricCriterion]
+) -> EvidenceReport:
+    """Measure the candidate's usable speech per criterion and for the interview.
+
+    A criterion maps to the questions whose ``competency`` equals its name (case-insensitive,
+    spacing aside); a criterion no question names maps to every question, and candidate segments
+    without a question id count only for such criteria (and for the interview's totals). A
+    criterion is scorable with at least :data:`MIN_CRITERION_WORDS` usable words from at least
+    :data:`MIN_ANSWERED_QUESTIONS` answered question. The interview is evaluated only with at least
+    :data:`MIN_INTERVIEW_WORDS` usable words, not more than :data:`MAX_GARBLED_SHARE` of its candidate
+    segments garbled (when :data:`MIN_GARBLED_SEGMENTS` or more are), and one scorable criterion.
+    """
+    answers = [s for s in segments if s.speaker == "candidate"]
+    usable: list[tuple[SegmentLike, int]] = []
+    bad: list[SegmentLike] = []
+    for segment in answers:
+        if garbled(segment.text):
+            bad.append(segment)
+        else:
+            usable.append((segment, _usable_words(segment.text)))
+
+    named: dict[str, list[str]] = {}
+    for question in questions:
+        qid, competency = _question_fields(question)
+        if qid and competency.strip():
+            named.setdefault(_key(competency), []).append(qid)
+
+    criteria: list[Evidence] = []
+    for criterion in rubric:
+        ids = named.get(_key(criterion.name))
+        mine = [(s, n) for s, n in usable if ids is None or s.question_id in ids]
+        n_words = sum(n for _, n in mine)
+        answered = len({s.question_id for s, _ in mine})
+        n_garbled = sum(1 for s in bad if ids is None or s.question_id in ids)
+        reason = ""
+        if answered < MIN_ANSWERED_QUESTIONS:
+            if ids:
+                which = "question" if len(ids) == 1 else "questions"
+                reason = f"The candidate gave no usable answer to the {which} on this criterion ({', '.join(ids)})."
+            else:
+                reason = "The candidate gave no usable answer to any question."
+        elif n_words < MIN_CRITERION_WORDS:
+            reason = (
+                f"Only {_plural(n_words, 'word')} of the candidate's answers relate to this criterion "
+                f"(at least {MIN_CRITERION_WORDS} needed)."
+            )
+        if reason and n_garbled:
+            reason += f" {_plural(n_garbled, 'more segment')} carried no usable words (inaudible, noise or filler)."
+        criteria.append(Evidence(criterion.name, n_words, answered, n_garbled, enough=not reason, reason=reason))
+
+    total = sum(n for _, n in usable)
+    if not answers:
+        reason = "The transcript has no answers from the candidate, so there is nothing to evaluate."
+    elif len(bad) >= MIN_GARBLED_SEGMENTS and len(bad) > MAX_GARBLED_SHARE * len(answers):
+        reason = (
+            f"{len(bad)} of the candidate's {len(answers)} transcript segments carry no usable words "
+            "(inaudible, noise or filler only), so the transcript is too unreliable to score; check the recording."
+        )
+    elif total < MIN_INTERVIEW_WORDS:
+        said = "no usable words" if total == 0 else f"only {_plural(total, 'usable word')}"
+        reason = f"The candidate's answers contain {said} (at least {MIN_INTERVIEW_WORDS} needed), too few to score."
+    elif criteria and not any(c.enough for c in criteria):
+        reason = "No rubric criterion has enough of the candidate's answers behind it to be scored."
+    else:
+        reason = ""
+    return EvidenceReport(
+        criteria=criteria,
+        total_words=total,
+        usable_segments=len(usable),
+        garbled_segments=len(bad),
+        enough=not reason,
+        reason=reason,
+    )
+
+
+def insufficient_entry(criterion: RubricCriterion, reason: str, evidence: Evidence | None = None) -> dict[str, Any]:
+    """The stored score of a criterion that was not scored for lack of evidence (same keys as a scored one)."""
+    return {
+        "criterion": criterion.name,
+        "weight": criterion.weight,
+        "scale_min": criterion.scale_min,
+        "scale_max": criterion.scale_max,
+        "score": None,
+        "rationale": reason,
+        "evidence": [],
+        "dropped_evidence": 0,
+        "insufficient_evidence": True,
+        "reason": reason,
+        "words": evidence.words if evidence else 0,
+        "answered_questions": evidence.answered_questions if evidence else 0,
+    }
+
+
+def gated_scores(rubric: Sequence[RubricCriterion], report: EvidenceReport, scored: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every criterion in rubric order: the model's entry for a scorable one, an insufficient entry otherwise.
+
+    ``scored`` holds the entries of the scorable criteria in rubric order (what :func:`parse_answer`
+    returns for them); a score for any other criterion cannot get in. When the interview as a whole
+    is not evaluated, every criterion is insufficient (with its own reason, else the interview's).
+    """
+    given = iter(scored)
+    out: list[dict[str, Any]] = []
+    for criterion, evidence in zip(rubric, report.criteria, strict=True):
+        if report.enough and evidence.enough:
+            out.append(next(given))
+        else:
+            out.append(insufficient_entry(criterion, evidence.reason or report.reason, evidence))
+    return out
+
+
 # --- the job ------------------------------------------------------------------
 
 
@@ -151,6 +423,8 @@ class EvaluationInput:
     segments: list[TranscriptSegment]
     #: The language the interview was held in (its transcript's), a code such as ``es``.
     language: str = "en"
+    #: The template's planned questions (contracts.PlanQuestion dicts): which criterion each one informs.
+    questions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _format_ms(ms: int) -> str:
@@ -279,10 +553,13 @@ def parse_answer(raw: str, data: EvaluationInput) -> EvaluationOutcome:
 
 
 def weighted_score(scores: list[dict[str, Any]]) -> float | None:
-    """Weighted mean of the criteria that have a score, on a 0..1 scale (None when none have)."""
+    """Weighted mean of the criteria that have a score, on a 0..1 scale (None when none have).
+
+    Criteria stored as insufficient evidence never count, whatever their entry holds.
+    """
     total = weight = 0.0
     for s in scores:
-        if s.get("score") is None:
+        if s.get("score") is None or s.get("insufficient_evidence"):
             continue
         span = (s["scale_max"] - s["scale_min"]) or 1
         total += s["weight"] * (s["score"] - s["scale_min"]) / span
@@ -303,6 +580,7 @@ def _load_input(session: Session, interview: Interview) -> EvaluationInput:
         rubric=rubric,
         segments=segments,
         language=interview_language(interview, template),
+        questions=[q for q in (template.questions if template else []) if isinstance(q, dict)],
     )
 
 
@@ -362,24 +640,32 @@ def process(engine: Engine, evaluation_id: int, *, settings: Settings | None = N
         if ev is None or ev.status != E.running.value:
             return ev.status if ev else "missing"
         interview = session.get(Interview, ev.interview_id)
+        data: EvaluationInput | None = None
+        report: EvidenceReport | None = None
+        if interview is not None and (llm is None or ev.attempts <= MAX_ATTEMPTS):
+            data = _load_input(session, interview)
+            report = assess_evidence(data.segments, data.questions, data.rubric)  # the gate, before any model call
+            ev.language = data.language[:16]
         if interview is None:
             ev.status, ev.error = E.failed.value, "The interview of this evaluation no longer exists."
+        elif data is not None and report is not None and not report.enough:
+            ev.status, ev.error, ev.model = E.insufficient_evidence.value, None, ""
+            ev.scores, ev.summary, ev.recommendation = gated_scores(data.rubric, report, []), report.reason, ""
+            log.info("evaluation %s: not evaluated (%s)", ev.id, report.reason)
         elif llm is None:
             ev.status, ev.error, ev.scores, ev.summary, ev.recommendation = E.needs_llm.value, NEEDS_LLM_MESSAGE, [], "", ""
             ev.model = ""
-        elif ev.attempts > MAX_ATTEMPTS:
+        elif data is None or report is None or ev.attempts > MAX_ATTEMPTS:
             ev.status = E.failed.value
             ev.error = f"The evaluation was interrupted {MAX_ATTEMPTS} times ({ev.error or 'no error recorded'}); press Re-run evaluation."
         else:
-            data = _load_input(session, interview)
-            ev.language = data.language[:16]
             session.commit()  # release SQLite's read snapshot while the model thinks
             try:
                 if not data.rubric:
                     raise ValueError("The interview's template has no rubric: add criteria to the template, then re-run.")
-                if not any(s.speaker == "candidate" and s.text.strip() for s in data.segments):
-                    raise ValueError("The transcript has no answers from the candidate, so there is nothing to evaluate.")
-                outcome = parse_answer(llm.complete_json(build_messages(data)), data)
+                scorable = {c.name for c in report.criteria if c.enough}
+                asked = replace(data, rubric=[c for c in data.rubric if c.name in scorable])  # the model sees only these
+                outcome = parse_answer(llm.complete_json(build_messages(asked)), asked)
             except ValueError as err:  # nothing a retry would change
                 ev.status, ev.error = E.failed.value, str(err)
             except EvaluationError as err:
@@ -389,7 +675,8 @@ def process(engine: Engine, evaluation_id: int, *, settings: Settings | None = N
                     ev.error = f"{err} Gave up after {ev.attempts} attempts; check the LLM settings and press Re-run evaluation."
             else:
                 ev.status, ev.error = E.done.value, None
-                ev.scores, ev.summary, ev.recommendation = outcome.scores, outcome.summary, outcome.recommendation
+                ev.scores = gated_scores(data.rubric, report, outcome.scores)
+                ev.summary, ev.recommendation = outcome.summary, outcome.recommendation
                 ev.model = llm.model[:200]
                 if outcome.dropped_quotes:
                     log.info("evaluation %s: dropped %d quotes not found in the transcript", ev.id, outcome.dropped_quotes)

@@ -11,12 +11,13 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
 from interview_app import routes
 from interview_app.db import session_scope
-from interview_app.models import AdminRole
+from interview_app.models import AdminRole, EvaluationStatus
 from interview_app.services.evaluation import NEEDS_LLM_MESSAGE, RECOMMENDATION_LABELS, request_rerun, weighted_score
 from interview_app.services.retention import DeletionError, delete_candidate_data
 from interview_app.services.review import (
@@ -65,12 +66,35 @@ class CriterionRow:
     rationale: str
     evidence: list[EvidenceRow]
     dropped: int
+    #: Not scored: too little of the candidate's speech relates to it (``reason`` says how little).
+    insufficient: bool = False
+    reason: str = ""
 
 
 @dataclass
 class IntegrityRow:
     at: str
     message: str
+
+
+INSUFFICIENT = EvaluationStatus.insufficient_evidence.value
+
+
+def _criterion_row(s: dict[str, Any]) -> CriterionRow:
+    """One stored criterion entry as the page shows it (an insufficient one without a score)."""
+    insufficient = bool(s.get("insufficient_evidence"))
+    evidence = [EvidenceRow(q["quote"], q.get("seq", -1), clock(q.get("start_ms", 0))) for q in s.get("evidence", [])]
+    return CriterionRow(
+        criterion=s.get("criterion", ""),
+        score="—" if insufficient or s.get("score") is None else str(s["score"]),
+        scale=f"{s.get('scale_min', 1)}–{s.get('scale_max', 5)}",
+        weight=f"{s.get('weight', 1):g}",
+        rationale="" if insufficient else s.get("rationale", ""),
+        evidence=[] if insufficient else evidence,
+        dropped=0 if insufficient else int(s.get("dropped_evidence", 0)),
+        insufficient=insufficient,
+        reason=str(s.get("reason") or s.get("rationale") or "") if insufficient else "",
+    )
 
 
 class ReviewState(AdminState):
@@ -194,29 +218,24 @@ class ReviewState(AdminState):
             "running": "The evaluation is running.",
             "needs_llm": NEEDS_LLM_MESSAGE,
             "failed": ev.error or "The evaluation failed; press Re-run evaluation.",
+            INSUFFICIENT: f"Not evaluated: {ev.summary or 'too little of the candidate’s speech was usable.'}",
         }.get(ev.status, "")
+        if ev.status == INSUFFICIENT:  # no score, no recommendation: only why, per criterion
+            self.criteria = [_criterion_row(s) for s in ev.scores]
+            return
         if ev.status != "done":
             return
         self.evaluation_summary = ev.summary
         self.evaluation_recommendation = RECOMMENDATION_LABELS.get(ev.recommendation, "")
         self.evaluation_model = ev.model
-        overall = weighted_score(ev.scores)
-        scored = sum(1 for s in ev.scores if s.get("score") is not None)
+        overall = weighted_score(ev.scores)  # insufficient criteria do not count
+        scored = sum(1 for s in ev.scores if s.get("score") is not None and not s.get("insufficient_evidence"))
+        insufficient = sum(1 for s in ev.scores if s.get("insufficient_evidence"))
         self.evaluation_overall = f"{overall * 100:.0f} / 100" if overall is not None else ""
         if overall is not None and scored < len(ev.scores):
-            self.evaluation_overall += f" ({scored} of {len(ev.scores)} criteria scored)"
-        for s in ev.scores:
-            self.criteria.append(
-                CriterionRow(
-                    criterion=s.get("criterion", ""),
-                    score="—" if s.get("score") is None else str(s["score"]),
-                    scale=f"{s.get('scale_min', 1)}–{s.get('scale_max', 5)}",
-                    weight=f"{s.get('weight', 1):g}",
-                    rationale=s.get("rationale", ""),
-                    evidence=[EvidenceRow(q["quote"], q.get("seq", -1), clock(q.get("start_ms", 0))) for q in s.get("evidence", [])],
-                    dropped=int(s.get("dropped_evidence", 0)),
-                )
-            )
+            self.evaluation_overall += f" ({scored} of {len(ev.scores)} criteria scored"
+            self.evaluation_overall += f"; {insufficient} with insufficient evidence)" if insufficient else ")"
+        self.criteria = [_criterion_row(s) for s in ev.scores]
 
     @rx.event
     def load_review(self) -> None:

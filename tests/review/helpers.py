@@ -14,10 +14,17 @@ TRANSCRIPT = [
     ("agent", "Tell me about a backend system you built that you are proud of."),
     ("candidate", "I built the billing pipeline at Acme. It processed two million invoices a month on PostgreSQL and a queue."),
     ("agent", "What was your own part, and what would you change today?"),
-    ("candidate", "I designed the idempotent retry logic. Today I would add tracing from the start."),
+    (
+        "candidate",
+        "I designed the idempotent retry logic, so a charge is never taken twice when a worker restarts. Today I would add tracing from the start.",
+    ),
     ("agent", "A service you own becomes slow under load. How do you find the cause?"),
-    ("candidate", "First I look at the latency percentiles and the database slow query log before changing anything."),
+    (
+        "candidate",
+        "First I look at the latency percentiles and the database slow query log before changing anything, then I profile the slowest endpoint.",
+    ),
 ]
+# The candidate says enough (66 words) for the insufficient-evidence gate to let every criterion be scored.
 
 
 def finished_interview(

@@ -161,12 +161,12 @@ def test_rerun_queues_a_fresh_evaluation(session: Session, app_db: sa.Engine, se
     assert any(e.kind == "evaluation_requested" and e.actor == "lead@example.com" for e in events)
 
 
-def test_missing_candidate_answers_fail_without_calling_the_model(
+def test_missing_candidate_answers_are_not_evaluated_without_calling_the_model(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
 ) -> None:  # noqa: ANN001
     _, ev = finished_interview(session, segments=[("agent", "Hello, are you there?")])
-    assert run_pending(app_db) == [(ev.id, "failed")]
-    assert "no answers from the candidate" in _reload(session, ev).error
+    assert run_pending(app_db) == [(ev.id, "insufficient")]  # the insufficient-evidence gate (test_evidence_gate.py)
+    assert "no answers from the candidate" in _reload(session, ev).summary
     assert llm_server.requests == []
 
 
