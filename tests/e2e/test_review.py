@@ -210,3 +210,19 @@ def test_transcript_downloads_as_json_and_text(served_app, page, reviewed) -> No
     text = Path(info.value.path()).read_text()
     assert info.value.suggested_filename.endswith(".txt")
     assert "[00:04] Candidate: I built the billing pipeline" in text
+
+
+def test_a_thin_transcript_is_not_evaluated_and_the_page_says_why(served_app, page, reviewed) -> None:  # noqa: ANN001
+    """Two words and an inaudible segment: the app's own evaluation worker refuses to score it (no model
+    is asked); the reviewer reads "Not evaluated" with the reason and each criterion as insufficient evidence."""
+    with Session(reviewed["engine"], expire_on_commit=False) as session:
+        interview, _ = finished_interview(
+            session, segments=[("agent", "Tell me about a system you built."), ("candidate", "Yes, sure."), ("candidate", "[inaudible]")]
+        )
+    page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
+    page.goto(f"{served_app.url}/admin/interviews/{interview.id}")
+    expect(page.locator("#evaluation-status")).to_have_text("Not evaluated", timeout=30_000)  # the worker polls every 5 s
+    expect(page.locator("#evaluation-message")).to_contain_text("2 usable words")
+    expect(page.locator("#evaluation-not-evaluated")).to_contain_text("Insufficient evidence")
+    expect(page.locator("#evaluation-result")).to_have_count(0)  # no score, no recommendation
+    page.screenshot(path=str(ARTIFACTS / "review-not-evaluated.png"), full_page=True)
