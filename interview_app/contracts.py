@@ -34,6 +34,9 @@ class PlanQuestion(_Contract):
     follow_up_guidance: str = Field(default="", max_length=2000)
     max_follow_ups: int = Field(default=1, ge=0, le=5)
     time_budget_seconds: int | None = Field(default=None, ge=10, le=MAX_TIME_BUDGET_SECONDS)
+    #: "What a strong answer covers", written by the template author for the evaluator and the
+    #: reviewers; never for the candidate or the interviewer (agent/interviewer.py does not render it).
+    strong_answer: str = Field(default="", max_length=2000)
 
 
 class RubricCriterion(_Contract):

@@ -1,4 +1,4 @@
-"""Sections of the admin interview detail page: recording, transcript, evaluation, latency, integrity.
+"""Sections of the admin interview detail page: recording, transcript, evaluation, questions, latency, integrity.
 
 The detail page (``/admin/interviews/[interview_id]``) calls ``review_sections()``; the
 sections load themselves on mount (``ReviewState.load_review``) from the route's last
@@ -14,7 +14,7 @@ from reflex_base.event import no_args_event_spec
 from reflex_base.vars.object import ObjectVar
 
 from interview_app.services.evaluation import INSUFFICIENT_EVIDENCE_LABEL
-from interview_app.state.review import INSUFFICIENT, CriterionRow, EvidenceRow, IntegrityRow, ReviewState, SegmentRow
+from interview_app.state.review import INSUFFICIENT, CriterionRow, EvidenceRow, IntegrityRow, QuestionRow, ReviewState, SegmentRow
 
 PLAYER_ID = "review-player"
 
@@ -291,6 +291,47 @@ def _evaluation() -> rx.Component:
     )
 
 
+def _question(row: QuestionRow) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.badge(row.label, variant="soft", color_scheme="gray"),
+            rx.text(row.text, size="2", flex="1 1 200px"),
+            rx.cond(row.competency != "", rx.badge(row.competency, variant="outline", color_scheme="gray", size="1")),
+            align="start",
+            spacing="2",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.cond(
+            row.strong_answer != "",
+            rx.text("A strong answer covers: ", row.strong_answer, size="1", color_scheme="gray", class_name="strong-answer"),
+        ),
+        spacing="1",
+        width="100%",
+        padding_y="1",
+        data_question=row.id,
+        class_name="review-question",
+    )
+
+
+def _questions() -> rx.Component:
+    """The template's questions with the author's strong-answer notes: for reviewers, never shown to candidates."""
+    return rx.cond(
+        ReviewState.questions.length() > 0,
+        _section(
+            "Questions",
+            rx.text(
+                "What the interview planned to ask, and what the template's author says a strong answer covers.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.vstack(rx.foreach(ReviewState.questions, _question), spacing="2", width="100%"),
+            icon="list-checks",
+            id="review-questions",
+        ),
+    )
+
+
 def _latency() -> rx.Component:
     return _section(
         "Response latency",
@@ -399,7 +440,7 @@ def review_sections() -> rx.Component:
                     ),
                     rx.grid(
                         rx.vstack(_section("Recording", _player(), icon="audio-lines"), _transcript(), spacing="4", width="100%"),
-                        rx.vstack(_evaluation(), _integrity(), spacing="4", width="100%"),
+                        rx.vstack(_evaluation(), _questions(), _integrity(), spacing="4", width="100%"),
                         # The transcript is what a reviewer reads most: its column gets the larger share.
                         columns=rx.breakpoints(initial="1", md="minmax(0, 3fr) minmax(0, 2fr)"),
                         spacing="4",

@@ -235,8 +235,10 @@ def build_plan(interview: Interview, candidate: Candidate, template: InterviewTe
 
     Extra time granted to the candidate (``Interview.extra_time_percent``) lengthens the time
     limit and each question's time budget by that percentage, up to the contract's maxima.
+    The plan is room metadata, which every participant's browser receives: the reviewers' note of
+    what a strong answer covers stays out of it (the interviewer never needs it).
     """
-    questions = [PlanQuestion.model_validate(q) for q in template.questions]
+    questions = [PlanQuestion.model_validate({**q, "strong_answer": ""}) for q in template.questions]
     if interview.extra_time_percent:
         questions = [
             q.model_copy(

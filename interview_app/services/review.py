@@ -1,5 +1,6 @@
 """What the admin interview detail page shows after an interview: recording link, transcript,
-evaluation, latency report, integrity events. Framework-free; ``state/review.py`` calls it.
+evaluation, the planned questions (with the template author's strong-answer notes), latency
+report, integrity events. Framework-free; ``state/review.py`` calls it.
 
 Recording links are minted here and only here for the page (through the storage service,
 with PRESIGN_TTL_SECONDS), and each one is recorded as a ``recording_viewed`` event.
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from interview_app.contracts import TurnLatency
+from interview_app.contracts import PlanQuestion, TurnLatency
 from interview_app.i18n import language_name
 from interview_app.models import Candidate, Evaluation, Interview, InterviewEvent, InterviewTemplate, TranscriptSegment, utcnow
 from interview_app.services.evaluation import latest_evaluation
@@ -42,6 +43,30 @@ def parse_interview_id(raw: str) -> uuid.UUID | None:
         return None
 
 
+@dataclass(frozen=True)
+class PlannedQuestion:
+    """One question of the interview's template, as the reviewer sees it."""
+
+    number: int
+    id: str
+    text: str
+    competency: str
+    #: "What a strong answer covers", written by the template author ("" when there is none).
+    strong_answer: str
+
+
+def planned_questions(template: InterviewTemplate | None) -> list[PlannedQuestion]:
+    """The template's questions in order, with their strong-answer notes (for reviewers only)."""
+    out: list[PlannedQuestion] = []
+    for raw in (template.questions if template else None) or []:
+        try:
+            q = PlanQuestion.model_validate(raw)
+        except ValueError:
+            continue  # one malformed question must not hide the others
+        out.append(PlannedQuestion(len(out) + 1, q.id, q.text, q.competency, q.strong_answer))
+    return out
+
+
 @dataclass
 class ReviewData:
     interview: Interview
@@ -54,6 +79,8 @@ class ReviewData:
     latency: list[TurnLatency] = field(default_factory=list)
     #: The language the interview was held in (the candidate's choice, else the template's).
     language: str = "en"
+    #: The template's questions with their strong-answer notes (the template as it is now).
+    questions: list[PlannedQuestion] = field(default_factory=list)
 
 
 def load_review(session: Session, interview_id: uuid.UUID) -> ReviewData | None:
@@ -89,6 +116,7 @@ def load_review(session: Session, interview_id: uuid.UUID) -> ReviewData | None:
         integrity=integrity,
         latency=sorted(latency, key=lambda t: t.turn),
         language=interview_language(interview, template),
+        questions=planned_questions(template),
     )
 
 

@@ -2,6 +2,8 @@
 
 Questions are stored as contracts.PlanQuestion dicts and the rubric as
 contracts.RubricCriterion dicts, so what the agent reads is what was validated here.
+A question's ``strong_answer`` ("What a strong answer covers") is for the evaluator and the
+reviewers only; the interviewer's instructions never include it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from interview_app.settings import Settings
 LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
 #: What an open accommodation request means for the start, in the editor's words (services/accommodations.py).
 ACCOMMODATION_POLICIES: dict[str, str] = {"proceed": "They may start right away", "wait": "They wait until we answer"}
+#: Longest "What a strong answer covers" note of one question (contracts.PlanQuestion.strong_answer).
+MAX_STRONG_ANSWER_CHARS = 2000
 
 
 class TemplateError(ValueError):
@@ -125,11 +129,18 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
     questions: list[dict[str, Any]] = []
     used_ids: set[str] = set()
     for n, row in enumerate(draft.questions, start=1):
-        if not any(str(row.get(k) or "").strip() for k in ("text", "competency", "follow_up_guidance")):
+        if not any(str(row.get(k) or "").strip() for k in ("text", "competency", "follow_up_guidance", "strong_answer")):
             continue  # an empty row the admin added and left (numbers keep their defaults)
         qid = str(row.get("id") or "").strip()
         if not qid or qid in used_ids:
             qid = next(f"q{i}" for i in range(n, n + 1000) if f"q{i}" not in used_ids)
+        strong_answer = str(row.get("strong_answer") or "").strip()
+        if len(strong_answer) > MAX_STRONG_ANSWER_CHARS:
+            problems.append(
+                f"Question {n}: “What a strong answer covers” is longer than {MAX_STRONG_ANSWER_CHARS} characters "
+                f"({len(strong_answer)}); shorten it."
+            )
+            continue
         try:
             budget = _int_or_none(row.get("time_budget_seconds"))
             question = PlanQuestion(
@@ -139,6 +150,7 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
                 follow_up_guidance=str(row.get("follow_up_guidance", "")),
                 max_follow_ups=_int_or_none(row.get("max_follow_ups")) if str(row.get("max_follow_ups", "")).strip() else 1,
                 time_budget_seconds=budget,
+                strong_answer=strong_answer,
             )
         except ValueError as err:
             reason = _first_error(err) if isinstance(err, ValidationError) else "a number field holds text"
@@ -207,6 +219,7 @@ def draft_from_template(template: InterviewTemplate) -> TemplateDraft:
                 "follow_up_guidance": str(q.get("follow_up_guidance", "")),
                 "max_follow_ups": str(q.get("max_follow_ups", 1)),
                 "time_budget_seconds": "" if q.get("time_budget_seconds") is None else str(q["time_budget_seconds"]),
+                "strong_answer": str(q.get("strong_answer") or ""),
             }
             for q in template.questions
         ],
@@ -357,6 +370,7 @@ def _parse_drafts(content: str) -> list[dict[str, str]]:
                 "follow_up_guidance": str(item.get("follow_up_guidance", "")).strip()[:2000],
                 "max_follow_ups": "1",
                 "time_budget_seconds": "",
+                "strong_answer": "",  # the author's to write: the model only drafts the questions
             }
         )
     if not rows:

@@ -27,13 +27,22 @@ from interview_app.services.templates import (
 from interview_app.settings import get_settings
 from interview_app.state.auth import ADMIN, AdminState, guarded
 
-QUESTION_FIELDS = ("text", "competency", "follow_up_guidance", "max_follow_ups", "time_budget_seconds")
+#: ``strong_answer`` ("What a strong answer covers") is for the evaluator and reviewers, never the interviewer.
+QUESTION_FIELDS = ("text", "competency", "follow_up_guidance", "max_follow_ups", "time_budget_seconds", "strong_answer")
 CRITERION_FIELDS = ("name", "description", "weight", "scale_min", "scale_max")
 TEXT_FIELDS = ("title", "job_description", "language", "duration_limit_minutes", "persona", "greeting")
 
 
 def _empty_question() -> dict[str, str]:
-    return {"id": "", "text": "", "competency": "", "follow_up_guidance": "", "max_follow_ups": "1", "time_budget_seconds": ""}
+    return {
+        "id": "",
+        "text": "",
+        "competency": "",
+        "follow_up_guidance": "",
+        "max_follow_ups": "1",
+        "time_budget_seconds": "",
+        "strong_answer": "",
+    }
 
 
 def _empty_criterion() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -219,9 +220,17 @@ def test_a_thin_transcript_is_not_evaluated_and_the_page_says_why(served_app, pa
         interview, _ = finished_interview(
             session, segments=[("agent", "Tell me about a system you built."), ("candidate", "Yes, sure."), ("candidate", "[inaudible]")]
         )
+    deadline = time.monotonic() + 60  # the app's evaluation worker polls every 5 s
+    while True:
+        with Session(reviewed["engine"]) as session:
+            status = session.exec(select(Evaluation.status).where(Evaluation.interview_id == interview.id)).first()
+        if status not in ("pending", "running") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status == "insufficient", status
     page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
     page.goto(f"{served_app.url}/admin/interviews/{interview.id}")
-    expect(page.locator("#evaluation-status")).to_have_text("Not evaluated", timeout=30_000)  # the worker polls every 5 s
+    expect(page.locator("#evaluation-status")).to_have_text("Not evaluated", timeout=20_000)
     expect(page.locator("#evaluation-message")).to_contain_text("2 usable words")
     expect(page.locator("#evaluation-not-evaluated")).to_contain_text("Insufficient evidence")
     expect(page.locator("#evaluation-result")).to_have_count(0)  # no score, no recommendation

@@ -10,6 +10,9 @@ from interview_app.state.admin_templates import LanguageOption, TemplatesState
 from interview_app.state.auth import AdminState
 
 S = TemplatesState
+STRONG_ANSWER_LABEL = (
+    "What a strong answer covers (optional; seen by the evaluator and reviewers, never by the candidate or the interviewer)"
+)
 
 
 def _text(name: str, value: rx.Var, **props) -> rx.Component:  # noqa: ANN003
@@ -69,6 +72,20 @@ def _question(q: rx.Var, i: rx.Var) -> rx.Component:
                 qfield("follow_up_guidance", "Follow-up guidance for the interviewer", flex="3 1 240px"),
                 width="100%",
                 wrap="wrap",
+            ),
+            rx.vstack(
+                rx.text(STRONG_ANSWER_LABEL, size="1", color_scheme="gray"),
+                rx.text_area(
+                    value=q["strong_answer"],
+                    on_change=lambda v: S.set_question_field(i, "strong_answer", v),
+                    placeholder="e.g. Names a concrete system, their own part in it, one trade-off and what they would change.",
+                    width="100%",
+                    rows="2",
+                    class_name="question-strong-answer",
+                    aria_label="What a strong answer covers",
+                ),
+                spacing="1",
+                width="100%",
             ),
             rx.hstack(
                 rx.text("Follow-ups", size="1", color_scheme="gray"),
