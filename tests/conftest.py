@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,27 @@ def served_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     proc, served = start_app(tmp_path_factory.mktemp("app"))
     yield served
     stop_app(proc)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One email a test captured (``mails`` fixture)."""
+
+    to: str
+    subject: str
+    body: str
+
+
+@pytest.fixture
+def mails(monkeypatch: pytest.MonkeyPatch) -> list[Mail]:
+    """Every email the accommodation service sends (instead of the log or SMTP)."""
+    from interview_app.services import accommodations
+
+    sent: list[Mail] = []
+
+    def capture(settings: object, to: str, subject: str, body: str) -> str:
+        sent.append(Mail(to, subject, body))
+        return f"Email sent to {to}."
+
+    monkeypatch.setattr(accommodations, "send_email", capture)
+    return sent

@@ -5,7 +5,6 @@ policy, and the detail page's handlers for admins and reviewers."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -19,28 +18,10 @@ from interview_app.settings import Settings, get_settings
 from interview_app.state.admin_detail import InterviewDetailState
 from interview_app.state.admin_templates import TemplatesState
 from tests.admin.test_admin_state_guards import people, run, state_for  # noqa: F401  (people is a fixture)
+from tests.conftest import Mail
 from tests.factories import make_interview, make_template
 
 BOSS = "boss@example.com"
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
-
-
-@pytest.fixture
-def mails(monkeypatch: pytest.MonkeyPatch) -> list[Mail]:
-    sent: list[Mail] = []
-
-    def capture(settings: Settings, to: str, subject: str, body: str) -> str:
-        sent.append(Mail(to, subject, body))
-        return f"Email sent to {to}."
-
-    monkeypatch.setattr(accommodations, "send_email", capture)
-    return sent
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,28 +30,9 @@ from interview_app.services.interviews import build_plan, transition
 from interview_app.services.start import StartError, start_interview
 from interview_app.services.text_interviews import TextInterviewError, TextInterviewHost
 from interview_app.settings import Settings
+from tests.conftest import Mail
 from tests.factories import make_interview, make_template
 from tests.fakes.livekit_server import FakeLiveKitServer
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
-
-
-@pytest.fixture
-def mails(monkeypatch: pytest.MonkeyPatch) -> list[Mail]:
-    """Every email the accommodation service sends (instead of the log or SMTP)."""
-    sent: list[Mail] = []
-
-    def capture(settings: Settings, to: str, subject: str, body: str) -> str:
-        sent.append(Mail(to, subject, body))
-        return f"Email sent to {to}."
-
-    monkeypatch.setattr(accommodations, "send_email", capture)
-    return sent
 
 
 @pytest.fixture
