@@ -214,6 +214,7 @@ class CandidateState(rx.State):
             self.lang = code
             self.consent_text = self._consent_wording()
             self.consent_checked = False  # the wording changed: agreed to again, in the language it is read in
+            self._show_adjustment(self.adjust_status, self.adjust_waiting, self.extra_time_percent)  # its sentence too
 
     @rx.event
     def set_consent_checked(self, value: bool) -> None:
