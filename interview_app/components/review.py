@@ -317,7 +317,7 @@ def _question(row: QuestionRow) -> rx.Component:
 def _questions() -> rx.Component:
     """The template's questions with the author's strong-answer notes: for reviewers, never shown to candidates."""
     return rx.cond(
-        ReviewState.questions.length() > 0,
+        ReviewState.planned_questions.length() > 0,
         _section(
             "Questions",
             rx.text(
@@ -325,7 +325,7 @@ def _questions() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
-            rx.vstack(rx.foreach(ReviewState.questions, _question), spacing="2", width="100%"),
+            rx.vstack(rx.foreach(ReviewState.planned_questions, _question), spacing="2", width="100%"),
             icon="list-checks",
             id="review-questions",
         ),

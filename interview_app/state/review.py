@@ -142,7 +142,7 @@ class ReviewState(AdminState):
     criteria: list[CriterionRow] = []
 
     #: The template's questions with "What a strong answer covers" (reviewers only; never on the candidate page).
-    questions: list[QuestionRow] = []
+    planned_questions: list[QuestionRow] = []
 
     integrity: list[IntegrityRow] = []
     latency: list[dict[str, float]] = []  # recharts rows: turn, total_ms and its parts
@@ -187,7 +187,7 @@ class ReviewState(AdminState):
         self.review_loaded = False
         self.candidate_name = self.role_title = self.interview_status = self.interview_language = ""
         self.media_url = self.media_expires = self.media_message = ""
-        self.segments, self.criteria, self.integrity, self.latency, self.questions = [], [], [], [], []
+        self.segments, self.criteria, self.integrity, self.latency, self.planned_questions = [], [], [], [], []
         self.evaluation_status = self.evaluation_message = self.evaluation_summary = ""
         self.evaluation_recommendation = self.evaluation_overall = self.evaluation_model = ""
         self.latency_median = self.latency_p95 = ""
@@ -202,7 +202,7 @@ class ReviewState(AdminState):
             SegmentRow(s.seq, s.speaker, SPEAKER_LABELS.get(s.speaker, s.speaker), s.text, s.start_ms, clock(s.start_ms))
             for s in data.segments
         ]
-        self.questions = [QuestionRow(f"Q{q.number}", q.id, q.text, q.competency, q.strong_answer) for q in data.questions]
+        self.planned_questions = [QuestionRow(f"Q{q.number}", q.id, q.text, q.competency, q.strong_answer) for q in data.questions]
         self.integrity = [IntegrityRow(e.at.strftime("%Y-%m-%d %H:%M:%S UTC"), integrity_message(e)) for e in data.integrity]
         self.latency = [
             {
