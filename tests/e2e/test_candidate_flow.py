@@ -141,6 +141,7 @@ def test_cannot_use_a_microphone_switches_to_text(livekit_app: ServedApp, page: 
     expect(page.locator("#choose-text")).to_be_visible(timeout=15_000)
     page.locator("#choose-text").click()
     expect(page.locator("#device-check")).to_have_count(0, timeout=10_000)
+    expect(page.locator("#ti-input")).to_be_visible(timeout=20_000)  # the text interview has started (before the reload)
     token_rows = db_rows(livekit_app, "SELECT kind FROM interview_event WHERE kind='text_mode_chosen'")
     assert token_rows
     # a reload remembers the choice: the text interview (now in progress) comes straight back, not the device check
