@@ -142,6 +142,8 @@ def cmd_retention(args: argparse.Namespace) -> int:
         for uri in item.objects:
             print(f"    {uri}")
     print(f"{len(report.items)} interview(s) ended before {report.cutoff:%Y-%m-%d %H:%M} UTC (RETENTION_DAYS={settings.retention_days}).")
+    if report.webhook_deliveries:
+        print(f"{verb} {report.webhook_deliveries} webhook delivery record(s) created before then.")
     for error in report.errors:
         print(f"error: could not delete {error}", file=sys.stderr)
     return 1 if report.errors else 0

@@ -280,6 +280,65 @@ class WebhookReceipt(SQLModel, table=True):
     received_at: datetime = _ts()
 
 
+class WebhookDeliveryStatus(StrEnum):
+    pending = "pending"
+    delivering = "delivering"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An outbound webhook receiver (e.g. an ATS) an admin added (services/webhooks.py).
+
+    ``secret`` is kept as generated (urlsafe, 32 random bytes): it signs every delivery, so it must
+    be usable, not hashed. ``event_types`` is a non-empty subset of services.webhooks.EVENT_TYPES.
+    One organisation per deployment, so there is no organisation column.
+    """
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=500)
+    secret: str = Field(max_length=200)
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = Field(default=True)
+    description: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint; the row is also the durable delivery job.
+
+    ``pending → delivering → delivered``, or back to ``pending`` with a later ``next_attempt_at``
+    after a failed attempt, and ``failed`` after the last one. ``event_id`` is the event's id, the
+    same for every endpoint that gets the event (the recipient's deduplication key).
+    """
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_delivery_endpoint_event"),
+        sa.Index("ix_webhook_delivery_status_next", "status", "next_attempt_at"),
+        sa.Index("ix_webhook_delivery_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id")
+    event_id: str = Field(max_length=64)
+    event_type: str = Field(max_length=40)
+    #: What is posted: ``{"id", "type", "created_at", "data"}`` (services/webhooks.enqueue).
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=WebhookDeliveryStatus.pending.value, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    last_status_code: int | None = None
+    #: A short sentence about the last failed attempt (never more than 200 characters of the answer's body).
+    last_error: str = Field(default="", max_length=500)
+    delivered_at: datetime | None = _opt_ts()
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
 ALL_TABLES = (
     AdminUser,
     AdminSession,
@@ -292,4 +351,6 @@ ALL_TABLES = (
     Evaluation,
     InterviewEvent,
     WebhookReceipt,
+    WebhookEndpoint,
+    WebhookDelivery,
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 HOME = "/"
 ADMIN = "/admin"
+#: Outbound webhooks (signed events to an ATS): endpoints and the delivery log; admins only.
+ADMIN_WEBHOOKS = "/admin/webhooks"
 CANDIDATE = "/interview/[token]"
 #: Admin sign-in and sign-out: HTTP form posts (interview_app/api/auth.py), not websocket events.
 SIGN_IN = "/auth/sign-in"
@@ -16,3 +18,8 @@ def candidate_link(app_url: str, raw_token: str) -> str:
 
 def interview_detail(interview_id: str) -> str:
     return f"/admin/interviews/{interview_id}"
+
+
+def interview_review_url(app_url: str, interview_id: str) -> str:
+    """The absolute link to an interview's admin detail page (sent in webhook payloads)."""
+    return f"{app_url.rstrip('/')}{interview_detail(interview_id)}"

@@ -27,6 +27,8 @@ EXPECTED_TABLES = {
     "interview_event",
     "webhook_receipt",
     "accommodation_request",
+    "webhook_endpoint",
+    "webhook_delivery",
 }
 
 

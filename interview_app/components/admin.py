@@ -13,6 +13,7 @@ TEMPLATES = "/admin/templates"
 CANDIDATES = "/admin/candidates"
 OVERVIEW = "/admin/overview"
 USERS = "/admin/users"
+WEBHOOKS = routes.ADMIN_WEBHOOKS
 DETAIL = "/admin/interviews/[interview_id]"
 
 STATUS_COLORS = {
@@ -52,6 +53,7 @@ def _header_actions() -> rx.Component:
                 _nav_link("Templates", TEMPLATES, admin_only=True),
                 _nav_link("Candidates", CANDIDATES, admin_only=True),
                 _nav_link("Admins", USERS, admin_only=True),
+                _nav_link("Webhooks", WEBHOOKS, admin_only=True),
                 gap="6px 16px",
                 wrap="wrap",
                 align="center",

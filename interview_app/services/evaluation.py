@@ -18,6 +18,9 @@ or whose candidate segments are mostly garbled, ends ``insufficient``
 (``EvaluationStatus.insufficient_evidence``) without a model call; a criterion with too little
 speech behind it is never shown to the model and is stored as insufficient evidence, not scored.
 The recommendation is advisory: the hiring decision stays with people.
+
+A job that ends ``done`` or ``insufficient`` queues the ``evaluation.ready`` webhook event
+(services/webhooks.py) in the transaction that stores its outcome.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from interview_app.models import (
     utcnow,
 )
 from interview_app.services.interviews import interview_language, record_event, transition
+from interview_app.services.webhooks import emit_evaluation_ready
 from interview_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -733,6 +737,8 @@ def process(engine: Engine, evaluation_id: int, *, settings: Settings | None = N
         if ev.status != E.pending.value and interview is not None:
             _finish_interview(session, interview)
             record_event(session, ev.interview_id, "evaluation_finished", actor="evaluator", status=ev.status, evaluation_id=ev.id)
+        if ev.status in (E.done.value, E.insufficient_evidence.value):
+            emit_evaluation_ready(session, ev, settings=settings)  # queued in this transaction: only if the outcome commits
         session.commit()
         return ev.status
 

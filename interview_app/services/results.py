@@ -2,7 +2,8 @@
 
 :func:`accept_result` stores the transcript, recording and latency, moves the
 interview on (``processing``, or ``failed`` with the reason), records the event
-and queues the evaluation — once per interview. A second delivery of a result
+and queues the evaluation and the ``interview.completed`` webhook event
+(services/webhooks.py, in the same transaction) — once per interview. A second delivery of a result
 for the same interview changes nothing and reports ``duplicate``.
 No HTTP here: the webhook route and the in-app text interview both call it.
 """
@@ -22,6 +23,7 @@ from interview_app.contracts import InterviewResult
 from interview_app.models import Evaluation, EvaluationStatus, Interview, InterviewStatus, TranscriptSegment, WebhookReceipt, utcnow
 from interview_app.services.interviews import can_transition, is_inferred_failure, record_event, transition
 from interview_app.services.storage import StorageError, storage_from_settings, transcript_key
+from interview_app.services.webhooks import emit_interview_completed
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +170,8 @@ def accept_result(session: Session, result: InterviewResult, *, source: str) -> 
     )
     if result.outcome == "completed" and interview.status == InterviewStatus.processing.value:
         session.add(Evaluation(interview_id=interview.id, status=EvaluationStatus.pending.value))
+    if result.outcome == "completed" and interview.status in (InterviewStatus.processing.value, InterviewStatus.completed.value):
+        emit_interview_completed(session, interview)  # queued in this transaction: only if the result commits
     interview.updated_at = now
     session.add(interview)
     try:

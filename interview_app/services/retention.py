@@ -6,8 +6,13 @@ rows of interviews that ended more than RETENTION_DAYS ago, and keeps the interv
 its status and its evaluation (no recording or quote is left in it: evidence quotes are
 removed with the transcript).
 
+It also deletes outbound webhook deliveries (``webhook_delivery``) created more than
+RETENTION_DAYS ago, whatever their status: their payloads carry candidate names and scores.
+
 ``delete_candidate_data`` removes everything about one candidate: storage objects and
-all rows. The audit event it leaves names what was deleted by id and count only.
+all rows, the webhook deliveries about their interviews included (sent or not; what an
+endpoint already received is out of the app's reach). The audit event it leaves names what
+was deleted by id and count only.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from interview_app.models import (
 )
 from interview_app.services.interviews import as_aware, record_event
 from interview_app.services.storage import StorageError, interview_prefix, storage_for_uri, storage_from_settings
+from interview_app.services.webhooks import count_deliveries_before, delete_deliveries_about, delete_deliveries_before
 from interview_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,8 @@ class RetentionReport:
     cutoff: datetime | None
     items: list[RetentionItem] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Webhook deliveries created before the cutoff that were deleted (with dry_run: would be).
+    webhook_deliveries: int = 0
 
 
 def _objects_of(interview: Interview, settings: Settings) -> list[str]:
@@ -129,6 +137,11 @@ def apply_retention(
             retention_days=settings.retention_days,
         )
         session.commit()
+    if dry_run:
+        report.webhook_deliveries = count_deliveries_before(session, cutoff)
+    else:
+        report.webhook_deliveries = delete_deliveries_before(session, cutoff)
+        session.commit()
     return report
 
 
@@ -173,6 +186,7 @@ def delete_candidate_data(session: Session, candidate_id: int, *, actor: str, se
         ):
             result = session.execute(sa.delete(model).where(col(model.interview_id).in_(ids)))  # type: ignore[attr-defined]
             rows[name] = result.rowcount or 0
+        rows["webhook_deliveries"] = delete_deliveries_about(session, ids)
         rows["interviews"] = session.execute(sa.delete(Interview).where(col(Interview.id).in_(ids))).rowcount or 0
     else:
         rows["interviews"] = 0

@@ -228,3 +228,70 @@ def test_overview_and_revoke_from_the_detail_page(served_app, page: Page) -> Non
     expect(page.locator("#detail-status")).to_have_text("cancelled", timeout=10_000)
     expect(page.locator("#timeline")).to_contain_text("invited → cancelled (revoked by an admin)")
     expect(page.locator("#reissue")).to_have_count(0)
+
+
+def test_a_webhook_endpoint_gets_signed_deliveries_and_send_again(served_app, page: Page) -> None:  # noqa: ANN001
+    """An admin adds an endpoint (the secret is shown once), an event queued in the database reaches a
+    real receiver on 127.0.0.1 through the app's own worker, signed with that secret; the delivery log
+    shows it delivered and "Send again" delivers it once more."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sqlmodel import Session
+
+    from interview_app.db import make_engine
+    from interview_app.services.webhooks import enqueue, verify_signature
+
+    got: list[tuple[dict[str, str], bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            got.append((dict(self.headers), self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    engine = make_engine(served_app.database_url)
+    try:
+        sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/webhooks")
+        page.locator("#webhook-url").fill(f"http://127.0.0.1:{server.server_port}/hook")
+        page.locator(".webhook-type[data-event-type='interview.completed']").click()
+        page.locator("#webhook-add").click()
+        secret = page.locator("#webhook-secret")
+        expect(secret).to_be_visible(timeout=10_000)
+        key = secret.inner_text().strip()
+        assert len(key) >= 32
+        page.screenshot(path=str(Path(__file__).resolve().parents[1] / "artifacts" / "admin-webhooks.png"), full_page=True)
+        page.locator("#webhook-secret-done").click()
+        expect(secret).to_have_count(0)
+
+        with Session(engine) as session:
+            enqueue(session, "interview.completed", {"interview_id": "e2e", "status": "processing"})
+            session.commit()
+        deadline = time.monotonic() + 30  # the app's webhook worker polls every 5 s
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert got, "the app's worker delivered nothing within 30 s"
+        headers, body = got[0]
+        assert headers["Interview-Event"] == "interview.completed"
+        assert verify_signature(key, headers["Interview-Signature"], body)
+        assert not verify_signature(key, headers["Interview-Signature"], body + b" ")
+
+        page.locator("#webhook-refresh").click()
+        row = page.locator("#delivery-table [data-delivery-id]").first
+        expect(row.locator(".delivery-status")).to_have_text("delivered", timeout=10_000)
+        row.locator(".send-again").click()
+        deadline = time.monotonic() + 30
+        while len(got) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(got) == 2 and got[1][1] == body  # the same event, again
+    finally:
+        server.shutdown()
+        with engine.begin() as conn:  # the session's other tests should not queue events for a stopped receiver
+            conn.exec_driver_sql("DELETE FROM webhook_delivery")
+            conn.exec_driver_sql("DELETE FROM webhook_endpoint")
+        engine.dispose()
