@@ -259,7 +259,9 @@ def test_a_webhook_endpoint_gets_signed_deliveries_and_send_again(served_app, pa
     try:
         sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/webhooks")
         page.locator("#webhook-url").fill(f"http://127.0.0.1:{server.server_port}/hook")
-        page.locator(".webhook-type[data-event-type='interview.completed']").click()
+        completed = page.locator(".webhook-type[data-event-type='interview.completed']")
+        expect(completed).to_have_attribute("data-state", "checked")  # the two events that exist are ticked
+        page.locator(".webhook-type[data-event-type='evaluation.ready']").click()  # this endpoint wants one
         page.locator("#webhook-add").click()
         secret = page.locator("#webhook-secret")
         expect(secret).to_be_visible(timeout=10_000)
