@@ -550,7 +550,10 @@ def test_send_again_queues_a_failed_or_delivered_delivery_and_audits_it(session:
     assert (row.status, row.attempts, row.delivered_at) == ("pending", 0, None)
     assert [s for _, s in deliver_due(app_db)] == ["delivered"]
     assert [r.headers["interview-delivery"] for r in receiver.requests] == [queued.event_id] * 2
-    [event] = session.exec(select(InterviewEvent).where(InterviewEvent.kind == "webhook_resent")).all()
+    # this interview's only: the PostgreSQL database is shared with the admin tests, which resend too
+    [event] = session.exec(
+        select(InterviewEvent).where(InterviewEvent.kind == "webhook_resent", InterviewEvent.interview_id == interview.id)
+    ).all()
     assert event.actor == "boss@example.com" and event.interview_id == interview.id
     assert event.detail["delivery_id"] == queued.id and event.detail["previous_status"] == "delivered"
 
