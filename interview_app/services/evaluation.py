@@ -25,7 +25,6 @@ A job that ends ``done`` or ``insufficient`` queues the ``evaluation.ready`` web
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -53,6 +52,7 @@ from interview_app.models import (
     utcnow,
 )
 from interview_app.services.interviews import interview_language, record_event, transition
+from interview_app.services.polling import poll_forever
 from interview_app.services.webhooks import emit_evaluation_ready
 from interview_app.settings import Settings, get_settings
 
@@ -799,12 +799,4 @@ def latest_evaluation(session: Session, interview_id: uuid.UUID) -> Evaluation |
 
 async def evaluation_worker(poll_seconds: float = POLL_SECONDS) -> None:
     """Runs in the app (Reflex lifespan task): works off due jobs until the app stops."""
-    log.info("evaluation worker started")
-    while True:
-        try:
-            await asyncio.to_thread(run_pending)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup must not end the worker
-            log.exception("evaluation worker: a round failed; retrying in %s s", poll_seconds)
-        await asyncio.sleep(poll_seconds)
+    await poll_forever(run_pending, poll_seconds, log, "evaluation worker")

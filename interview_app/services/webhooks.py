@@ -37,7 +37,6 @@ Framework-free: no reflex import.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -69,6 +68,7 @@ from interview_app.models import (
     utcnow,
 )
 from interview_app.services.interviews import as_aware, interview_language, record_event
+from interview_app.services.polling import poll_forever
 from interview_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -822,15 +822,7 @@ def delete_deliveries_before(session: Session, cutoff: datetime) -> int:
 
 async def webhook_worker(poll_seconds: float = POLL_SECONDS) -> None:
     """Runs in the app (Reflex lifespan task): posts due deliveries until the app stops."""
-    log.info("webhook worker started")
-    while True:
-        try:
-            await asyncio.to_thread(deliver_due)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup must not end the worker
-            log.exception("webhook worker: a round failed; retrying in %s s", poll_seconds)
-        await asyncio.sleep(poll_seconds)
+    await poll_forever(deliver_due, poll_seconds, log, "webhook worker")
 
 
 __all__ = [

@@ -31,8 +31,11 @@ def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else ""  # type: ignore[union-attr]
 
 
-def _endpoint_id(value: str) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+def _endpoint_id(value: str) -> int:
+    """The endpoint id a page button sent; WebhookError (a sentence) when it is not one."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise WebhookError("That webhook endpoint no longer exists. Reload the page.")
 
 
 class WebhooksState(AdminState):
@@ -137,10 +140,8 @@ class WebhooksState(AdminState):
     @guarded(ADMIN)
     def set_endpoint_active(self, endpoint_id: str, active: bool):  # noqa: ANN201
         admin = self._guard(ADMIN)
-        ep = _endpoint_id(endpoint_id)
         try:
-            if ep is None:
-                raise WebhookError("That webhook endpoint no longer exists. Reload the page.")
+            ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
                 set_active(session, ep, bool(active), actor=admin.email)  # type: ignore[union-attr]
         except WebhookError as err:
@@ -154,10 +155,8 @@ class WebhooksState(AdminState):
     @guarded(ADMIN)
     def rotate(self, endpoint_id: str):  # noqa: ANN201
         admin = self._guard(ADMIN)
-        ep = _endpoint_id(endpoint_id)
         try:
-            if ep is None:
-                raise WebhookError("That webhook endpoint no longer exists. Reload the page.")
+            ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
                 endpoint = rotate_secret(session, ep, actor=admin.email)  # type: ignore[union-attr]
                 secret, url = endpoint.secret, endpoint.url
@@ -171,10 +170,8 @@ class WebhooksState(AdminState):
     @guarded(ADMIN)
     def delete(self, endpoint_id: str):  # noqa: ANN201
         admin = self._guard(ADMIN)
-        ep = _endpoint_id(endpoint_id)
         try:
-            if ep is None:
-                raise WebhookError("That webhook endpoint no longer exists. Reload the page.")
+            ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
                 deleted = delete_endpoint(session, ep, actor=admin.email)  # type: ignore[union-attr]
         except WebhookError as err:
