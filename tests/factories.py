@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
+from interview_app.contracts import InterviewResult
 from interview_app.models import Candidate, Interview, InterviewTemplate
 from interview_app.services.demo import DEMO_QUESTIONS, DEMO_RUBRIC
 from interview_app.services.interviews import create_invitation
@@ -43,3 +46,36 @@ def make_interview(
     interview, raw = create_invitation(session, candidate, template, ttl=ttl)
     session.commit()
     return interview, raw
+
+
+def accept_concurrently(engine: sa.Engine, result: InterviewResult, n: int) -> tuple[list[str], list[BaseException]]:
+    """``n`` deliveries of ``result`` to the result service at the same instant, each in its own session.
+
+    Returns each delivery's outcome ("accepted", "duplicate", ... or "retry" for a retryable 503
+    refusal) and any other exception raised.
+    """
+    from interview_app.services.results import ResultRejected, accept_result
+
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def deliver() -> None:
+        with Session(engine, expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                outcomes.append(accept_result(s, result, source="webhook").status)
+            except ResultRejected as err:  # a retryable refusal is fine; the sender retries
+                if err.code != 503:
+                    errors.append(err)
+                else:
+                    outcomes.append("retry")
+            except BaseException as err:  # noqa: BLE001
+                errors.append(err)
+
+    threads = [threading.Thread(target=deliver) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes, errors

@@ -23,7 +23,7 @@ from interview_app.models import Evaluation, Interview, InterviewEvent, Intervie
 from interview_app.models import TranscriptSegment as SegmentRow
 from interview_app.services.interviews import transition
 from interview_app.services.results import ResultRejected, accept_result
-from tests.factories import make_interview
+from tests.factories import accept_concurrently, make_interview
 
 KEY, SECRET = "APIresultkey", "result-secret-" + "s" * 32
 
@@ -211,30 +211,10 @@ def test_duplicate_segment_numbers_are_refused_without_writing(env, session: Ses
 
 
 def test_concurrent_deliveries_store_the_result_once(env, app_db, session: Session) -> None:  # noqa: ANN001
-    import threading
 
     interview = started_interview(session)
     result = a_result(interview.id)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
-
-    def deliver() -> None:
-        with Session(app_db, expire_on_commit=False) as s:
-            barrier.wait()
-            try:
-                outcomes.append(accept_result(s, result, source="webhook").status)
-            except ResultRejected as err:  # a retryable refusal is fine; the sender retries
-                assert err.code == 503
-                outcomes.append("retry")
-            except BaseException as err:  # noqa: BLE001
-                errors.append(err)
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes, errors = accept_concurrently(app_db, result, 4)
     assert not errors, errors
     assert outcomes.count("accepted") == 1
     state = snapshot(session, interview.id)

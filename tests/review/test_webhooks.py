@@ -26,7 +26,7 @@ from interview_app.models import Evaluation, InterviewEvent, WebhookDelivery, We
 from interview_app.services import webhooks
 from interview_app.services.evaluation import run_pending
 from interview_app.services.interviews import as_aware, transition
-from interview_app.services.results import ResultRejected, accept_result
+from interview_app.services.results import accept_result
 from interview_app.services.retention import apply_retention, delete_candidate_data
 from interview_app.services.webhooks import (
     EVALUATION_READY,
@@ -46,7 +46,7 @@ from interview_app.services.webhooks import (
     verify_signature,
 )
 from interview_app.settings import get_settings
-from tests.factories import make_interview
+from tests.factories import accept_concurrently, make_interview
 from tests.review.conftest import ChatCompletionsServer
 from tests.review.helpers import finished_interview
 
@@ -269,26 +269,7 @@ def test_concurrent_result_deliveries_queue_the_event_once(session: Session, app
     transition(session, interview, "in_progress")
     session.commit()
     result = a_result(interview.id)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
-
-    def deliver() -> None:
-        with Session(app_db, expire_on_commit=False) as s:
-            barrier.wait()
-            try:
-                outcomes.append(accept_result(s, result, source="webhook").status)
-            except ResultRejected as err:  # a retryable refusal is fine; the sender retries
-                assert err.code == 503
-                outcomes.append("retry")
-            except BaseException as err:  # noqa: BLE001
-                errors.append(err)
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes, errors = accept_concurrently(app_db, result, 4)
     assert not errors, errors  # the losers' unique-constraint errors surface at their commit, where they are handled
     assert outcomes.count("accepted") == 1
     assert [r.payload["data"]["interview_id"] for r in deliveries(session)] == [str(interview.id)]
