@@ -138,12 +138,37 @@ class InterviewTemplate(SQLModel, table=True):
     #: ``language`` first); empty means only ``language`` (services/templates.offered_languages).
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     allow_text_mode: bool = Field(default=True)
+    #: The current rubric version (services/templates.py): a save that changes ``questions`` or
+    #: ``rubric`` adds a ``template_version`` row and moves this on; interviews and scores keep theirs.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    #: Blind review: reviewers (role reviewer) see no candidate name, email or external reference
+    #: until they have submitted their own scorecard for the interview (services/scorecards.py).
+    blind_review: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     #: What an open accommodation request means for the start: "proceed" (the candidate may start
     #: while the hiring team decides) or "wait" (no start until they have decided).
     accommodation_policy: str = Field(default="proceed", max_length=10, sa_column_kwargs={"server_default": "proceed"})
     archived: bool = Field(default=False, index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class TemplateVersion(SQLModel, table=True):
+    """One version of a template's questions and rubric, as interviews were run and scored against it.
+
+    Version 1 is the template as it was created (or as it was when versions began, migration 0013);
+    each save that changes the questions or the rubric adds the next one. Rows are never edited.
+    """
+
+    __tablename__ = "template_version"
+    __table_args__ = (sa.UniqueConstraint("template_id", "version", name="uq_template_version_template_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="interview_template.id", index=True)
+    version: int
+    questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rubric: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(default="", max_length=320)
+    created_at: datetime = _ts()
 
 
 class Interview(SQLModel, table=True):
@@ -176,7 +201,38 @@ class Interview(SQLModel, table=True):
     recording_size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
     result_received_at: datetime | None = _opt_ts()
     latency: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: The template version the interview was run against (set when it starts; None = before versions).
+    template_version: int | None = None
+    #: The hiring decision, always a human's (services/scorecards.decide): advance | hold | decline.
+    decision: str | None = Field(default=None, max_length=10)
+    decision_by: str = Field(default="", max_length=320, sa_column_kwargs={"server_default": ""})
+    decision_note: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    decision_at: datetime | None = _opt_ts()
     created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Scorecard(SQLModel, table=True):
+    """One reviewer's scores of one interview on the rubric, beside the AI's (services/scorecards.py).
+
+    ``scores`` is a list of ``{"criterion", "score", "note"}`` in the rubric's order; ``score`` is
+    None for a criterion the reviewer could not judge. ``recommendation`` is the reviewer's own
+    advance | hold | decline; the interview's decision is separate (``Interview.decision``).
+    """
+
+    __tablename__ = "scorecard"
+    __table_args__ = (sa.UniqueConstraint("interview_id", "reviewer_id", name="uq_scorecard_interview_reviewer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: uuid.UUID = Field(foreign_key="interview.id", index=True)
+    reviewer_id: int = Field(foreign_key="admin_user.id", index=True)
+    reviewer_email: str = Field(max_length=320)
+    #: The template version the scores are against (the interview's).
+    template_version: int | None = None
+    scores: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recommendation: str = Field(default="", max_length=10)
+    note: str = Field(default="", sa_type=sa.Text)
+    submitted_at: datetime = _ts()
     updated_at: datetime = _ts()
 
 
@@ -248,6 +304,8 @@ class Evaluation(SQLModel, table=True):
     model: str = Field(default="", max_length=200)
     #: The language of the transcript it scored (the interview's); rationales are written in English.
     language: str = Field(default="en", max_length=16, sa_column_kwargs={"server_default": "en"})
+    #: The template version whose rubric it scored against (the interview's; None = before versions).
+    template_version: int | None = None
     attempts: int = 0
     error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _ts()
@@ -339,13 +397,34 @@ class WebhookDelivery(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class GreenhouseAssignment(SQLModel, table=True):
+    """An interview Greenhouse ordered through its Assessment Partner API (services/greenhouse.py).
+
+    ``callback_url`` is the ``url`` Greenhouse sent with ``send_test``: the app PATCHes it once the
+    interview is done so Greenhouse need not wait for its hourly ``test_status`` poll.
+    """
+
+    __tablename__ = "greenhouse_assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: uuid.UUID = Field(foreign_key="interview.id", unique=True, index=True)
+    partner_test_id: str = Field(max_length=64)
+    callback_url: str = Field(default="", max_length=1000)
+    notified_at: datetime | None = _opt_ts()
+    notify_attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _ts()
+
+
 ALL_TABLES = (
     AdminUser,
     AdminSession,
     LoginAttempt,
     Candidate,
     InterviewTemplate,
+    TemplateVersion,
     Interview,
+    Scorecard,
     AccommodationRequest,
     TranscriptSegment,
     Evaluation,
@@ -353,4 +432,5 @@ ALL_TABLES = (
     WebhookReceipt,
     WebhookEndpoint,
     WebhookDelivery,
+    GreenhouseAssignment,
 )
