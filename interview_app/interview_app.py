@@ -18,6 +18,7 @@ from interview_app import pages  # noqa: E402,F401  (registers the pages)
 from interview_app.api import create_api  # noqa: E402
 from interview_app.heap import freeze_startup_heap  # noqa: E402
 from interview_app.services.evaluation import evaluation_worker  # noqa: E402
+from interview_app.services.greenhouse import greenhouse_worker  # noqa: E402
 from interview_app.services.interviews import invitation_expiry_worker  # noqa: E402
 from interview_app.services.webhooks import webhook_worker  # noqa: E402
 from interview_app.state.auth import AdminAuthorityMiddleware  # noqa: E402
@@ -29,6 +30,7 @@ app.add_middleware(AdminAuthorityMiddleware(), index=0)  # a (re)connecting tab 
 app.add_middleware(EventRateLimitMiddleware(), index=0)  # first: per-tab caps on every event kind, before any handler
 app.register_lifespan_task(evaluation_worker)  # durable evaluation jobs (rows in `evaluation`)
 app.register_lifespan_task(webhook_worker)  # signed outbound webhooks (rows in `webhook_delivery`)
+app.register_lifespan_task(greenhouse_worker)  # Greenhouse: completion PATCH per finished interview (`greenhouse_assignment`)
 app.register_lifespan_task(invitation_expiry_worker)  # invited → expired once the link lapses
 app.register_lifespan_task(text_interview_lifespan)  # text interviews: idle candidates, time limits, orphans
 app.register_lifespan_task(freeze_startup_heap)  # last: the started process's heap leaves full GCs' sight

@@ -119,6 +119,24 @@ def _database_url(raw: dict[str, str], data_dir: Path) -> str:
     return value
 
 
+GREENHOUSE_KEY_MIN_CHARS = 24
+
+
+def _greenhouse_api_key(value: str) -> str:
+    """GREENHOUSE_API_KEY: empty (off), or a long random key that can be an HTTP Basic user name."""
+    value = value.strip()
+    if not value:
+        return ""
+    hint = 'generate one with `python -c "import secrets; print(secrets.token_urlsafe(32))"`'
+    if len(value) < GREENHOUSE_KEY_MIN_CHARS:
+        raise ConfigError(f"GREENHOUSE_API_KEY is shorter than {GREENHOUSE_KEY_MIN_CHARS} characters: {hint}")
+    if ":" in value or not all(33 <= ord(ch) < 127 for ch in value):
+        raise ConfigError(
+            f"GREENHOUSE_API_KEY may hold only printable ASCII without spaces or colons (it is a Basic-auth user name): {hint}"
+        )
+    return value
+
+
 def _secret_key(raw: dict[str, str], production: bool, data_dir: Path) -> str:
     value = raw.get("SECRET_KEY", "").strip()
     if value:
@@ -225,6 +243,8 @@ class Settings:
     text_interview_idle_minutes: int = 30
     text_interview_lease_seconds: int = 20
     consent_text: str = ""  # CONSENT_TEXT; empty: the default wording for the interview's mode
+    #: The key Greenhouse sends as the Basic-auth user name (Assessment Partner API); empty = integration off.
+    greenhouse_api_key: str = field(default="", repr=False)
 
     def consent_for(self, *, voice: bool, language: str = "en") -> str:
         """What the candidate agrees to: CONSENT_TEXT, else the default (in ``language``) saying exactly what is recorded."""
@@ -255,6 +275,10 @@ class Settings:
     @property
     def llm_configured(self) -> bool:
         return self.llm_provider != "scripted"
+
+    @property
+    def greenhouse_enabled(self) -> bool:
+        return bool(self.greenhouse_api_key)
 
     @property
     def interview_ended_webhook_url(self) -> str:
@@ -367,6 +391,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         text_interview_idle_minutes=_as_int(raw, "TEXT_INTERVIEW_IDLE_MINUTES", 30, minimum=1),
         text_interview_lease_seconds=_as_int(raw, "TEXT_INTERVIEW_LEASE_SECONDS", 20, minimum=5),
         consent_text=raw.get("CONSENT_TEXT", "").strip(),
+        greenhouse_api_key=_greenhouse_api_key(raw.get("GREENHOUSE_API_KEY", "")),
     )
     _check_features(s)
     return s

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 
-from interview_app.api import auth, body_limit, files, health, interview, livekit_webhooks, results
+from interview_app.api import auth, body_limit, files, greenhouse, health, interview, livekit_webhooks, results
 from interview_app.api.admin_session import AdminSessionMiddleware
 from interview_app.api.errors import database_unavailable_handler
 from interview_app.api.security_headers import SecurityHeadersMiddleware, security_headers
@@ -26,7 +26,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_api() -> FastAPI:
-    """Build the HTTP API: health, metrics, interview start, webhooks."""
+    """Build the HTTP API: health, metrics, interview start, webhooks, Greenhouse."""
     api = FastAPI(title="AI Interview API", version="0.1.0", docs_url="/api/docs", openapi_url="/openapi.json", lifespan=_lifespan)
     api.include_router(health.router)
     api.include_router(interview.router)
@@ -35,6 +35,7 @@ def create_api() -> FastAPI:
     api.include_router(livekit_webhooks.router)
     api.include_router(results.router)
     api.include_router(files.router)
+    api.include_router(greenhouse.router)  # Greenhouse's Assessment Partner API (Basic auth; 404 while GREENHOUSE_API_KEY is unset)
     api.include_router(auth.router)  # admin sign-in/out: form posts that set the HttpOnly session cookie
     api.add_middleware(AdminSessionMiddleware)  # session token → its hash before Reflex stores headers; /_upload needs an admin
     api.add_middleware(body_limit.BodyLimitMiddleware, webhook_limit=get_settings().max_webhook_bytes)  # first check: sizes, uploads
