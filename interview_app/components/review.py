@@ -14,7 +14,20 @@ from reflex_base.event import no_args_event_spec
 from reflex_base.vars.object import ObjectVar
 
 from interview_app.services.evaluation import INSUFFICIENT_EVIDENCE_LABEL
-from interview_app.state.review import INSUFFICIENT, CriterionRow, EvidenceRow, IntegrityRow, QuestionRow, ReviewState, SegmentRow
+from interview_app.services.scorecards import DECISIONS
+from interview_app.state.review import (
+    INSUFFICIENT,
+    NO_SCORE,
+    ComparisonRow,
+    CriterionRow,
+    EvidenceRow,
+    IntegrityRow,
+    QuestionRow,
+    ReviewState,
+    ScorecardRow,
+    ScoreInput,
+    SegmentRow,
+)
 
 PLAYER_ID = "review-player"
 
@@ -325,6 +338,7 @@ def _questions() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
+            rx.badge(ReviewState.template_version_label, variant="outline", color_scheme="gray", id="review-template-version"),
             rx.vstack(rx.foreach(ReviewState.planned_questions, _question), spacing="2", width="100%"),
             icon="list-checks",
             id="review-questions",
@@ -392,6 +406,231 @@ def _integrity() -> rx.Component:
     )
 
 
+def _score_input(row: ScoreInput, index: rx.Var[int]) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(row.criterion, weight="bold", size="2"),
+            rx.text(row.scale, size="1", color_scheme="gray"),
+            rx.spacer(),
+            rx.select.root(
+                rx.select.trigger(placeholder="Score", aria_label="Score for " + row.criterion, class_name="score-select"),
+                rx.select.content(
+                    rx.foreach(
+                        row.options,
+                        lambda option: rx.select.item(rx.cond(option == NO_SCORE, "Can’t judge", option), value=option),
+                    )
+                ),
+                value=row.score,
+                on_change=lambda value: ReviewState.set_score(index, value),
+                size="1",
+            ),
+            align="center",
+            width="100%",
+            spacing="2",
+        ),
+        rx.cond(row.description != "", rx.text(row.description, size="1", color_scheme="gray")),
+        rx.text_area(
+            value=row.note,
+            on_change=lambda value: ReviewState.set_score_note(index, value),
+            placeholder="Why this score (what the candidate said)",
+            aria_label="Note on " + row.criterion,
+            rows="2",
+            size="1",
+            width="100%",
+            class_name="score-note",
+        ),
+        spacing="1",
+        width="100%",
+        data_criterion=row.criterion,
+        class_name="score-input",
+    )
+
+
+def _comparison_row(row: ComparisonRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row.criterion),
+        rx.table.cell(row.ai, class_name="ai-score"),
+        rx.table.cell(row.yours, class_name="your-score"),
+        rx.table.cell(
+            rx.hstack(
+                rx.text(row.human_mean, class_name="human-mean"),
+                rx.cond(row.human_scores != "", rx.text("(", row.human_scores, ")", size="1", color_scheme="gray")),
+                rx.cond(
+                    row.apart, rx.badge("apart", color_scheme="amber", size="1", title="AI and human scores differ by more than one point")
+                ),
+                spacing="2",
+                align="center",
+            )
+        ),
+        data_criterion=row.criterion,
+        class_name="comparison-row",
+    )
+
+
+def _scorecard_row(row: ScorecardRow) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(row.reviewer, weight="bold", size="2"),
+            rx.badge(row.recommendation, variant="soft", size="1"),
+            rx.text(row.submitted, size="1", color_scheme="gray"),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text(row.scores, size="1"),
+        rx.cond(row.note != "", rx.text(row.note, size="1", color_scheme="gray", white_space="pre-wrap")),
+        spacing="1",
+        width="100%",
+        class_name="scorecard",
+    )
+
+
+def _scores() -> rx.Component:
+    """Human scoring beside the AI's: the viewer's form, AI and human side by side, everyone's scorecards."""
+    form = rx.vstack(
+        rx.foreach(ReviewState.score_inputs, _score_input),
+        rx.hstack(
+            rx.text("Your recommendation", size="2", weight="medium"),
+            rx.radio_group.root(
+                rx.hstack(
+                    *[rx.radio_group.item(label, value=value, id=f"recommend-{value}") for value, label in DECISIONS.items()],
+                    spacing="3",
+                ),
+                value=ReviewState.score_recommendation,
+                on_change=ReviewState.set_score_recommendation,
+                aria_label="Your recommendation",
+            ),
+            spacing="3",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text_area(
+            value=ReviewState.score_overall_note,
+            on_change=ReviewState.set_score_overall_note,
+            placeholder="Overall note (optional)",
+            aria_label="Overall note",
+            rows="2",
+            width="100%",
+            id="score-overall-note",
+        ),
+        rx.cond(
+            ReviewState.score_error != "",
+            rx.callout(ReviewState.score_error, icon="triangle-alert", color_scheme="red", id="score-error", width="100%", size="1"),
+        ),
+        rx.button(
+            rx.cond(ReviewState.own_submitted, "Update my scores", "Submit my scores"),
+            on_click=ReviewState.submit_scores,
+            id="submit-scores",
+        ),
+        spacing="3",
+        width="100%",
+        id="score-form",
+    )
+    return rx.cond(
+        ReviewState.can_score,
+        _section(
+            "Your scores",
+            rx.text(
+                "Score each criterion on its scale from what the candidate said. ",
+                rx.cond(
+                    ReviewState.others_hidden,
+                    rx.text.strong(ReviewState.scorecard_count, " colleague(s) have scored; you see their scores after you submit yours."),
+                    "Colleagues’ scores are shown after you submit yours.",
+                ),
+                size="1",
+                color_scheme="gray",
+            ),
+            form,
+            rx.cond(
+                ReviewState.own_submitted,
+                rx.vstack(
+                    rx.heading("AI and human scores", size="3"),
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Criterion"),
+                                rx.table.column_header_cell("AI (advisory)"),
+                                rx.table.column_header_cell("You"),
+                                rx.table.column_header_cell("Humans (mean)"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(ReviewState.comparison, _comparison_row)),
+                        size="1",
+                        width="100%",
+                        id="score-comparison",
+                    ),
+                    rx.heading("Scorecards", size="3"),
+                    rx.vstack(rx.foreach(ReviewState.scorecards, _scorecard_row), spacing="2", width="100%", id="scorecards"),
+                    spacing="2",
+                    width="100%",
+                ),
+            ),
+            icon="user-check",
+            id="review-scores",
+        ),
+    )
+
+
+def _decision() -> rx.Component:
+    """The hiring decision: a person's (admins record it); reviewers see it."""
+    recorded = rx.cond(
+        ReviewState.decision_record != "",
+        rx.vstack(
+            rx.badge(
+                ReviewState.decision_record,
+                color_scheme=rx.match(ReviewState.decision, ("advance", "green"), ("decline", "red"), "amber"),
+                size="2",
+                id="decision-record",
+                data_decision=ReviewState.decision,
+            ),
+            rx.cond(ReviewState.decision_note_shown != "", rx.text(ReviewState.decision_note_shown, size="1", white_space="pre-wrap")),
+            spacing="1",
+        ),
+        rx.text("No decision yet.", size="2", color_scheme="gray", id="decision-none"),
+    )
+    form = rx.vstack(
+        rx.radio_group.root(
+            rx.hstack(*[rx.radio_group.item(label, value=value, id=f"decide-{value}") for value, label in DECISIONS.items()], spacing="3"),
+            value=ReviewState.decision_choice,
+            on_change=ReviewState.set_decision_choice,
+            aria_label="Decision",
+        ),
+        rx.text_area(
+            value=ReviewState.decision_note,
+            on_change=ReviewState.set_decision_note,
+            placeholder="Note for the hiring team (optional)",
+            aria_label="Decision note",
+            rows="2",
+            width="100%",
+            id="decision-note",
+        ),
+        rx.cond(
+            ReviewState.decision_error != "",
+            rx.callout(ReviewState.decision_error, icon="triangle-alert", color_scheme="red", id="decision-error", width="100%", size="1"),
+        ),
+        rx.button(
+            "Record decision", on_click=ReviewState.record_decision, id="record-decision", disabled=ReviewState.decision_choice == ""
+        ),
+        spacing="2",
+        width="100%",
+    )
+    return rx.cond(
+        ReviewState.can_score,
+        _section(
+            "Decision",
+            recorded,
+            rx.text(
+                "A person decides: the AI's recommendation is advisory. Each decision is in the timeline and sent to subscribed webhooks.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.cond(ReviewState.can_manage, form),
+            icon="gavel",
+            id="review-decision",
+        ),
+    )
+
+
 def _danger_zone() -> rx.Component:
     return rx.cond(
         ReviewState.can_manage,
@@ -440,7 +679,7 @@ def review_sections() -> rx.Component:
                     ),
                     rx.grid(
                         rx.vstack(_section("Recording", _player(), icon="audio-lines"), _transcript(), spacing="4", width="100%"),
-                        rx.vstack(_evaluation(), _questions(), _integrity(), spacing="4", width="100%"),
+                        rx.vstack(_evaluation(), _scores(), _decision(), _questions(), _integrity(), spacing="4", width="100%"),
                         # The transcript is what a reviewer reads most: its column gets the larger share.
                         columns=rx.breakpoints(initial="1", md="minmax(0, 3fr) minmax(0, 2fr)"),
                         spacing="4",

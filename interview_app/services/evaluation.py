@@ -53,6 +53,7 @@ from interview_app.models import (
 )
 from interview_app.services.interviews import interview_language, record_event, transition
 from interview_app.services.polling import poll_forever
+from interview_app.services.templates import as_run
 from interview_app.services.webhooks import emit_evaluation_ready
 from interview_app.settings import Settings, get_settings
 
@@ -617,6 +618,8 @@ def weighted_score(scores: list[dict[str, Any]]) -> float | None:
 
 def _load_input(session: Session, interview: Interview) -> EvaluationInput:
     template = session.get(InterviewTemplate, interview.template_id)
+    if template is not None:
+        template = as_run(session, template, interview.template_version)  # the rubric the interview was run with
     rubric = [RubricCriterion.model_validate(c) for c in (template.rubric if template else [])]
     segments = list(
         session.exec(select(TranscriptSegment).where(TranscriptSegment.interview_id == interview.id).order_by(col(TranscriptSegment.seq)))
@@ -694,6 +697,7 @@ def process(engine: Engine, evaluation_id: int, *, settings: Settings | None = N
             data = _load_input(session, interview)
             report = assess_evidence(data.segments, data.questions, data.rubric)  # the gate, before any model call
             ev.language = data.language[:16]
+            ev.template_version = interview.template_version
         if interview is None:
             ev.status, ev.error = E.failed.value, "The interview of this evaluation no longer exists."
         elif data is not None and report is not None and not report.enough:

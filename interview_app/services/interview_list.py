@@ -19,8 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from interview_app.models import AccommodationRequest, Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate
+from interview_app.models import AccommodationRequest, Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, Scorecard
 from interview_app.services.interviews import as_aware, interview_language
+from interview_app.services.scorecards import BLIND_NAME, Reviewer, is_blind, mask_name
 from interview_app.services.templates import language_label
 
 PAGE_SIZE = 25
@@ -34,6 +35,9 @@ class ListFilters:
     created_from: date | None = None  # inclusive (UTC day)
     created_to: date | None = None  # inclusive (UTC day)
     search: str = ""  # part of the candidate's name or email
+    #: The signed-in person when they are a reviewer (role reviewer): interviews of blind-review
+    #: templates they have not scored show no name or email, and the search never matches them.
+    blind_viewer_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,25 +94,42 @@ def _filtered(stmt: sa.Select, filters: ListFilters) -> sa.Select:
             sa.or_(sa.func.lower(Candidate.name).like(like, escape="\\"), Candidate.email.like(like, escape="\\"))
         )  # type: ignore[attr-defined]
         stmt = stmt.where(Interview.candidate_id.in_(matching))  # type: ignore[attr-defined]
+        if filters.blind_viewer_id is not None:  # a name search must not tell a blind reviewer who is who
+            stmt = stmt.where(sa.not_(_hidden(filters.blind_viewer_id)))
     return stmt
 
 
-def _base() -> sa.Select:
+def _hidden(viewer_id: int | None) -> sa.ColumnElement[bool]:
+    """True for a row whose candidate the viewer may not see yet (blind review, not scored by them)."""
+    if viewer_id is None:
+        return sa.false()
+    scored = sa.exists().where(Scorecard.interview_id == Interview.id, Scorecard.reviewer_id == viewer_id)
+    return sa.and_(InterviewTemplate.blind_review.is_(True), sa.not_(scored))  # type: ignore[attr-defined]
+
+
+def _base(filters: ListFilters) -> sa.Select:
     # The accommodation request (at most one per interview, unique index) is an outer join of the
     # same query: the page stays one query, and a row without a request gets NULL.
     return (
-        select(Interview, Candidate.name, Candidate.email, InterviewTemplate.title, AccommodationRequest.status)
+        select(
+            Interview,
+            Candidate.name,
+            Candidate.email,
+            InterviewTemplate.title,
+            AccommodationRequest.status,
+            _hidden(filters.blind_viewer_id).label("hidden"),
+        )
         .join(Candidate, Candidate.id == Interview.candidate_id)
         .join(InterviewTemplate, InterviewTemplate.id == Interview.template_id)
         .outerjoin(AccommodationRequest, AccommodationRequest.interview_id == Interview.id)
     )
 
 
-def _row(interview: Interview, name: str, email: str, title: str, accommodation: str | None) -> InterviewRow:
+def _row(interview: Interview, name: str, email: str, title: str, accommodation: str | None, hidden: bool = False) -> InterviewRow:
     return InterviewRow(
         id=str(interview.id),
-        candidate_name=name,
-        candidate_email=email,
+        candidate_name=BLIND_NAME if hidden else name,
+        candidate_email="" if hidden else email,
         template_title=title,
         status=interview.status,
         created_at=as_aware(interview.created_at).strftime("%Y-%m-%d %H:%M"),
@@ -119,7 +140,7 @@ def _row(interview: Interview, name: str, email: str, title: str, accommodation:
 
 def list_interviews(session: Session, filters: ListFilters, *, cursor: str = "", limit: int = PAGE_SIZE) -> ListPage:
     """One page, newest first; ``cursor`` is the ``next_cursor`` of the previous page."""
-    stmt = _filtered(_base(), filters)
+    stmt = _filtered(_base(filters), filters)
     after = decode_cursor(cursor) if cursor else None
     if after is not None:
         stmt = stmt.where(
@@ -184,7 +205,7 @@ def iter_export_rows(session: Session, filters: ListFilters, *, limit: int = EXP
     """Rows of the filtered list for CSV, fetched page by page with the same keyset."""
     cursor, sent = "", 0
     while sent < limit:
-        stmt = _filtered(_base(), filters)
+        stmt = _filtered(_base(filters), filters)
         after = decode_cursor(cursor) if cursor else None
         if after is not None:
             stmt = stmt.where(
@@ -194,11 +215,11 @@ def iter_export_rows(session: Session, filters: ListFilters, *, limit: int = EXP
                 )
             )
         results = session.exec(stmt.order_by(Interview.created_at.desc(), Interview.id.desc()).limit(min(batch, limit - sent))).all()  # type: ignore[attr-defined]
-        for interview, name, email, title, _accommodation in results:
+        for interview, name, email, title, _accommodation, hidden in results:
             yield [
                 str(interview.id),
-                _csv_safe(name),
-                _csv_safe(email),
+                BLIND_NAME if hidden else _csv_safe(name),
+                "" if hidden else _csv_safe(email),
                 _csv_safe(title),
                 interview.status,
                 as_aware(interview.created_at).isoformat(),
@@ -243,6 +264,14 @@ class InterviewDetail:
     events: list[dict[str, str]] = field(default_factory=list)
     #: ``Español (es)``: the candidate's chosen language, else the template's.
     language: str = ""
+    #: Blind review: the viewer may not see who the candidate is yet (name, email, reference masked).
+    blind: bool = False
+    #: The hiring decision (advance | hold | decline; "" while none) and who made it when.
+    decision: str = ""
+    decision_by: str = ""
+    decision_at: str = ""
+    #: ``v2`` (``v2 of 3`` when the template has moved on); "" when not recorded.
+    template_version: str = ""
 
 
 def _fmt(value: datetime | None) -> str:
@@ -262,7 +291,12 @@ def _describe(event: InterviewEvent) -> str:
     return ", ".join(parts)
 
 
-def interview_detail(session: Session, interview_id: str) -> InterviewDetail | None:
+def _masked(text: str, name: str, email: str) -> str:
+    return mask_name(text.replace(email, "[email]") if email else text, name)
+
+
+def interview_detail(session: Session, interview_id: str, *, viewer: Reviewer | None = None) -> InterviewDetail | None:
+    """The interview's summary and timeline; masked for a ``viewer`` under blind review (services/scorecards.is_blind)."""
     try:
         key = uuid.UUID(interview_id)
     except (ValueError, TypeError):
@@ -275,13 +309,25 @@ def interview_detail(session: Session, interview_id: str) -> InterviewDetail | N
     events = session.exec(
         select(InterviewEvent).where(InterviewEvent.interview_id == key).order_by(InterviewEvent.at, InterviewEvent.id)
     ).all()  # type: ignore[arg-type]
+    blind = viewer is not None and is_blind(session, interview, viewer)
+    name, email = (candidate.name, candidate.email) if candidate else ("", "")
+    timeline = [{"at": _fmt(e.at), "kind": e.kind.replace("_", " "), "actor": e.actor, "detail": _describe(e)} for e in events]
+    if blind:
+        timeline = [{**row, "actor": _masked(row["actor"], name, email), "detail": _masked(row["detail"], name, email)} for row in timeline]
+    version = ""
+    if interview.template_version is not None:
+        version = f"v{interview.template_version}"
+        if template is not None and template.version != interview.template_version:
+            version += f" of {template.version}"
     return InterviewDetail(
         id=str(interview.id),
         status=interview.status,
         mode=interview.mode,
-        candidate_name=candidate.name if candidate else "",
-        candidate_email=candidate.email if candidate else "",
-        candidate_ref=candidate.external_ref if candidate else "",
+        candidate_name=BLIND_NAME if blind else name,
+        candidate_email="hidden (blind review)" if blind else email,
+        candidate_ref=("hidden (blind review)" if candidate and candidate.external_ref else "")
+        if blind
+        else (candidate.external_ref if candidate else ""),
         template_title=template.title if template else "",
         template_id=interview.template_id,
         created_at=_fmt(interview.created_at),
@@ -290,5 +336,10 @@ def interview_detail(session: Session, interview_id: str) -> InterviewDetail | N
         ended_at=_fmt(interview.ended_at),
         end_reason=interview.end_reason or "",
         language=language_label(interview_language(interview, template)),
-        events=[{"at": _fmt(e.at), "kind": e.kind.replace("_", " "), "actor": e.actor, "detail": _describe(e)} for e in events],
+        events=timeline,
+        blind=blind,
+        decision=interview.decision or "",
+        decision_by=interview.decision_by,
+        decision_at=_fmt(interview.decision_at),
+        template_version=version,
     )

@@ -237,7 +237,13 @@ def build_plan(interview: Interview, candidate: Candidate, template: InterviewTe
     limit and each question's time budget by that percentage, up to the contract's maxima.
     The plan is room metadata, which every participant's browser receives: the reviewers' note of
     what a strong answer covers stays out of it (the interviewer never needs it).
+
+    The first plan of an interview records the template version it runs (``template_version``);
+    callers pass the template as of that version on later plans (``services/templates.as_run``),
+    so a candidate who rejoins after the template was edited gets the same questions.
     """
+    if interview.template_version is None:
+        interview.template_version = template.version
     questions = [PlanQuestion.model_validate({**q, "strong_answer": ""}) for q in template.questions]
     if interview.extra_time_percent:
         questions = [

@@ -30,8 +30,10 @@ from interview_app.models import (
     AccommodationRequest,
     Candidate,
     Evaluation,
+    GreenhouseAssignment,
     Interview,
     InterviewEvent,
+    Scorecard,
     TranscriptSegment,
     utcnow,
 )
@@ -183,6 +185,8 @@ def delete_candidate_data(session: Session, candidate_id: int, *, actor: str, se
             ("evaluations", Evaluation),
             ("events", InterviewEvent),
             ("accommodation_requests", AccommodationRequest),
+            ("scorecards", Scorecard),
+            ("greenhouse_assignments", GreenhouseAssignment),
         ):
             result = session.execute(sa.delete(model).where(col(model.interview_id).in_(ids)))  # type: ignore[attr-defined]
             rows[name] = result.rowcount or 0

@@ -23,7 +23,7 @@ from interview_app.models import Candidate, Evaluation, Interview, InterviewEven
 from interview_app.services.evaluation import latest_evaluation
 from interview_app.services.interviews import as_aware, interview_language, record_event
 from interview_app.services.storage import StorageError, content_type_for, storage_for_uri
-from interview_app.services.templates import language_label
+from interview_app.services.templates import as_run, language_label
 from interview_app.settings import Settings, get_settings
 
 SPEAKER_LABELS = {"agent": "Interviewer", "candidate": "Candidate"}
@@ -79,8 +79,14 @@ class ReviewData:
     latency: list[TurnLatency] = field(default_factory=list)
     #: The language the interview was held in (the candidate's choice, else the template's).
     language: str = "en"
-    #: The template's questions with their strong-answer notes (the template as it is now).
+    #: The template's questions with their strong-answer notes, as of the version the interview ran.
     questions: list[PlannedQuestion] = field(default_factory=list)
+    #: The template version the interview was run against (None: not started, or before versions).
+    template_version: int | None = None
+    #: The template's current version (None when the template is gone).
+    current_version: int | None = None
+    #: The rubric (contracts.RubricCriterion dicts) of that version: what reviewers score against.
+    rubric: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_review(session: Session, interview_id: uuid.UUID) -> ReviewData | None:
@@ -90,6 +96,9 @@ def load_review(session: Session, interview_id: uuid.UUID) -> ReviewData | None:
         return None
     candidate = session.get(Candidate, interview.candidate_id)
     template = session.get(InterviewTemplate, interview.template_id)
+    current_version = template.version if template is not None else None
+    if template is not None:
+        template = as_run(session, template, interview.template_version)  # the questions it was run with
     segments = list(
         session.exec(select(TranscriptSegment).where(TranscriptSegment.interview_id == interview_id).order_by(col(TranscriptSegment.seq)))
     )
@@ -117,6 +126,9 @@ def load_review(session: Session, interview_id: uuid.UUID) -> ReviewData | None:
         latency=sorted(latency, key=lambda t: t.turn),
         language=interview_language(interview, template),
         questions=planned_questions(template),
+        template_version=interview.template_version,
+        current_version=current_version,
+        rubric=[dict(c) for c in (template.rubric if template else [])],
     )
 
 

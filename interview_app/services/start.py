@@ -27,6 +27,7 @@ from interview_app.services import interviews
 from interview_app.services.accommodations import PENDING_MESSAGE, PENDING_REASON, policy_of, waits
 from interview_app.services.candidate_link import TOKEN_SHAPE
 from interview_app.services.livekit import LiveKitRooms, LiveKitUnavailable, browser_url, mint_candidate_token
+from interview_app.services.templates import as_run
 from interview_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ _TEMPLATE = InterviewTemplate.__table__  # type: ignore[attr-defined]
 _EVENT = InterviewEvent.__table__  # type: ignore[attr-defined]
 _ACCOMMODATION = AccommodationRequest.__table__  # type: ignore[attr-defined]
 # What the start writes back to the interview row (the status machine's fields and the room's).
-_WRITTEN = ("status", "updated_at", "started_at", "ended_at", "end_reason", "room_name", "dispatch_id")
+_WRITTEN = ("status", "updated_at", "started_at", "ended_at", "end_reason", "room_name", "dispatch_id", "template_version")
 
 
 def _find_statement(*, for_update: bool) -> sa.Select:
@@ -175,6 +176,7 @@ def start_interview(
                 raise StartError(410, "broken", f"This interview is missing its details. Please contact {settings.support_email}.")
             room_name = interview.room_name or f"interview-{interview.id}"
             interview.room_name = room_name
+            template = as_run(conn, template, interview.template_version)  # a rejoin keeps the version it started with
             plan = interviews.build_plan(interview, candidate, template, org_name=settings.org_name).model_dump_json()
             rejoined = interview.status == InterviewStatus.in_progress.value
             events: list[InterviewEvent] = []

@@ -4,6 +4,13 @@ Questions are stored as contracts.PlanQuestion dicts and the rubric as
 contracts.RubricCriterion dicts, so what the agent reads is what was validated here.
 A question's ``strong_answer`` ("What a strong answer covers") is for the evaluator and the
 reviewers only; the interviewer's instructions never include it.
+
+Rubric versions: a template's questions and rubric are versioned. Creating a template writes its
+version 1 (a ``template_version`` row); a save that changes the questions or the rubric (a
+strong-answer note counts: the evaluator reads it) writes the next version and moves
+``InterviewTemplate.version`` on. An interview records the version it was run against when it
+starts (``services/interviews.build_plan``), its evaluation and every scorecard the version they
+were scored against, and :func:`as_run` gives the template as an interview saw it.
 """
 
 from __future__ import annotations
@@ -14,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from interview_app.contracts import PlanQuestion, RubricCriterion
 from interview_app.i18n import LANGUAGE_NAMES, language_name
-from interview_app.models import InterviewTemplate, utcnow
+from interview_app.models import InterviewTemplate, TemplateVersion, utcnow
 from interview_app.settings import Settings
 
 #: Language codes a template may use and offer (the keys of i18n.LANGUAGE_NAMES, in its order).
@@ -55,6 +63,8 @@ class TemplateDraft:
     languages: list[str] = field(default_factory=list)
     #: When a candidate asks for an adjustment: "proceed" (they may start right away) or "wait" (until we answer).
     accommodation_policy: str = "proceed"
+    #: Blind review: reviewers see no name, email or external reference until they have scored.
+    blind_review: bool = False
 
 
 def _first_error(err: ValidationError) -> str:
@@ -194,6 +204,7 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
         "greeting": draft.greeting.strip()[:2000],
         "allow_text_mode": bool(draft.allow_text_mode),
         "accommodation_policy": policy,
+        "blind_review": bool(draft.blind_review),
         "questions": questions,
         "rubric": rubric,
     }
@@ -210,6 +221,7 @@ def draft_from_template(template: InterviewTemplate) -> TemplateDraft:
         greeting=template.greeting,
         allow_text_mode=template.allow_text_mode,
         accommodation_policy=template.accommodation_policy if template.accommodation_policy in ACCOMMODATION_POLICIES else "proceed",
+        blind_review=bool(template.blind_review),
         languages=offered_languages(template),
         questions=[
             {
@@ -236,29 +248,52 @@ def draft_from_template(template: InterviewTemplate) -> TemplateDraft:
     )
 
 
-def save_template(session: Session, draft: TemplateDraft, template_id: int | None = None) -> InterviewTemplate:
+def _add_version(session: Session, template: InterviewTemplate, actor: str) -> None:
+    session.add(
+        TemplateVersion(
+            template_id=template.id,
+            version=template.version,
+            questions=[dict(q) for q in template.questions],
+            rubric=[dict(c) for c in template.rubric],
+            created_by=actor,
+        )
+    )
+
+
+def save_template(session: Session, draft: TemplateDraft, template_id: int | None = None, *, actor: str = "") -> InterviewTemplate:
     """Create (``template_id`` None) or update a template from the form (caller commits).
+
+    A new template gets version 1; an update that changes the questions or the rubric gets the
+    next version (interviews already run keep theirs), any other change keeps the version.
 
     Raises:
         TemplateError: the form has problems, or the template no longer exists.
     """
     values = validate_draft(draft)
     if template_id is None:
-        template = InterviewTemplate(**values)
-    else:
-        template = session.get(InterviewTemplate, template_id)
-        if template is None:
-            raise TemplateError(["That template no longer exists. Reload the page."])
-        for key, value in values.items():
-            setattr(template, key, value)
-        template.updated_at = utcnow()
+        template = InterviewTemplate(**values, version=1)
+        session.add(template)
+        session.flush()
+        _add_version(session, template, actor)
+        session.flush()
+        return template
+    template = session.get(InterviewTemplate, template_id)
+    if template is None:
+        raise TemplateError(["That template no longer exists. Reload the page."])
+    changed = values["questions"] != list(template.questions) or values["rubric"] != list(template.rubric)
+    for key, value in values.items():
+        setattr(template, key, value)
+    template.updated_at = utcnow()
+    if changed:
+        template.version = (template.version or 1) + 1
+        _add_version(session, template, actor)
     session.add(template)
     session.flush()
     return template
 
 
-def duplicate_template(session: Session, template_id: int) -> InterviewTemplate:
-    """A copy titled “… (copy)”, not archived (caller commits)."""
+def duplicate_template(session: Session, template_id: int, *, actor: str = "") -> InterviewTemplate:
+    """A copy titled “… (copy)”, not archived, at its own version 1 (caller commits)."""
     original = session.get(InterviewTemplate, template_id)
     if original is None:
         raise TemplateError(["That template no longer exists. Reload the page."])
@@ -274,10 +309,43 @@ def duplicate_template(session: Session, template_id: int) -> InterviewTemplate:
         languages=list(original.languages or []),
         allow_text_mode=original.allow_text_mode,
         accommodation_policy=original.accommodation_policy,
+        blind_review=original.blind_review,
+        version=1,
     )
     session.add(copy)
     session.flush()
+    _add_version(session, copy, actor)
+    session.flush()
     return copy
+
+
+_VERSION_CONTENT = sa.select(TemplateVersion.questions, TemplateVersion.rubric).where(  # type: ignore[call-overload]
+    TemplateVersion.template_id == sa.bindparam("template_id"), TemplateVersion.version == sa.bindparam("version")
+)
+
+
+def as_run(db: Session | sa.Connection, template: InterviewTemplate, version: int | None) -> InterviewTemplate:
+    """The template with the questions and rubric of ``version`` (an interview's, an evaluation's).
+
+    The template itself when ``version`` is None (not recorded: before versions, or not started),
+    the current one, or missing from ``template_version``; otherwise a detached copy that is never
+    to be saved.
+    """
+    if version is None or version == template.version or template.id is None:
+        return template
+    row = db.execute(_VERSION_CONTENT, {"template_id": template.id, "version": version}).first()
+    if row is None:
+        return template
+    return InterviewTemplate(**{**template.model_dump(), "questions": list(row[0] or []), "rubric": list(row[1] or [])})
+
+
+def versions_of(session: Session, template_id: int) -> list[TemplateVersion]:
+    """Every version of a template, newest first."""
+    return list(
+        session.exec(
+            select(TemplateVersion).where(TemplateVersion.template_id == template_id).order_by(TemplateVersion.version.desc())  # type: ignore[attr-defined]
+        )
+    )
 
 
 def set_archived(session: Session, template_id: int, archived: bool) -> InterviewTemplate:

@@ -47,6 +47,7 @@ from interview_app.sanitize import MAX_MESSAGE_CHARS, candidate_text
 from interview_app.services.accommodations import PENDING_MESSAGE, PENDING_REASON, accommodation_for
 from interview_app.services.interviews import InviteError, as_aware, build_plan, check_invite, find_by_token, record_event, transition
 from interview_app.services.results import ResultRejected, accept_result
+from interview_app.services.templates import as_run
 from interview_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ def _begin(raw_token: str, org_name: str, voice_configured: bool) -> _Begin:
             session, interview, InterviewStatus.in_progress, reason="text interview started", actor="candidate", detail={"mode": "text"}
         )
         record_event(session, interview.id, "text_interview_started", actor="candidate")
-        plan = build_plan(interview, candidate, template, org_name=org_name)
+        plan = build_plan(interview, candidate, as_run(session, template, interview.template_version), org_name=org_name)
         return _Begin(str(interview.id), plan)
 
 

@@ -13,8 +13,8 @@ Events (:data:`EVENT_TYPES`):
   ``processing`` (the transcript is in; the evaluation follows).
 - ``evaluation.ready`` — :func:`emit_evaluation_ready`, called by ``services/evaluation.process``
   when an evaluation job ends ``done`` or ``insufficient``.
-- ``decision.made`` — reserved: a known type endpoints may subscribe to, with no emitter yet
-  (the app records no human hiring decision yet).
+- ``decision.made`` — :func:`emit_decision_made`, called by ``services/scorecards.decide`` when a
+  person records (or changes) the hiring decision on an interview: advance, hold or decline.
 
 The body is the JSON envelope ``{"id", "type", "created_at", "data"}``. Each request carries
 ``Interview-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, b"<t>." + body)>``,
@@ -78,12 +78,10 @@ EVALUATION_READY = "evaluation.ready"
 DECISION_MADE = "decision.made"
 #: Every event type an endpoint may subscribe to, in the order the admin page lists them.
 EVENT_TYPES: tuple[str, ...] = (INTERVIEW_COMPLETED, EVALUATION_READY, DECISION_MADE)
-#: Known types the app does not send yet (no human decision is recorded yet).
-RESERVED_EVENT_TYPES: frozenset[str] = frozenset({DECISION_MADE})
 EVENT_LABELS: dict[str, str] = {
     INTERVIEW_COMPLETED: "Interview completed (transcript received)",
     EVALUATION_READY: "Evaluation ready",
-    DECISION_MADE: "Decision made (reserved: not sent yet)",
+    DECISION_MADE: "Decision made (advance, hold or decline)",
 }
 
 SIGNATURE_HEADER = "Interview-Signature"
@@ -477,6 +475,33 @@ def emit_evaluation_ready(session: Session, evaluation: Evaluation, *, settings:
         return _enqueue(session, EVALUATION_READY, evaluation_ready_data(evaluation, settings=settings), endpoints, event_id=None, now=None)
 
 
+def decision_made_data(interview: Interview, *, previous: str | None, settings: Settings | None = None) -> dict[str, Any]:
+    """``data`` of ``decision.made``: the decision, who made it and when, the one it replaced, the review link."""
+    settings = settings or get_settings()
+    return {
+        "interview_id": str(interview.id),
+        "decision": interview.decision,
+        "previous_decision": previous,
+        "decided_by": interview.decision_by,
+        "decided_at": _iso(interview.decision_at),
+        "note": interview.decision_note,
+        "template_version": interview.template_version,
+        "review_url": _review_url(settings, interview.id),
+    }
+
+
+def emit_decision_made(
+    session: Session, interview: Interview, *, previous: str | None, settings: Settings | None = None
+) -> list[WebhookDelivery]:
+    """Queue ``decision.made`` for the interview's (new) decision in the caller's transaction (no autoflush)."""
+    with session.no_autoflush:
+        endpoints = subscribers(session, DECISION_MADE)
+        if not endpoints:
+            return []
+        data = decision_made_data(interview, previous=previous, settings=settings)
+        return _enqueue(session, DECISION_MADE, data, endpoints, event_id=None, now=None)
+
+
 # --- signing ------------------------------------------------------------------------
 
 
@@ -832,7 +857,6 @@ __all__ = [
     "EVENT_TYPES",
     "INTERVIEW_COMPLETED",
     "MAX_ATTEMPTS",
-    "RESERVED_EVENT_TYPES",
     "RETRY_DELAYS_SECONDS",
     "SIGNATURE_HEADER",
     "Claim",

@@ -20,6 +20,7 @@ from interview_app.services.accommodations import (
 from interview_app.services.email import EmailError
 from interview_app.services.interview_list import interview_detail
 from interview_app.services.invitations import InvitationError, email_link, reissue, revoke
+from interview_app.services.scorecards import Reviewer
 from interview_app.services.sign_in import AdminIdentity
 from interview_app.settings import get_settings
 from interview_app.state.auth import ADMIN, AdminState, guarded
@@ -133,7 +134,10 @@ class InterviewDetailState(AdminState):
 
     def _reload(self) -> None:
         with session_scope() as session:
-            detail = interview_detail(session, self._interview_id())
+            viewer = self._current_admin()
+            detail = interview_detail(
+                session, self._interview_id(), viewer=Reviewer(viewer.id, viewer.email, viewer.role) if viewer is not None else None
+            )
             adjustment = _adjustment(session, self._interview_id()) if detail is not None else {}
         self.loaded = True
         self.found = detail is not None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from interview_app.db import session_scope
-from interview_app.models import InterviewStatus
+from interview_app.models import AdminRole, InterviewStatus
 from interview_app.services.interview_list import ListFilters, current_statuses, export_csv, list_interviews, parse_day
 from interview_app.services.templates import list_templates
 from interview_app.state.auth import AdminState, guarded
@@ -52,7 +52,13 @@ class InterviewListState(AdminState):
             created_from=start,
             created_to=end,
             search=self.search[:200],
+            blind_viewer_id=self._blind_viewer_id(),
         )
+
+    def _blind_viewer_id(self) -> int | None:
+        """The signed-in reviewer's id (blind review applies to them); None for an admin."""
+        viewer = self._current_admin()
+        return viewer.id if viewer is not None and viewer.role == AdminRole.reviewer.value else None
 
     def _load(self) -> None:
         filters = self._filters()

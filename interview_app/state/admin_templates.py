@@ -72,6 +72,10 @@ class TemplatesState(AdminState):
     allow_text_mode: bool = True
     #: "When a candidate asks for an adjustment": "proceed" (they may start right away) or "wait" (until we answer).
     accommodation_policy: str = "proceed"
+    #: Blind review: reviewers see no name, email or external reference until they have scored.
+    blind_review: bool = False
+    #: The version of the questions and rubric being edited ("" for a new template).
+    editing_version: str = ""
     #: Ticked in "Languages candidates may choose" (codes of i18n.LANGUAGE_NAMES); ``language`` is offered either way.
     languages: list[str] = []
     questions: list[dict[str, str]] = []
@@ -101,6 +105,7 @@ class TemplatesState(AdminState):
                     "language": t.language,
                     "languages": ", ".join(offered_languages(t)),
                     "questions": str(len(t.questions)),
+                    "version": str(t.version or 1),
                     "duration": str(t.duration_limit_minutes),
                     "archived": "yes" if t.archived else "",
                     "updated": t.updated_at.strftime("%Y-%m-%d"),
@@ -113,6 +118,7 @@ class TemplatesState(AdminState):
         for key in TEXT_FIELDS:
             setattr(self, key, getattr(draft, key))
         self.allow_text_mode = draft.allow_text_mode
+        self.blind_review = draft.blind_review
         self.accommodation_policy = draft.accommodation_policy if draft.accommodation_policy in ACCOMMODATION_POLICIES else "proceed"
         self.languages = [code for code in draft.languages if code in LANGUAGE_NAMES]
         self.questions = draft.questions or [_empty_question()]
@@ -132,6 +138,7 @@ class TemplatesState(AdminState):
         if self._guard(ADMIN) is None:
             return self._refuse()
         self._fill(TemplateDraft(), 0)
+        self.editing_version = ""
         return None
 
     @rx.event
@@ -143,6 +150,7 @@ class TemplatesState(AdminState):
             if template is None:
                 return rx.toast.error("That template no longer exists. Reload the page.")
             self._fill(draft_from_template(template), template.id)  # type: ignore[arg-type]
+            self.editing_version = str(template.version or 1)
         return None
 
     @rx.event
@@ -160,6 +168,11 @@ class TemplatesState(AdminState):
     @guarded(ADMIN)
     def set_allow_text_mode(self, value: bool) -> None:
         self.allow_text_mode = bool(value)
+
+    @rx.event
+    @guarded(ADMIN)
+    def set_blind_review(self, value: bool) -> None:
+        self.blind_review = bool(value)
 
     @rx.event
     @guarded(ADMIN)
@@ -224,7 +237,8 @@ class TemplatesState(AdminState):
 
     @rx.event
     def save(self):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
+        admin = self._guard(ADMIN)
+        if admin is None:
             return self._refuse()
         draft = TemplateDraft(
             title=self.title,
@@ -235,28 +249,39 @@ class TemplatesState(AdminState):
             greeting=self.greeting,
             allow_text_mode=self.allow_text_mode,
             accommodation_policy=self.accommodation_policy,
+            blind_review=self.blind_review,
             questions=self.questions,
             rubric=self.rubric,
             languages=list(self.languages),
         )
         try:
             with session_scope() as session:
-                template = save_template(session, draft, self.editing_id or None)
-                title = template.title
+                before = self._current_version(session)
+                template = save_template(session, draft, self.editing_id or None, actor=admin.email)
+                title, version = template.title, template.version
         except TemplateError as err:
             self.problems = err.problems
             return None
         self.problems, self.editor_open = [], False
         self._reload()
+        if before is not None and version != before:
+            return rx.toast.success(f"Saved “{title}” as version {version}: interviews already run keep version {before}.")
         return rx.toast.success(f"Saved “{title}”.")
+
+    def _current_version(self, session) -> int | None:  # noqa: ANN001
+        if not self.editing_id:
+            return None
+        template = session.get(InterviewTemplate, self.editing_id)
+        return template.version if template is not None else None
 
     @rx.event
     def duplicate(self, template_id: str):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
+        admin = self._guard(ADMIN)
+        if admin is None:
             return self._refuse()
         try:
             with session_scope() as session:
-                copy = duplicate_template(session, int(template_id))
+                copy = duplicate_template(session, int(template_id), actor=admin.email)
                 title = copy.title
         except (TemplateError, ValueError):
             return rx.toast.error("That template no longer exists. Reload the page.")

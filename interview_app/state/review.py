@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from interview_app import routes
 from interview_app.db import session_scope
 from interview_app.models import AdminRole, EvaluationStatus
 from interview_app.services.evaluation import NEEDS_LLM_MESSAGE, RECOMMENDATION_LABELS, request_rerun, weighted_score
+from interview_app.services.interviews import as_aware
 from interview_app.services.retention import DeletionError, delete_candidate_data
 from interview_app.services.review import (
     SPEAKER_LABELS,
@@ -33,10 +35,40 @@ from interview_app.services.review import (
     transcript_json,
     transcript_text,
 )
+from interview_app.services.scorecards import (
+    BLIND_NAME,
+    DECISIONS,
+    MAX_CRITERION_NOTE,
+    MAX_NOTE,
+    SCORABLE_STATUSES,
+    Reviewer,
+    ScorecardError,
+    decide,
+    human_means,
+    is_blind,
+    mask_name,
+    rubric_of,
+    scorecards_view,
+    submit_scorecard,
+)
+from interview_app.services.sign_in import AdminIdentity
 from interview_app.services.templates import language_label
 from interview_app.state.auth import AdminState
 
 NOT_ALLOWED = "Sign in as an admin to review this interview."
+#: The score select's "could not judge" choice (a select item's value cannot be empty).
+NO_SCORE = "none"
+
+
+def version_label(version: int | None, current: int | None) -> str:
+    """How the page names the template version an interview ran (and whether the template moved on)."""
+    if version is None:
+        return "Not recorded (the interview ran before template versions, or has not started)"
+    if current is not None and current != version:
+        return f"Version {version} (the template is now at version {current})"
+    return f"Version {version}"
+
+
 ADMIN_ONLY = "Only an admin can do this; ask an admin of your team."
 
 
@@ -86,6 +118,46 @@ class QuestionRow:
 class IntegrityRow:
     at: str
     message: str
+
+
+@dataclass
+class ScoreInput:
+    """One criterion of the signed-in person's scorecard form."""
+
+    criterion: str
+    description: str
+    scale: str  # "1–5"
+    #: The select's choices: "" (could not judge) and each score of the scale.
+    options: list[str]
+    score: str
+    note: str
+
+
+@dataclass
+class ComparisonRow:
+    """AI and human scores of one criterion side by side."""
+
+    criterion: str
+    ai: str
+    yours: str
+    #: Mean of everyone's human scores (shown once the viewer has submitted), "—" when none.
+    human_mean: str
+    #: Each person's score, "3 · 4 · 4" (same visibility as ``human_mean``).
+    human_scores: str
+    #: The AI and the humans are more than one point apart.
+    apart: bool
+
+
+@dataclass
+class ScorecardRow:
+    """A submitted scorecard as the page lists it."""
+
+    reviewer: str
+    recommendation: str
+    submitted: str
+    scores: str  # "Technical depth 4 · Communication 3"
+    note: str
+    own: bool
 
 
 INSUFFICIENT = EvaluationStatus.insufficient_evidence.value
@@ -151,6 +223,33 @@ class ReviewState(AdminState):
 
     action_message: str = ""
 
+    #: ``Version 2`` / ``Version 2 (the template is now at version 3)`` / ``Not recorded (…)``.
+    template_version_label: str = ""
+    #: Blind review: the viewer may not see who the candidate is until they have scored.
+    blind: bool = False
+
+    #: The signed-in person's scorecard form, one row per criterion of the interview's rubric version.
+    score_inputs: list[ScoreInput] = []
+    score_recommendation: str = ""
+    score_overall_note: str = ""
+    score_error: str = ""
+    #: The form is shown: the interview has finished and its template has a rubric.
+    can_score: bool = False
+    own_submitted: bool = False
+    #: Others have scored but the viewer has not: their scores stay hidden.
+    others_hidden: bool = False
+    scorecard_count: int = 0
+    comparison: list[ComparisonRow] = []
+    scorecards: list[ScorecardRow] = []
+
+    #: The hiring decision (advance | hold | decline, "" while none) and its record.
+    decision: str = ""
+    decision_record: str = ""
+    decision_note_shown: str = ""
+    decision_choice: str = ""
+    decision_note: str = ""
+    decision_error: str = ""
+
     # --- derived ---------------------------------------------------------------
 
     @rx.var
@@ -192,14 +291,24 @@ class ReviewState(AdminState):
         self.evaluation_recommendation = self.evaluation_overall = self.evaluation_model = ""
         self.latency_median = self.latency_p95 = ""
         self.position_ms = 0
+        self.template_version_label, self.blind = "", False
+        self.score_inputs, self.comparison, self.scorecards = [], [], []
+        self.score_recommendation = self.score_overall_note = self.score_error = ""
+        self.can_score = self.own_submitted = self.others_hidden = False
+        self.scorecard_count = 0
+        self.decision = self.decision_record = self.decision_note_shown = ""
+        self.decision_choice = self.decision_note = self.decision_error = ""
 
-    def _fill(self, data: ReviewData) -> None:
-        self.candidate_name = data.candidate_name
+    def _fill(self, data: ReviewData, blind: bool = False) -> None:
+        self.blind = blind
+        self.candidate_name = BLIND_NAME if blind else data.candidate_name
         self.role_title = data.role_title
         self.interview_status = data.interview.status
         self.interview_language = language_label(data.language)
+        self.template_version_label = version_label(data.template_version, data.current_version)
+        shown: Callable[[str], str] = (lambda text: mask_name(text, data.candidate_name)) if blind else (lambda text: text)
         self.segments = [
-            SegmentRow(s.seq, s.speaker, SPEAKER_LABELS.get(s.speaker, s.speaker), s.text, s.start_ms, clock(s.start_ms))
+            SegmentRow(s.seq, s.speaker, SPEAKER_LABELS.get(s.speaker, s.speaker), shown(s.text), s.start_ms, clock(s.start_ms))
             for s in data.segments
         ]
         self.planned_questions = [QuestionRow(f"Q{q.number}", q.id, q.text, q.competency, q.strong_answer) for q in data.questions]
@@ -273,7 +382,9 @@ class ReviewState(AdminState):
             if data is None:
                 self.review_error = "This interview does not exist (it may have been deleted)."
                 return
-            self._fill(data)
+            viewer = Reviewer(admin.id, admin.email, admin.role)
+            self._fill(data, blind=is_blind(session, data.interview, viewer))
+            self._fill_scorecards(session, data, viewer)
             self._mint(session, data, admin.email)
         self.review_error = ""
         self.review_loaded = True
@@ -384,6 +495,178 @@ class ReviewState(AdminState):
         if self._guard() is None:
             return None
         return self._transcript_download(transcript_text, "txt", "text/plain")
+
+    # --- human scoring and the decision ------------------------------------------
+
+    def _fill_scorecards(self, session: Session, data: ReviewData, viewer: Reviewer) -> None:
+        """The viewer's form, everyone's scorecards (once the viewer has submitted), AI beside human, the decision."""
+        interview = data.interview
+        rubric = rubric_of(session, interview)
+        view = scorecards_view(session, interview.id, viewer.id)
+        own = {s.get("criterion"): s for s in (view.own.scores if view.own else [])}
+        self.can_score = interview.status in SCORABLE_STATUSES and bool(rubric)
+        self.own_submitted = view.own is not None
+        self.others_hidden = view.others_hidden
+        self.scorecard_count = view.total
+        self.score_inputs = [
+            ScoreInput(
+                criterion=c.name,
+                description=c.description,
+                scale=f"{c.scale_min}–{c.scale_max}",
+                options=[NO_SCORE, *(str(v) for v in range(c.scale_min, c.scale_max + 1))],
+                score=str(own[c.name]["score"]) if own.get(c.name, {}).get("score") is not None else NO_SCORE,
+                note=str(own.get(c.name, {}).get("note", "")),
+            )
+            for c in rubric
+        ]
+        self.score_recommendation = view.own.recommendation if view.own else ""
+        self.score_overall_note = view.own.note if view.own else ""
+        self.score_error = ""
+        visible = ([view.own] if view.own else []) + view.others
+        means = human_means(visible) if view.own else {}
+        ai = {s.get("criterion"): s for s in (data.evaluation.scores if data.evaluation and data.evaluation.status == "done" else [])}
+        rows = []
+        for c in rubric:
+            entry = ai.get(c.name, {})
+            ai_score = None if entry.get("insufficient_evidence") else entry.get("score")
+            each = [
+                str(s.get("score")) for card in visible for s in card.scores if s.get("criterion") == c.name and s.get("score") is not None
+            ]
+            mean = means.get(c.name)
+            rows.append(
+                ComparisonRow(
+                    criterion=c.name,
+                    ai="—" if ai_score is None else str(ai_score),
+                    yours=str(own[c.name]["score"]) if own.get(c.name, {}).get("score") is not None else "—",
+                    human_mean="—" if mean is None else f"{mean:.1f}",
+                    human_scores=" · ".join(each) if view.own else "",
+                    apart=mean is not None and ai_score is not None and abs(float(ai_score) - mean) > 1,
+                )
+            )
+        self.comparison = rows
+        self.scorecards = [
+            ScorecardRow(
+                reviewer="You" if card.reviewer_id == viewer.id else card.reviewer_email,
+                recommendation=DECISIONS.get(card.recommendation, card.recommendation),
+                submitted=as_aware(card.updated_at).strftime("%Y-%m-%d %H:%M UTC"),
+                scores=" · ".join(f"{s.get('criterion')} {s.get('score') if s.get('score') is not None else '—'}" for s in card.scores),
+                note=card.note,
+                own=card.reviewer_id == viewer.id,
+            )
+            for card in visible
+        ]
+        self.decision = interview.decision or ""
+        self.decision_record = (
+            f"{DECISIONS.get(self.decision, self.decision)} — decided by {interview.decision_by} on "
+            f"{as_aware(interview.decision_at).strftime('%Y-%m-%d %H:%M UTC')}"
+            if interview.decision and interview.decision_at
+            else ""
+        )
+        self.decision_note_shown = interview.decision_note if interview.decision else ""
+        self.decision_choice = self.decision
+        self.decision_note = interview.decision_note or ""
+
+    def _reload_scorecards(self, admin: AdminIdentity) -> None:
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return
+        with session_scope() as session:
+            data = load_review(session, interview_id)
+            if data is None:
+                return
+            viewer = Reviewer(admin.id, admin.email, admin.role)
+            was_blind = self.blind
+            blind = is_blind(session, data.interview, viewer)
+            if was_blind != blind:
+                self._fill(data, blind=blind)  # scored: the name comes back
+            self._fill_scorecards(session, data, viewer)
+
+    @rx.event
+    def set_score(self, index: int, value: str) -> None:
+        if self._guard() is None or not 0 <= index < len(self.score_inputs):
+            return
+        row = self.score_inputs[index]
+        if value in row.options:
+            row.score = value
+            self.score_inputs = list(self.score_inputs)
+
+    @rx.event
+    def set_score_note(self, index: int, value: str) -> None:
+        if self._guard() is None or not 0 <= index < len(self.score_inputs):
+            return
+        self.score_inputs[index].note = value[: MAX_CRITERION_NOTE + 1]
+        self.score_inputs = list(self.score_inputs)
+
+    @rx.event
+    def set_score_recommendation(self, value: str) -> None:
+        if self._guard() is not None and value in DECISIONS:
+            self.score_recommendation = value
+
+    @rx.event
+    def set_score_overall_note(self, value: str) -> None:
+        if self._guard() is not None:
+            self.score_overall_note = value[: MAX_NOTE + 1]
+
+    @rx.event
+    def submit_scores(self):  # noqa: ANN201
+        """Save the signed-in person's scorecard (any role); then everyone's scores are shown to them."""
+        admin = self._guard()
+        if admin is None:
+            self.score_error = NOT_ALLOWED
+            return None
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return None
+        entries = {row.criterion: {"score": "" if row.score == NO_SCORE else row.score, "note": row.note} for row in self.score_inputs}
+        reviewer = Reviewer(admin.id, admin.email, admin.role)
+        try:
+            with session_scope() as session:
+                submit_scorecard(
+                    session, interview_id, reviewer, entries, recommendation=self.score_recommendation, note=self.score_overall_note
+                )
+        except ScorecardError as err:
+            self.score_error = str(err)
+            return None
+        was_blind = self.blind
+        self._reload_scorecards(admin)
+        events = [rx.toast.success("Your scores are saved." + (" The candidate's name is now shown." if was_blind else ""))]
+        if was_blind:
+            from interview_app.state.admin_detail import InterviewDetailState  # the page's summary card
+
+            events.append(InterviewDetailState.poll(""))
+        return events
+
+    @rx.event
+    def set_decision_choice(self, value: str) -> None:
+        if self._guard(AdminRole.admin.value) is not None and value in DECISIONS:
+            self.decision_choice = value
+
+    @rx.event
+    def set_decision_note(self, value: str) -> None:
+        if self._guard(AdminRole.admin.value) is not None:
+            self.decision_note = value[: MAX_NOTE + 1]
+
+    @rx.event
+    def record_decision(self):  # noqa: ANN201
+        """The hiring decision (admins only): kept on the interview, audited, sent as ``decision.made``."""
+        admin = self._guard(AdminRole.admin.value)
+        if admin is None:
+            self.decision_error = ADMIN_ONLY
+            return None
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return None
+        try:
+            with session_scope() as session:
+                decide(session, interview_id, self.decision_choice, actor=admin.email, note=self.decision_note)
+        except ScorecardError as err:
+            self.decision_error = str(err)
+            return None
+        self.decision_error = ""
+        self._reload_scorecards(admin)
+        from interview_app.state.admin_detail import InterviewDetailState  # the timeline shows the decision
+
+        return [rx.toast.success(f"Decision recorded: {DECISIONS[self.decision]}."), InterviewDetailState.poll("")]
 
     # --- admin actions -----------------------------------------------------------
 

@@ -235,3 +235,130 @@ def test_a_thin_transcript_is_not_evaluated_and_the_page_says_why(served_app, pa
     expect(page.locator("#evaluation-not-evaluated")).to_contain_text("Insufficient evidence")
     expect(page.locator("#evaluation-result")).to_have_count(0)  # no score, no recommendation
     page.screenshot(path=str(ARTIFACTS / "review-not-evaluated.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def scored(served_app, reviewed) -> dict:  # noqa: ANN001
+    """A completed interview of a blind-review template: a done AI evaluation, a colleague's scorecard, a reviewer's session."""
+    from interview_app.models import Candidate, InterviewTemplate, TranscriptSegment
+    from interview_app.services.auth import create_admin
+    from interview_app.services.scorecards import Reviewer, submit_scorecard
+
+    with Session(reviewed["engine"], expire_on_commit=False) as session:
+        interview, _ = finished_interview(session, evaluation=False)
+        interview.status = "completed"
+        session.add(interview)
+        template = session.get(InterviewTemplate, interview.template_id)
+        template.blind_review = True
+        session.add(template)
+        candidate = session.get(Candidate, interview.candidate_id)
+        session.add(TranscriptSegment(interview_id=interview.id, seq=6, speaker="agent", text=f"Thank you, {candidate.name}."))
+        session.add(
+            Evaluation(
+                interview_id=interview.id,
+                status="done",
+                model="judge-1",
+                summary="Measured answers.",
+                recommendation="yes",
+                scores=[
+                    {
+                        "criterion": "Technical depth",
+                        "weight": 2,
+                        "scale_min": 1,
+                        "scale_max": 5,
+                        "score": 2,
+                        "rationale": "r",
+                        "evidence": [],
+                    },
+                    {
+                        "criterion": "Problem solving",
+                        "weight": 2,
+                        "scale_min": 1,
+                        "scale_max": 5,
+                        "score": 4,
+                        "rationale": "r",
+                        "evidence": [],
+                    },
+                    {
+                        "criterion": "Communication",
+                        "weight": 1,
+                        "scale_min": 1,
+                        "scale_max": 5,
+                        "score": 3,
+                        "rationale": "r",
+                        "evidence": [],
+                    },
+                ],
+            )
+        )
+        tag = uuid.uuid4().hex[:6]
+        colleague = create_admin(session, f"colleague.{tag}@example.com", "correct horse battery", role="reviewer")
+        reviewer = create_admin(session, f"blind.{tag}@example.com", "correct horse battery", role="reviewer")
+        session.commit()
+        submit_scorecard(
+            session,
+            interview.id,
+            Reviewer(colleague.id, colleague.email, colleague.role),
+            {"Technical depth": {"score": 5, "note": "Very deep."}, "Problem solving": {"score": 4}},
+            recommendation="advance",
+            note="Hire.",
+        )
+        token = create_session(session, reviewer, ttl_minutes=60)
+        session.commit()
+    return {"id": str(interview.id), "name": candidate.name, "email": candidate.email, "token": token, "colleague": colleague.email}
+
+
+def test_a_blind_reviewer_scores_then_sees_colleagues_and_an_admin_decides(served_app, page, reviewed, scored) -> None:  # noqa: ANN001
+    from interview_app.models import Interview
+
+    page.context.add_cookies([{"name": "admin_session", "value": scored["token"], "url": served_app.url}])
+    page.goto(f"{served_app.url}/admin/interviews/{scored['id']}")
+    expect(page.locator("#detail-candidate")).to_have_text("Candidate (blind review)", timeout=30_000)
+    expect(page.locator("#detail-blind")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text(scored["email"])
+    expect(page.locator("#segment-6")).to_contain_text("Thank you, [candidate].")
+    scores = page.locator("#review-scores")
+    expect(scores).to_contain_text("1 colleague(s) have scored; you see their scores after you submit yours.")
+    expect(page.locator("#score-comparison")).to_have_count(0)
+    expect(page.locator("#record-decision")).to_have_count(0)  # a reviewer sees the decision, cannot make it
+    page.locator("#submit-scores").click()
+    expect(page.locator("#score-error")).to_contain_text("Choose your recommendation")
+    page.locator(".score-input[data-criterion='Technical depth'] .score-select").click()
+    page.get_by_role("option", name="3", exact=True).click()
+    page.locator(".score-input[data-criterion='Technical depth'] .score-note").fill("Clear on retries, thin on tracing.")
+    page.locator("#recommend-hold").click()
+    page.screenshot(path=str(ARTIFACTS / "review-score-form.png"), full_page=True)
+    page.locator("#submit-scores").click()
+    comparison = page.locator("#score-comparison")
+    expect(comparison).to_be_visible(timeout=15_000)
+    depth = comparison.locator(".comparison-row[data-criterion='Technical depth']")
+    expect(depth.locator(".ai-score")).to_have_text("2")
+    expect(depth.locator(".your-score")).to_have_text("3")
+    expect(depth.locator(".human-mean")).to_have_text("4.0")
+    expect(depth).to_contain_text("apart")
+    expect(page.locator("#scorecards")).to_contain_text(scored["colleague"])
+    expect(page.locator("#scorecards")).to_contain_text("Hire.")
+    expect(page.locator("#detail-candidate")).to_have_text(scored["name"], timeout=15_000)  # scored: the name comes back
+    page.screenshot(path=str(ARTIFACTS / "review-scores-compared.png"), full_page=True)
+
+    admin = page.context.browser.new_context()
+    try:
+        admin_page = admin.new_page()
+        admin.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
+        admin_page.goto(f"{served_app.url}/admin/interviews/{scored['id']}")
+        expect(admin_page.locator("#detail-candidate")).to_have_text(scored["name"], timeout=30_000)  # admins always see who
+        expect(admin_page.locator("#decision-none")).to_be_visible()
+        admin_page.locator("#decide-advance").click()
+        admin_page.locator("#decision-note").fill("Strong systems answers; next: onsite.")
+        admin_page.locator("#record-decision").click()
+        expect(admin_page.locator("#decision-record")).to_contain_text(f"Advance — decided by {reviewed['admin_email']}", timeout=15_000)
+        expect(admin_page.locator("#detail-decision")).to_contain_text("advance", timeout=15_000)
+        expect(admin_page.locator("#review-decision")).to_contain_text("Strong systems answers; next: onsite.")
+        admin_page.screenshot(path=str(ARTIFACTS / "review-decision.png"), full_page=True)
+    finally:
+        admin.close()
+    with Session(reviewed["engine"]) as session:
+        stored = session.get(Interview, uuid.UUID(scored["id"]))
+        assert (stored.decision, stored.decision_by) == ("advance", reviewed["admin_email"])
+        kinds = session.exec(select(InterviewEvent.kind).where(InterviewEvent.interview_id == stored.id)).all()
+        assert {"scorecard_submitted", "decision_made"} <= set(kinds)

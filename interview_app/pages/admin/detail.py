@@ -52,6 +52,23 @@ def _summary() -> rx.Component:
             rx.flex(
                 rx.heading(d["candidate_name"], size="6", id="detail-candidate"),
                 status_badge(d["status"], id="detail-status", data_status=d["status"]),
+                rx.cond(
+                    d["blind"] == "True",
+                    rx.badge(
+                        rx.icon("eye-off", size=14), "Blind review", color_scheme="violet", variant="soft", size="2", id="detail-blind"
+                    ),
+                ),
+                rx.cond(
+                    d["decision"] != "",
+                    rx.badge(
+                        "Decision: ",
+                        d["decision"],
+                        color_scheme=rx.match(d["decision"], ("advance", "green"), ("decline", "red"), "amber"),
+                        variant="soft",
+                        size="2",
+                        id="detail-decision",
+                    ),
+                ),
                 rx.badge(
                     rx.icon(rx.cond(d["mode"] == "text", "message-square-text", "mic"), size=14),
                     rx.cond(d["mode"] == "text", "Text interview", "Voice interview"),
@@ -84,6 +101,7 @@ def _summary() -> rx.Component:
                 _fact("Email", d["candidate_email"]),
                 _fact("Reference", d["candidate_ref"]),
                 _fact("Template", d["template_title"]),
+                _fact("Rubric version", d["template_version"]),
                 _fact("Language", d["language"]),
                 _fact("Invited", d["created_at"]),
                 _fact("Link valid until", d["invite_expires_at"]),

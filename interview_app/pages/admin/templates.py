@@ -225,7 +225,32 @@ def _editor() -> rx.Component:
                 rx.text("Allow a text interview when voice is not available", size="2"),
                 align="center",
             ),
+            rx.hstack(
+                rx.switch(checked=S.blind_review, on_change=S.set_blind_review, id="template-blind-review"),
+                rx.vstack(
+                    rx.text("Blind review", size="2"),
+                    rx.text(
+                        "Reviewers see no name, email or external reference until they have submitted their own scores. "
+                        "Admins always see them; the recording and the transcript can still reveal who it is.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    spacing="0",
+                ),
+                align="center",
+            ),
             _accommodation_policy(),
+            rx.cond(
+                S.editing_version != "",
+                rx.callout(
+                    "Version " + S.editing_version + ". Changing the questions, a strong-answer note or the rubric saves a new version; "
+                    "interviews already run, their evaluations and scores keep the version they used.",
+                    icon="history",
+                    size="1",
+                    color_scheme="gray",
+                    id="template-version-note",
+                ),
+            ),
             rx.separator(),
             rx.hstack(
                 rx.heading("Questions", size="4"),
@@ -272,6 +297,7 @@ def _row(t: rx.Var) -> rx.Component:
         ),
         rx.table.cell(t["languages"], class_name="template-languages"),
         rx.table.cell(t["questions"]),
+        rx.table.cell("v", t["version"], class_name="template-version"),
         rx.table.cell(t["duration"], " min"),
         rx.table.cell(t["updated"]),
         rx.table.cell(
@@ -314,6 +340,7 @@ def _content() -> rx.Component:
                             rx.table.column_header_cell("Title"),
                             rx.table.column_header_cell("Languages"),
                             rx.table.column_header_cell("Questions"),
+                            rx.table.column_header_cell("Version"),
                             rx.table.column_header_cell("Duration"),
                             rx.table.column_header_cell("Updated"),
                             rx.table.column_header_cell(""),
