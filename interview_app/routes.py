@@ -6,6 +6,8 @@ HOME = "/"
 ADMIN = "/admin"
 #: Outbound webhooks (signed events to an ATS): endpoints and the delivery log; admins only.
 ADMIN_WEBHOOKS = "/admin/webhooks"
+#: AI scores against the human reviewers' per criterion and rubric version; admins and reviewers.
+ADMIN_CALIBRATION = "/admin/calibration"
 CANDIDATE = "/interview/[token]"
 #: Admin sign-in and sign-out: HTTP form posts (interview_app/api/auth.py), not websocket events.
 SIGN_IN = "/auth/sign-in"

@@ -50,6 +50,7 @@ def _header_actions() -> rx.Component:
             rx.flex(
                 _nav_link("Interviews", routes.ADMIN),
                 _nav_link("Overview", OVERVIEW),
+                _nav_link("Calibration", routes.ADMIN_CALIBRATION),
                 _nav_link("Templates", TEMPLATES, admin_only=True),
                 _nav_link("Candidates", CANDIDATES, admin_only=True),
                 _nav_link("Admins", USERS, admin_only=True),

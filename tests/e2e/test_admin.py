@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,84 @@ def test_a_webhook_endpoint_gets_signed_deliveries_and_send_again(served_app, pa
             conn.exec_driver_sql("DELETE FROM webhook_delivery")
             conn.exec_driver_sql("DELETE FROM webhook_endpoint")
         engine.dispose()
+
+
+def test_calibration_compares_ai_and_human_scores(served_app, page: Page) -> None:  # noqa: ANN001
+    """Interviews with a done AI evaluation and reviewers' scorecards, seeded in the served app's database:
+    the calibration page shows the template's newest version, the figures worked out by hand, the
+    chart, another version on request, and downloads the CSV.
+
+    Version 2 — Clarity: AI 4 vs (3 + 4) / 2 = 3.5, AI 5 vs 3 → MAD 1.25, within one 50%, +1.25;
+    Depth: AI 2 vs 2 (the second reviewer left it blank), AI 3 vs 4 → MAD 0.50, within one 100%, −0.50.
+    Version 1 — Clarity: AI 1 vs 4 → MAD 3.00.
+    """
+    from interview_app.models import AdminUser, Candidate, Evaluation, InterviewTemplate, Scorecard
+
+    tag = uuid.uuid4().hex[:6]
+    title = f"Calibration check {tag}"
+    rubric = [{"name": n, "description": "", "weight": 1, "scale_min": 1, "scale_max": 5} for n in ("Clarity", "Depth")]
+    engine = make_engine(served_app.database_url)
+    try:
+        with Session(engine) as session:
+            admin = session.exec(select(AdminUser).where(AdminUser.email == served_app.demo["admin_email"])).one()
+            second = AdminUser(email=f"second.{tag}@example.com", password_hash="-", role="reviewer")
+            template = InterviewTemplate(title=title, rubric=rubric, version=2)
+            candidate = Candidate(name=f"Cal {tag}", email=f"cal.{tag}@example.com")
+            session.add_all([second, template, candidate])
+            session.flush()
+            seeds = [  # (version, AI scores, [(reviewer, scores)])
+                (2, {"Clarity": 4, "Depth": 2}, [(admin, {"Clarity": 3, "Depth": 2}), (second, {"Clarity": 4, "Depth": None})]),
+                (2, {"Clarity": 5, "Depth": 3}, [(admin, {"Clarity": 3, "Depth": 4})]),
+                (1, {"Clarity": 1}, [(admin, {"Clarity": 4})]),
+            ]
+            for version, ai, cards in seeds:
+                interview = Interview(
+                    candidate_id=candidate.id,
+                    template_id=template.id,
+                    status="completed",
+                    invite_token_hash=uuid.uuid4().hex + uuid.uuid4().hex,
+                    invite_expires_at=datetime.now(UTC) + timedelta(days=1),
+                    template_version=version,
+                    ended_at=datetime.now(UTC),
+                )
+                session.add(interview)
+                session.flush()
+                scores = [{"criterion": k, "score": v, "scale_min": 1, "scale_max": 5, "weight": 1} for k, v in ai.items()]
+                session.add(Evaluation(interview_id=interview.id, status="done", scores=scores, template_version=version))
+                for reviewer, given in cards:
+                    rows = [{"criterion": k, "score": v, "note": ""} for k, v in given.items()]
+                    session.add(Scorecard(interview_id=interview.id, reviewer_id=reviewer.id, reviewer_email=reviewer.email, template_version=version, scores=rows))  # fmt: skip
+            session.commit()
+    finally:
+        engine.dispose()
+
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/calibration")
+    expect(page.get_by_role("link", name="Calibration")).to_be_visible()
+    page.locator("#calibration-template").click()
+    page.get_by_role("option", name=title).click()
+    expect(page.locator("#calibration-version")).to_contain_text("Version 2 · 2 interviews", timeout=10_000)
+    clarity = page.locator(".calibration-row[data-criterion='Clarity']")
+    expect(clarity.locator(".cal-n")).to_have_text("2", timeout=10_000)
+    expect(clarity.locator(".cal-mad")).to_have_text("1.25")
+    expect(clarity.locator(".cal-within")).to_have_text("50%")
+    expect(clarity.locator(".cal-signed")).to_have_text("+1.25 (AI higher)")
+    expect(clarity.locator(".drift-badge")).to_have_text("Too few to tell")
+    depth = page.locator(".calibration-row[data-criterion='Depth']")
+    expect(depth.locator(".cal-mad")).to_have_text("0.50")
+    expect(depth.locator(".cal-within")).to_have_text("100%")
+    expect(depth.locator(".cal-signed")).to_have_text("-0.50 (AI lower)")
+    expect(page.locator("#calibration-chart .recharts-bar-rectangle")).to_have_count(4, timeout=10_000)  # 2 criteria × all, recent
+    page.screenshot(path=str(Path(__file__).resolve().parents[1] / "artifacts" / "admin-calibration.png"), full_page=True)
+
+    with page.expect_download(timeout=15_000) as download:
+        page.locator("#calibration-csv").click()
+    header, *rows = [line.split(",") for line in Path(download.value.path()).read_text().strip().splitlines()]
+    table = {(r[2], r[3]): dict(zip(header, r, strict=False)) for r in rows}
+    assert set(table) == {("2", "Clarity"), ("2", "Depth"), ("1", "Clarity")}
+    assert (table[("2", "Clarity")]["mad"], table[("2", "Clarity")]["within_one_pct"]) == ("1.25", "50.0")
+    assert table[("2", "Depth")]["mean_signed_difference"] == "-0.5" and table[("2", "Clarity")]["template"] == title
+
+    page.locator("#calibration-version").click()
+    page.get_by_role("option", name="Version 1 · 1 interview").click()
+    expect(clarity.locator(".cal-mad")).to_have_text("3.00", timeout=10_000)
+    expect(page.locator(".calibration-row")).to_have_count(1)

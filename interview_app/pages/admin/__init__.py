@@ -1,3 +1,3 @@
-"""Admin pages: interview list (home), detail, overview, templates, candidates, admin accounts, webhooks."""
+"""Admin pages: interview list (home), detail, overview, calibration, templates, candidates, admin accounts, webhooks."""
 
-from interview_app.pages.admin import candidates, detail, interviews, overview, templates, users, webhooks  # noqa: F401
+from interview_app.pages.admin import calibration, candidates, detail, interviews, overview, templates, users, webhooks  # noqa: F401
