@@ -338,7 +338,7 @@ def _questions() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
-            rx.badge(ReviewState.template_version_label, variant="outline", color_scheme="gray", id="review-template-version"),
+            rx.text(ReviewState.template_version_label, size="1", weight="medium", id="review-template-version"),
             rx.vstack(rx.foreach(ReviewState.planned_questions, _question), spacing="2", width="100%"),
             icon="list-checks",
             id="review-questions",
@@ -485,38 +485,39 @@ def _scorecard_row(row: ScorecardRow) -> rx.Component:
     )
 
 
+def _choices(value: rx.Var, on_change: Any, id_prefix: str, label: str) -> rx.Component:
+    """Advance / Hold / Decline as radio buttons (a reviewer's recommendation, an admin's decision)."""
+    return rx.radio_group.root(
+        rx.hstack(*[rx.radio_group.item(text, value=key, id=f"{id_prefix}-{key}") for key, text in DECISIONS.items()], spacing="3"),
+        value=value,
+        on_change=on_change,
+        aria_label=label,
+    )
+
+
+def _note_area(value: rx.Var, on_change: Any, label: str, id_: str) -> rx.Component:
+    return rx.text_area(
+        value=value, on_change=on_change, placeholder=f"{label} (optional)", aria_label=label, rows="2", width="100%", id=id_
+    )
+
+
+def _error(message: rx.Var, id_: str) -> rx.Component:
+    return rx.cond(message != "", rx.callout(message, icon="triangle-alert", color_scheme="red", id=id_, width="100%", size="1"))
+
+
 def _scores() -> rx.Component:
     """Human scoring beside the AI's: the viewer's form, AI and human side by side, everyone's scorecards."""
     form = rx.vstack(
         rx.foreach(ReviewState.score_inputs, _score_input),
         rx.hstack(
             rx.text("Your recommendation", size="2", weight="medium"),
-            rx.radio_group.root(
-                rx.hstack(
-                    *[rx.radio_group.item(label, value=value, id=f"recommend-{value}") for value, label in DECISIONS.items()],
-                    spacing="3",
-                ),
-                value=ReviewState.score_recommendation,
-                on_change=ReviewState.set_score_recommendation,
-                aria_label="Your recommendation",
-            ),
+            _choices(ReviewState.score_recommendation, ReviewState.set_score_recommendation, "recommend", "Your recommendation"),
             spacing="3",
             align="center",
             wrap="wrap",
         ),
-        rx.text_area(
-            value=ReviewState.score_overall_note,
-            on_change=ReviewState.set_score_overall_note,
-            placeholder="Overall note (optional)",
-            aria_label="Overall note",
-            rows="2",
-            width="100%",
-            id="score-overall-note",
-        ),
-        rx.cond(
-            ReviewState.score_error != "",
-            rx.callout(ReviewState.score_error, icon="triangle-alert", color_scheme="red", id="score-error", width="100%", size="1"),
-        ),
+        _note_area(ReviewState.score_overall_note, ReviewState.set_score_overall_note, "Overall note", "score-overall-note"),
+        _error(ReviewState.score_error, "score-error"),
         rx.button(
             rx.cond(ReviewState.own_submitted, "Update my scores", "Submit my scores"),
             on_click=ReviewState.submit_scores,
@@ -589,25 +590,9 @@ def _decision() -> rx.Component:
         rx.text("No decision yet.", size="2", color_scheme="gray", id="decision-none"),
     )
     form = rx.vstack(
-        rx.radio_group.root(
-            rx.hstack(*[rx.radio_group.item(label, value=value, id=f"decide-{value}") for value, label in DECISIONS.items()], spacing="3"),
-            value=ReviewState.decision_choice,
-            on_change=ReviewState.set_decision_choice,
-            aria_label="Decision",
-        ),
-        rx.text_area(
-            value=ReviewState.decision_note,
-            on_change=ReviewState.set_decision_note,
-            placeholder="Note for the hiring team (optional)",
-            aria_label="Decision note",
-            rows="2",
-            width="100%",
-            id="decision-note",
-        ),
-        rx.cond(
-            ReviewState.decision_error != "",
-            rx.callout(ReviewState.decision_error, icon="triangle-alert", color_scheme="red", id="decision-error", width="100%", size="1"),
-        ),
+        _choices(ReviewState.decision_choice, ReviewState.set_decision_choice, "decide", "Decision"),
+        _note_area(ReviewState.decision_note, ReviewState.set_decision_note, "Decision note", "decision-note"),
+        _error(ReviewState.decision_error, "decision-error"),
         rx.button(
             "Record decision", on_click=ReviewState.record_decision, id="record-decision", disabled=ReviewState.decision_choice == ""
         ),

@@ -63,10 +63,10 @@ NO_SCORE = "none"
 def version_label(version: int | None, current: int | None) -> str:
     """How the page names the template version an interview ran (and whether the template moved on)."""
     if version is None:
-        return "Not recorded (the interview ran before template versions, or has not started)"
+        return "Rubric version not recorded (the interview ran before versions, or has not started)"
     if current is not None and current != version:
-        return f"Version {version} (the template is now at version {current})"
-    return f"Version {version}"
+        return f"Rubric version {version} (the template is now at version {current})"
+    return f"Rubric version {version}"
 
 
 ADMIN_ONLY = "Only an admin can do this; ask an admin of your team."

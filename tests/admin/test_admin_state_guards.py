@@ -24,6 +24,7 @@ from sqlmodel import Session, func, select
 from interview_app.models import AdminSession, AdminUser, Candidate, Interview, InterviewTemplate, utcnow
 from interview_app.services.auth import ADMIN_SESSION_COOKIE, create_admin, create_session
 from interview_app.services.sign_in import rewrite_cookie_header
+from interview_app.state.admin_calibration import CalibrationState
 from interview_app.state.admin_candidates import CandidatesState
 from interview_app.state.admin_detail import MESSAGE_KIND, InterviewDetailState
 from interview_app.state.admin_list import InterviewListState
@@ -32,7 +33,7 @@ from interview_app.state.admin_templates import TemplatesState
 from interview_app.state.admin_users import AdminUsersState
 from tests.factories import make_candidate, make_interview, make_template
 
-ADMIN_STATES = (InterviewListState, CandidatesState, TemplatesState, InterviewDetailState, OverviewState, AdminUsersState)
+ADMIN_STATES = (InterviewListState, CandidatesState, TemplatesState, InterviewDetailState, OverviewState, AdminUsersState, CalibrationState)
 # Handlers of AdminState itself that must work signed out: the session check of every admin page.
 PUBLIC = {"check_session"}
 

@@ -325,7 +325,7 @@ def test_a_blind_reviewer_scores_then_sees_colleagues_and_an_admin_decides(serve
     expect(page.locator("#score-error")).to_contain_text("Choose your recommendation")
     page.locator(".score-input[data-criterion='Technical depth'] .score-select").click()
     page.get_by_role("option", name="3", exact=True).click()
-    page.locator(".score-input[data-criterion='Technical depth'] .score-note").fill("Clear on retries, thin on tracing.")
+    page.locator(".score-input[data-criterion='Technical depth'] .score-note textarea").fill("Clear on retries, thin on tracing.")
     page.locator("#recommend-hold").click()
     page.screenshot(path=str(ARTIFACTS / "review-score-form.png"), full_page=True)
     page.locator("#submit-scores").click()
@@ -349,7 +349,7 @@ def test_a_blind_reviewer_scores_then_sees_colleagues_and_an_admin_decides(serve
         expect(admin_page.locator("#detail-candidate")).to_have_text(scored["name"], timeout=30_000)  # admins always see who
         expect(admin_page.locator("#decision-none")).to_be_visible()
         admin_page.locator("#decide-advance").click()
-        admin_page.locator("#decision-note").fill("Strong systems answers; next: onsite.")
+        admin_page.locator("#review-decision textarea").fill("Strong systems answers; next: onsite.")
         admin_page.locator("#record-decision").click()
         expect(admin_page.locator("#decision-record")).to_contain_text(f"Advance — decided by {reviewed['admin_email']}", timeout=15_000)
         expect(admin_page.locator("#detail-decision")).to_contain_text("advance", timeout=15_000)

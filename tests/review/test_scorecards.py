@@ -41,7 +41,7 @@ from interview_app.services.scorecards import (
     submit_scorecard,
 )
 from interview_app.services.webhooks import DECISION_MADE, create_endpoint
-from interview_app.state.review import NO_SCORE, ReviewState
+from interview_app.state.review import NO_SCORE, ReviewState, ScoreInput
 from tests.admin.test_admin_state_guards import people, run, state_for  # noqa: F401  (people is a fixture)
 from tests.review.helpers import finished_interview
 
@@ -199,6 +199,35 @@ def test_the_page_shows_ai_beside_human_after_you_submit(session: Session, peopl
     assert (rows["Communication"].ai, rows["Communication"].human_mean) == ("—", "—")  # insufficient AI, nobody scored
     assert not rows["Problem solving"].apart  # AI 5, humans 5
     assert {c.reviewer for c in page.scorecards} == {"You", colleague.email}
+
+
+@pytest.mark.parametrize("who", ["none", "forged", "expired", "deactivated"])
+def test_scoring_and_deciding_do_nothing_without_a_session(session: Session, people: dict[str, str], who: str) -> None:  # noqa: F811
+    interview = _scored_interview(session)
+    page = state_for(ReviewState, people[who], f"/admin/interviews/{interview.id}")
+    page.review_interview_id = str(interview.id)
+    page.score_inputs = [ScoreInput("Technical depth", "", "1–5", [NO_SCORE, "1", "2", "3", "4", "5"], "4", "")]
+    page.score_recommendation, page.decision_choice = "advance", "advance"
+    for handler, payload in (
+        ("set_score", {"index": 0, "value": "2"}),
+        ("set_score_note", {"index": 0, "value": "x"}),
+        ("set_score_recommendation", {"value": "decline"}),
+        ("set_score_overall_note", {"value": "x"}),
+        ("submit_scores", {}),
+        ("set_decision_choice", {"value": "decline"}),
+        ("set_decision_note", {"value": "x"}),
+        ("record_decision", {}),
+    ):
+        run(page, handler, **payload)
+    assert (page.score_inputs[0].score, page.score_inputs[0].note, page.score_recommendation, page.decision_choice) == (
+        "4",
+        "",
+        "advance",
+        "advance",
+    )
+    session.expire_all()
+    assert session.exec(select(Scorecard).where(Scorecard.interview_id == interview.id)).all() == []
+    assert session.get(Interview, interview.id).decision is None
 
 
 # --- the decision -------------------------------------------------------------------
