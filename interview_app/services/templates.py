@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from interview_app.contracts import PlanQuestion, RubricCriterion
 from interview_app.i18n import LANGUAGE_NAMES, language_name
 from interview_app.models import InterviewTemplate, TemplateVersion, utcnow
+from interview_app.services.interviews import record_event
 from interview_app.settings import Settings
 
 #: Language codes a template may use and offer (the keys of i18n.LANGUAGE_NAMES, in its order).
@@ -249,6 +250,8 @@ def draft_from_template(template: InterviewTemplate) -> TemplateDraft:
 
 
 def _add_version(session: Session, template: InterviewTemplate, actor: str) -> None:
+    """Write the template's current questions and rubric as its version ``template.version``, audited."""
+    record_event(session, None, "template_version_created", actor=actor or "system", template_id=template.id, version=template.version)
     session.add(
         TemplateVersion(
             template_id=template.id,

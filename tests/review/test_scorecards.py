@@ -402,6 +402,14 @@ def test_editing_questions_or_rubric_makes_a_new_version_and_other_edits_do_not(
         (1, 1, "boss@example.com"),
     ]
     assert versions[-1].questions[0]["strong_answer"] == "Own part, trade-off."
+    audited = session.exec(
+        select(InterviewEvent).where(InterviewEvent.kind == "template_version_created").order_by(InterviewEvent.id.desc()).limit(3)  # type: ignore[union-attr]
+    ).all()
+    assert [(e.detail["template_id"], e.detail["version"], e.actor) for e in reversed(audited)] == [
+        (t.id, 1, "boss@example.com"),
+        (t.id, 2, "lead@example.com"),
+        (t.id, 3, "system"),
+    ]
     copy = templates.duplicate_template(session, t.id)
     session.commit()
     assert copy.version == 1 and [v.version for v in templates.versions_of(session, copy.id)] == [1]
