@@ -1,4 +1,4 @@
-"""Settings: defaults, one-line errors naming the key, .env.example in step with the code."""
+"""Settings: defaults, one-line errors naming the key, .env.example and the README in step with the declared keys."""
 
 from __future__ import annotations
 
@@ -79,10 +79,65 @@ def test_postgres_url_uses_psycopg2() -> None:
     assert s.database_url == "postgresql+psycopg2://u:p@db:5432/app"
 
 
-def test_env_example_documents_exactly_the_keys_the_code_reads() -> None:
-    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
-    read = settings_env_keys() - {"ENV_FILE"}
-    assert documented == read, f"only in .env.example: {documented - read}; only in code: {read - documented}"
+def test_env_example_documents_exactly_the_declared_keys() -> None:
+    documented = re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    declared = settings_env_keys() - {"ENV_FILE"}
+    assert len(documented) == len(set(documented)), f"documented twice: {sorted(k for k in documented if documented.count(k) > 1)}"
+    only_doc, only_code = set(documented) - declared, declared - set(documented)
+    assert not only_doc and not only_code, f"only in .env.example: {only_doc}; declared but undocumented: {only_code}"
+
+
+def test_readme_configuration_table_names_every_key() -> None:
+    """Each key is in the README's table by name or by a documented group such as `SMTP_*`, and the table names no other key."""
+    section = (ROOT / "README.md").read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    named = set(re.findall(r"`([A-Z][A-Z0-9_]*[A-Z0-9])`", table))
+    groups = set(re.findall(r"`([A-Z][A-Z0-9_]*_)\*`", table))
+    declared = settings_env_keys() - {"ENV_FILE"}
+    missing = {key for key in declared if key not in named and not any(key.startswith(group) for group in groups)}
+    assert not missing, f"README's configuration table leaves out {sorted(missing)}"
+    assert named <= declared, f"README's configuration table names keys the code does not read: {sorted(named - declared)}"
+    assert all(any(key.startswith(group) for key in declared) for group in groups), f"a group matches no key: {groups}"
+
+
+def test_every_malformed_value_is_refused_in_one_line_naming_its_key() -> None:
+    """A value no key could mean: keys with a type or a shape refuse it in one line that starts with the key."""
+    everything_on = {"SECRET_KEY": "k" * 40, "LIVEKIT_URL": "wss://x", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": "s"}
+    everything_on |= {"STORAGE_BACKEND": "s3", "S3_BUCKET": "b", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"}
+    everything_on |= {"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "k", "EMAIL_BACKEND": "smtp", "SMTP_HOST": "h", "SMTP_FROM": "f"}
+    refused = 0
+    for key in sorted(settings_env_keys() - {"ENV_FILE"}):
+        try:
+            load_settings(everything_on | {key: "-not:a value-"})
+        except ConfigError as err:
+            message = str(err)
+            assert message.startswith(key) and "\n" not in message, message
+            refused += 1
+    assert refused >= 40  # every number, yes/no, choice, URL and checked secret
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    secrets = (
+        "SECRET_KEY",
+        "LIVEKIT_API_SECRET",
+        "AWS_SECRET_ACCESS_KEY",
+        "OPENAI_API_KEY",
+        "DEEPGRAM_API_KEY",
+        "SMTP_PASSWORD",
+        "GREENHOUSE_API_KEY",
+    )
+    env = {key: f"{key.lower()}-value-" + "x" * 32 for key in secrets}
+    env |= {"LIVEKIT_URL": "wss://x.livekit.cloud", "LIVEKIT_API_KEY": "k", "LLM_PROVIDER": "openai"}
+    text = repr(load_settings(env))
+    assert not [key for key in secrets if env[key] in text]
+    assert "wss://x.livekit.cloud" in text  # the rest is shown
+
+
+def test_defaults_that_follow_other_keys() -> None:
+    s = load_settings({"SECRET_KEY": "k" * 40, "PORT": "3999", "S3_ENDPOINT_URL": "http://127.0.0.1:9000/"})
+    assert s.app_url == "http://127.0.0.1:3999" and s.s3_endpoint_url == "http://127.0.0.1:9000" and s.s3_force_path_style
+    assert not load_settings({"SECRET_KEY": "k" * 40, "S3_ENDPOINT_URL": "http://h", "S3_FORCE_PATH_STYLE": "off"}).s3_force_path_style
+    assert load_settings({"SECRET_KEY": "k" * 40, "CANDIDATE_TOKEN_TTL_SECONDS": "3600"}).candidate_token_ttl_seconds == 900
 
 
 def test_nothing_else_reads_the_environment() -> None:
