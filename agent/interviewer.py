@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterable, Callable
 from typing import Any
 
-from livekit.agents import Agent, ModelSettings, RunContext, function_tool, llm
+from livekit.agents import Agent, FlushSentinel, ModelSettings, RunContext, function_tool, llm
 from livekit.agents.voice.events import ConversationItemAddedEvent, UserStateChangedEvent
 from livekit.agents.voice.speech_handle import SpeechHandle
 
@@ -287,7 +287,7 @@ class Interviewer(Agent):
 
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
-    ) -> AsyncIterable[llm.ChatChunk | str]:
+    ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel]:
         ctx = chat_ctx.copy()
         note, needs_instructions = self.state_note()
         if needs_instructions:

@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from livekit.agents import llm, stt, tts, vad
+from livekit.agents import TurnHandlingOptions, llm, stt, tts, vad
 from livekit.agents.language import LanguageCode
 
 from agent.scripted import ScriptedLLM
@@ -196,11 +196,11 @@ def check_voice_settings(settings: Settings | None = None) -> None:
         settings.require("DEEPGRAM_API_KEY")
 
 
-def turn_handling(settings: Settings | None = None, *, turn_detector: Any | None = None) -> dict[str, Any]:
+def turn_handling(settings: Settings | None = None, *, turn_detector: Any | None = None) -> TurnHandlingOptions:
     """Interview-tuned endpointing: ``min_delay`` after a finished answer, ``max_delay`` when the detector
     says the candidate stopped mid-thought (``turn_detector`` None: VAD + ``min_delay`` only)."""
     settings = settings or get_settings()
-    options: dict[str, Any] = {
+    options: TurnHandlingOptions = {
         "endpointing": {
             "min_delay": settings.endpointing_min_delay,
             "max_delay": max(settings.endpointing_max_delay, settings.endpointing_min_delay),

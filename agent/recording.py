@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from livekit import api
+from livekit.agents import RecordingOptions
 
 from interview_app.services.storage import StorageError, recording_key, storage_from_settings
 from interview_app.settings import Settings
@@ -28,8 +28,8 @@ from interview_app.settings import Settings
 logger = logging.getLogger("agent.recording")
 
 #: ``AgentSession.start(record=...)`` for the agent recorder: audio only, nothing sent to LiveKit Cloud.
-AGENT_RECORDER_OPTIONS: dict[str, bool] = {"audio": True, "traces": False, "logs": False, "transcript": False}
-NO_RECORDING_OPTIONS: dict[str, bool] = {"audio": False, "traces": False, "logs": False, "transcript": False}
+AGENT_RECORDER_OPTIONS: RecordingOptions = {"audio": True, "traces": False, "logs": False, "transcript": False}
+NO_RECORDING_OPTIONS: RecordingOptions = {"audio": False, "traces": False, "logs": False, "transcript": False}
 
 
 @dataclass
@@ -85,9 +85,9 @@ async def start_recording(lkapi: api.LiveKitAPI, settings: Settings, room_name: 
     return Recording(uri=uri, egress_id=info.egress_id)
 
 
-def session_record_options(recording: Recording | None) -> dict[str, Any]:
+def session_record_options(recording: Recording | None) -> RecordingOptions:
     """What ``AgentSession.start(record=...)`` gets: the recorder on only when the agent records."""
-    return dict(AGENT_RECORDER_OPTIONS if recording is not None and recording.by_agent else NO_RECORDING_OPTIONS)
+    return (AGENT_RECORDER_OPTIONS if recording is not None and recording.by_agent else NO_RECORDING_OPTIONS).copy()
 
 
 async def stop_recording(lkapi: api.LiveKitAPI, recording: Recording | None) -> None:

@@ -587,6 +587,7 @@ def next_turn(chat_ctx: llm.ChatContext) -> ScriptedTurn:
             if output.get("approved"):
                 return ScriptedTurn(text=output["follow_up_question"])
             answer = _last_candidate_text(chat_ctx)
+            assert question is not None, "a follow-up is asked about the current question"
             return ScriptedTurn(tool_calls=[("mark_question_covered", {"question_id": question["id"], "notes": answer[:300]})])
         if last.name == "mark_question_covered":
             if output.get("all_questions_covered"):

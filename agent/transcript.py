@@ -18,7 +18,7 @@ import agent
 from agent.progress import InterviewProgress
 from interview_app.contracts import InterviewMode, InterviewPlan, InterviewResult, TranscriptSegment, TurnLatency
 
-_SPEAKERS = {"user": "candidate", "assistant": "agent"}
+_SPEAKERS: dict[str, Literal["agent", "candidate"]] = {"user": "candidate", "assistant": "agent"}
 
 
 class TranscriptCollector:
@@ -57,7 +57,7 @@ class TranscriptCollector:
         start = metrics.get("started_speaking_at") or item.created_at
         end = metrics.get("stopped_speaking_at") or max(start, item.created_at)
         self._record_latency(item.role, metrics)
-        self.add_turn(_SPEAKERS[item.role], text, start=start, end=end)  # type: ignore[arg-type]
+        self.add_turn(_SPEAKERS[item.role], text, start=start, end=end)
 
     def _record_latency(self, role: str, metrics: dict[str, Any]) -> None:
         """Per-turn latency from the turn metrics livekit-agents attaches to each ChatMessage.

@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from livekit import rtc
 from livekit.agents import Agent, AgentServer, AgentSession, JobContext, JobProcess, cli
@@ -195,7 +195,8 @@ async def interview_session(ctx: JobContext) -> None:
     collector = TranscriptCollector(plan, progress=interviewer.progress, mode="voice")
     recording: Recording | None = None
     session: AgentSession | None = None
-    outcome, reason = "completed", ""
+    outcome: Literal["completed", "failed"] = "completed"
+    reason = ""
     try:
         vad = ctx.proc.userdata.get("vad") or build_vad()
         session = AgentSession(
@@ -203,7 +204,7 @@ async def interview_session(ctx: JobContext) -> None:
             llm=build_llm(settings),
             tts=build_tts(settings),
             vad=vad,
-            turn_handling=turn_handling(settings, turn_detector=build_turn_detector(plan.language)),  # type: ignore[arg-type]
+            turn_handling=turn_handling(settings, turn_detector=build_turn_detector(plan.language)),
             user_away_timeout=float(settings.candidate_idle_seconds),
             max_tool_steps=5,
         )
@@ -226,7 +227,7 @@ async def interview_session(ctx: JobContext) -> None:
                 close_on_disconnect=False,
                 text_input=room_io.TextInputOptions(text_input_cb=typed_answer),
             ),
-            record=session_record_options(recording),  # type: ignore[arg-type]
+            record=session_record_options(recording),
         )
         publish_progress(ctx.room, interviewer.progress)
         accept_pause_requests(ctx.room, participant.identity, interviewer)
@@ -250,7 +251,7 @@ async def interview_session(ctx: JobContext) -> None:
     recording_uri = store_agent_recording(recording, ctx.session_directory / "audio.ogg", settings, str(plan.interview_id))
     transcript_uri = _store_transcript(collector, settings) if collector.segments else None
     result = collector.build_result(
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         end_reason=reason or interviewer.progress.end_reason,
         recording_uri=recording_uri,
         egress_id=recording.egress_id if recording and recording.egress_id else None,

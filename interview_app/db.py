@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -92,3 +93,12 @@ def database_ready() -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
+
+
+def affected_rows(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched.
+
+    ``Session.execute`` is typed as returning a plain ``Result``; for a DML statement it is a
+    ``CursorResult``, the one that has ``rowcount``.
+    """
+    return cast(sa.CursorResult[Any], result).rowcount

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from interview_app import routes
+from interview_app.db import affected_rows
 from interview_app.models import (
     AccommodationRequest,
     AccommodationStatus,
@@ -233,12 +234,14 @@ def _request(session: Session, raw_token: str, wanted: tuple[str, ...], text: st
         return view
     else:
         # Conditional: a decision that got there first leaves it unmatched (then the candidate is refused).
-        changed = session.execute(
-            sa.update(AccommodationRequest)
-            .where(col(AccommodationRequest.id) == row.id, col(AccommodationRequest.status) == AccommodationStatus.requested.value)
-            .values(kinds=list(wanted), note=text, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        changed = affected_rows(
+            session.execute(
+                sa.update(AccommodationRequest)
+                .where(col(AccommodationRequest.id) == row.id, col(AccommodationRequest.status) == AccommodationStatus.requested.value)
+                .values(kinds=list(wanted), note=text, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if changed != 1:
             session.rollback()
             return None
@@ -359,12 +362,14 @@ def decide_accommodation(
     now = utcnow()
     status = AccommodationStatus.granted.value if grant else AccommodationStatus.declined.value
     # Conditional: of two admins deciding at once, one decides and the other is told.
-    changed = session.execute(
-        sa.update(AccommodationRequest)
-        .where(col(AccommodationRequest.id) == row.id, col(AccommodationRequest.status) == AccommodationStatus.requested.value)
-        .values(status=status, extra_time_percent=percent, decided_by=admin_email[:320], decided_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = affected_rows(
+        session.execute(
+            sa.update(AccommodationRequest)
+            .where(col(AccommodationRequest.id) == row.id, col(AccommodationRequest.status) == AccommodationStatus.requested.value)
+            .values(status=status, extra_time_percent=percent, decided_by=admin_email[:320], decided_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:
         session.rollback()
         raise AccommodationError(no_open_request)

@@ -24,7 +24,7 @@ def list_admins(session: Session) -> list[AdminRow]:
     users = session.exec(select(AdminUser).order_by(AdminUser.email)).all()
     return [
         AdminRow(
-            id=u.id,  # type: ignore[arg-type]
+            id=u.id,
             email=u.email,
             name=u.name,
             role=u.role,
@@ -32,6 +32,7 @@ def list_admins(session: Session) -> list[AdminRow]:
             last_login=u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never",
         )
         for u in users
+        if u.id is not None  # saved rows
     ]
 
 

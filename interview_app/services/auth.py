@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from interview_app.models import AdminRole, AdminSession, AdminUser, LoginAttempt, utcnow
 from interview_app.services.interviews import as_aware
@@ -125,6 +125,7 @@ _token_hash = session_token_hash
 def create_session(session: Session, user: AdminUser, *, ttl_minutes: int, client: str = "") -> str:
     """Start an admin session; returns the raw token for the cookie (only its hash is stored)."""
     raw = secrets.token_urlsafe(32)
+    assert user.id is not None, "a session belongs to a saved admin account"
     session.add(
         AdminSession(
             token_hash=session_token_hash(raw),
@@ -174,7 +175,7 @@ def revoke_session(session: Session, raw_token: str) -> None:
 
 def revoke_user_sessions(session: Session, user_id: int) -> int:
     """End every open session of one admin (sign out everywhere, deactivation, password change); returns how many."""
-    rows = session.exec(select(AdminSession).where(AdminSession.user_id == user_id, AdminSession.revoked_at.is_(None))).all()  # type: ignore[union-attr]
+    rows = session.exec(select(AdminSession).where(AdminSession.user_id == user_id, col(AdminSession.revoked_at).is_(None))).all()
     now = utcnow()
     for row in rows:
         row.revoked_at = now
@@ -303,14 +304,14 @@ def _failures_after_success(attempts: list[tuple[datetime, str, bool]]) -> list[
 def _account_backoff(session: Session, email: str, policy: LoginPolicy, now: datetime) -> timedelta | None:
     """The wait the account's untrusted failures since its last untrusted success impose (None below the threshold)."""
     untrusted = (
-        LoginAttempt.email == email,
-        LoginAttempt.device == "",
-        LoginAttempt.at > now - timedelta(hours=policy.backoff_memory_hours),
+        col(LoginAttempt.email) == email,
+        col(LoginAttempt.device) == "",
+        col(LoginAttempt.at) > now - timedelta(hours=policy.backoff_memory_hours),
     )
-    last_ok = session.exec(select(func.max(LoginAttempt.at)).where(*untrusted, LoginAttempt.success.is_(True))).one()  # type: ignore[union-attr]
-    failed = [*untrusted, LoginAttempt.success.is_(False)]  # type: ignore[union-attr]
+    last_ok = session.exec(select(func.max(LoginAttempt.at)).where(*untrusted, col(LoginAttempt.success).is_(True))).one()
+    failed = [*untrusted, col(LoginAttempt.success).is_(False)]
     if last_ok is not None:
-        failed.append(LoginAttempt.at > last_ok)
+        failed.append(col(LoginAttempt.at) > last_ok)
     count, last = session.exec(select(func.count(), func.max(LoginAttempt.at)).where(*failed)).one()
     if count < policy.max_failures or last is None:
         return None
@@ -352,8 +353,10 @@ def lockout_remaining(
             # Never reset by a success: the address's failures count until they leave the window.
             newest = session.exec(
                 select(LoginAttempt.at)
-                .where(LoginAttempt.client == client, LoginAttempt.device == "", LoginAttempt.success.is_(False), LoginAttempt.at > since)  # type: ignore[union-attr]
-                .order_by(LoginAttempt.at.desc())  # type: ignore[union-attr]
+                .where(
+                    LoginAttempt.client == client, LoginAttempt.device == "", col(LoginAttempt.success).is_(False), LoginAttempt.at > since
+                )
+                .order_by(col(LoginAttempt.at).desc())
                 .limit(policy.client_max_failures)
             ).all()
             if len(newest) >= policy.client_max_failures:

@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from interview_app.models import Evaluation, EvaluationStatus, Interview, InterviewTemplate, Scorecard
 from interview_app.services.interview_list import _csv_safe
@@ -179,33 +179,33 @@ def _compared_interviews(template_id: int | None, versions: Collection[int | Non
 
     Columns: the interview's id, template, version, time, and the evaluation's scores.
     """
-    has_card = sa.exists().where(Scorecard.interview_id == Interview.id, _same_version(Scorecard.template_version))
+    has_card = sa.exists().where(col(Scorecard.interview_id) == col(Interview.id), _same_version(Scorecard.template_version))
     latest = (
-        sa.select(Evaluation.interview_id, sa.func.max(Evaluation.id).label("id"))
-        .where(Evaluation.interview_id.in_(sa.select(Scorecard.interview_id)))  # type: ignore[attr-defined]
-        .group_by(Evaluation.interview_id)
+        sa.select(col(Evaluation.interview_id), sa.func.max(col(Evaluation.id)).label("id"))
+        .where(col(Evaluation.interview_id).in_(sa.select(col(Scorecard.interview_id))))
+        .group_by(col(Evaluation.interview_id))
         .subquery()
     )
     stmt = (
         sa.select(
-            Interview.id,
-            Interview.template_id,
-            Interview.template_version,
-            sa.func.coalesce(Interview.ended_at, Interview.created_at).label("at"),
-            Evaluation.scores,
+            col(Interview.id),
+            col(Interview.template_id),
+            col(Interview.template_version),
+            sa.func.coalesce(col(Interview.ended_at), col(Interview.created_at)).label("at"),
+            col(Evaluation.scores),
         )
-        .join(latest, latest.c.interview_id == Interview.id)
-        .join(Evaluation, Evaluation.id == latest.c.id)
-        .where(Evaluation.status == EvaluationStatus.done.value, _same_version(Evaluation.template_version), has_card)
+        .join(latest, latest.c.interview_id == col(Interview.id))
+        .join(Evaluation, col(Evaluation.id) == latest.c.id)
+        .where(col(Evaluation.status) == EvaluationStatus.done.value, _same_version(Evaluation.template_version), has_card)
     )
     if template_id is not None:
-        stmt = stmt.where(Interview.template_id == template_id)
+        stmt = stmt.where(col(Interview.template_id) == template_id)
     if versions is not None:
         numbered = [v for v in versions if v is not None]
         stmt = stmt.where(
             sa.or_(
-                Interview.template_version.in_(numbered),  # type: ignore[union-attr]
-                *([Interview.template_version.is_(None)] if None in versions else []),  # type: ignore[union-attr]
+                col(Interview.template_version).in_(numbered),
+                *([col(Interview.template_version).is_(None)] if None in versions else []),
             )
         )
     return stmt
@@ -215,9 +215,11 @@ def calibration_groups(session: Session) -> list[CalibrationGroup]:
     """Every template version with interviews to compare: templates by title, each one's newest version first."""
     compared = _compared_interviews(None).subquery()
     rows = session.execute(
-        sa.select(compared.c.template_id, InterviewTemplate.title, compared.c.template_version, sa.func.count(), sa.func.max(compared.c.at))
-        .join(InterviewTemplate, InterviewTemplate.id == compared.c.template_id)
-        .group_by(compared.c.template_id, InterviewTemplate.title, compared.c.template_version)
+        sa.select(
+            compared.c.template_id, col(InterviewTemplate.title), compared.c.template_version, sa.func.count(), sa.func.max(compared.c.at)
+        )
+        .join(InterviewTemplate, col(InterviewTemplate.id) == compared.c.template_id)
+        .group_by(compared.c.template_id, col(InterviewTemplate.title), compared.c.template_version)
     ).all()
     groups = [CalibrationGroup(tid, title, version, int(n), as_aware(at)) for tid, title, version, n, at in rows]
     return sorted(groups, key=lambda g: (g.template_title.casefold(), g.template_id, g.version is None, -(g.version or 0)))
@@ -233,17 +235,17 @@ def calibrate(session: Session, template_id: int | None = None, versions: Collec
     if not interviews:
         return []
     cards: dict[uuid.UUID, list[list[Any]]] = {}
-    compared_ids = compared.with_only_columns(Interview.id)
+    compared_ids = compared.with_only_columns(col(Interview.id))
     for interview_id, scores in session.execute(
-        sa.select(Scorecard.interview_id, Scorecard.scores)
-        .join(Interview, Interview.id == Scorecard.interview_id)
-        .where(Scorecard.interview_id.in_(compared_ids), _same_version(Scorecard.template_version))  # type: ignore[attr-defined]
+        sa.select(col(Scorecard.interview_id), col(Scorecard.scores))
+        .join(Interview, col(Interview.id) == col(Scorecard.interview_id))
+        .where(col(Scorecard.interview_id).in_(compared_ids), _same_version(Scorecard.template_version))
     ):
         cards.setdefault(interview_id, []).append(scores if isinstance(scores, list) else [])
     titles = dict(
         session.execute(
-            sa.select(InterviewTemplate.id, InterviewTemplate.title).where(
-                InterviewTemplate.id.in_({row.template_id for row in interviews})  # type: ignore[union-attr]
+            sa.select(col(InterviewTemplate.id), col(InterviewTemplate.title)).where(
+                col(InterviewTemplate.id).in_({row.template_id for row in interviews})
             )
         ).all()
     )

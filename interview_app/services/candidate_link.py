@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from interview_app.db import affected_rows
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
 from interview_app.services.accommodations import accommodation_for
 from interview_app.services.interviews import (
@@ -163,16 +164,18 @@ def choose_language(session: Session, raw_token: str, language: str) -> bool:
         return False
     if interview.status == InterviewStatus.invited.value and interview.language != code:
         # One conditional UPDATE: a start or another tab that got there first leaves it unmatched.
-        changed = session.execute(
-            sa.update(Interview)
-            .where(
-                col(Interview.id) == interview.id,
-                col(Interview.status) == InterviewStatus.invited.value,
-                sa.or_(col(Interview.language).is_(None), col(Interview.language) != code),
+        changed = affected_rows(
+            session.execute(
+                sa.update(Interview)
+                .where(
+                    col(Interview.id) == interview.id,
+                    col(Interview.status) == InterviewStatus.invited.value,
+                    sa.or_(col(Interview.language).is_(None), col(Interview.language) != code),
+                )
+                .values(language=code, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
-            .values(language=code, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if changed == 1:
             record_event(session, interview.id, "language_chosen", actor="candidate", language=code)
         session.commit()

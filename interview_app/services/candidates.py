@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from interview_app.models import Candidate, Interview
 from interview_app.services.auth import AccountError, normalize_email
@@ -84,16 +84,16 @@ def delete_candidate(session: Session, candidate_id: int) -> None:
 
 def list_candidates(session: Session, search: str = "", limit: int = 200) -> list[tuple[Candidate, int]]:
     """Newest candidates first (optionally filtered by name/email), with their interview counts."""
-    counts = select(Interview.candidate_id, func.count().label("n")).group_by(Interview.candidate_id).subquery()
+    counts = select(Interview.candidate_id, func.count().label("n")).group_by(col(Interview.candidate_id)).subquery()
     stmt = (
         select(Candidate, func.coalesce(counts.c.n, 0))
         .join(counts, counts.c.candidate_id == Candidate.id, isouter=True)
-        .order_by(Candidate.created_at.desc(), Candidate.id.desc())  # type: ignore[union-attr]
+        .order_by(col(Candidate.created_at).desc(), col(Candidate.id).desc())
         .limit(limit)
     )
     if search.strip():
         like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(func.lower(Candidate.name).like(like) | Candidate.email.like(like))  # type: ignore[attr-defined]
+        stmt = stmt.where(func.lower(col(Candidate.name)).like(like) | col(Candidate.email).like(like))
     return [(c, int(n)) for c, n in session.exec(stmt).all()]
 
 

@@ -54,6 +54,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from interview_app import routes
+from interview_app.db import affected_rows
 from interview_app.models import (
     TERMINAL_STATUSES,
     Candidate,
@@ -245,8 +246,11 @@ def _serialize_on(session: Session, url: str) -> None:
     if connection.dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(b"greenhouse:" + url.encode()).digest()[:8], "big", signed=True)
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    elif connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "sqlite":
+        sqlite_connection = connection.connection.driver_connection
+        assert sqlite_connection is not None, "a connection in use has its sqlite3 connection"
+        if not sqlite_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def send_test(session: Session, settings: Settings, payload: object) -> SentTest:
@@ -288,7 +292,8 @@ def send_test(session: Session, settings: Settings, payload: object) -> SentTest
     try:
         if candidate is None:
             candidate = create_candidate(session, name, email, _external_ref(candidate_data))
-        issued = invite(session, settings, candidate.id, template.id, actor=ACTOR)  # type: ignore[arg-type]
+        assert candidate.id is not None and template.id is not None, "both are saved rows"
+        issued = invite(session, settings, candidate.id, template.id, actor=ACTOR)
     except (CandidateError, InvitationError) as err:
         raise GreenhouseError(422, str(err)) from None
     session.add(GreenhouseAssignment(interview_id=issued.interview_id, partner_test_id=partner_test_id, callback_url=url))
@@ -507,15 +512,18 @@ def claim_next(engine: Engine, *, now: datetime | None = None) -> NoticeClaim | 
             .limit(10)
         ).all()
         for assignment_id, interview_id, url, attempts in rows:
-            claimed = session.execute(
-                sa.update(GreenhouseAssignment)
-                .where(
-                    col(GreenhouseAssignment.id) == assignment_id,
-                    col(GreenhouseAssignment.notify_attempts) == attempts,
-                    col(GreenhouseAssignment.notified_at).is_(None),
+            assert assignment_id is not None, "a primary key read back"
+            claimed = affected_rows(
+                session.execute(
+                    sa.update(GreenhouseAssignment)
+                    .where(
+                        col(GreenhouseAssignment.id) == assignment_id,
+                        col(GreenhouseAssignment.notify_attempts) == attempts,
+                        col(GreenhouseAssignment.notified_at).is_(None),
+                    )
+                    .values(notify_attempts=attempts + 1)
                 )
-                .values(notify_attempts=attempts + 1)
-            ).rowcount
+            )
             if claimed != 1:
                 session.rollback()
                 continue

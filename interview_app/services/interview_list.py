@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from interview_app.models import AccommodationRequest, Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, Scorecard
 from interview_app.services.interviews import as_aware, interview_language
@@ -78,22 +78,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID] | None:
         return None
 
 
+#: The interview table's columns (their types bind the keyset cursor's values).
+_COLUMNS = sa.inspect(Interview).c
+
+
 def _filtered(stmt: sa.Select, filters: ListFilters) -> sa.Select:
     if filters.status and filters.status in {s.value for s in InterviewStatus}:
-        stmt = stmt.where(Interview.status == filters.status)
+        stmt = stmt.where(col(Interview.status) == filters.status)
     if filters.template_id:
-        stmt = stmt.where(Interview.template_id == filters.template_id)
+        stmt = stmt.where(col(Interview.template_id) == filters.template_id)
     if filters.created_from:
-        stmt = stmt.where(Interview.created_at >= datetime.combine(filters.created_from, time.min, UTC))
+        stmt = stmt.where(col(Interview.created_at) >= datetime.combine(filters.created_from, time.min, UTC))
     if filters.created_to:
-        stmt = stmt.where(Interview.created_at < datetime.combine(filters.created_to + timedelta(days=1), time.min, UTC))
+        stmt = stmt.where(col(Interview.created_at) < datetime.combine(filters.created_to + timedelta(days=1), time.min, UTC))
     term = filters.search.strip().lower()
     if term:
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         matching = select(Candidate.id).where(
-            sa.or_(sa.func.lower(Candidate.name).like(like, escape="\\"), Candidate.email.like(like, escape="\\"))
-        )  # type: ignore[attr-defined]
-        stmt = stmt.where(Interview.candidate_id.in_(matching))  # type: ignore[attr-defined]
+            sa.or_(sa.func.lower(col(Candidate.name)).like(like, escape="\\"), col(Candidate.email).like(like, escape="\\"))
+        )
+        stmt = stmt.where(col(Interview.candidate_id).in_(matching))
         if filters.blind_viewer_id is not None:  # a name search must not tell a blind reviewer who is who
             stmt = stmt.where(sa.not_(_hidden(filters.blind_viewer_id)))
     return stmt
@@ -103,25 +107,26 @@ def _hidden(viewer_id: int | None) -> sa.ColumnElement[bool]:
     """True for a row whose candidate the viewer may not see yet (blind review, not scored by them)."""
     if viewer_id is None:
         return sa.false()
-    scored = sa.exists().where(Scorecard.interview_id == Interview.id, Scorecard.reviewer_id == viewer_id)
-    return sa.and_(InterviewTemplate.blind_review.is_(True), sa.not_(scored))  # type: ignore[attr-defined]
+    scored = sa.exists().where(col(Scorecard.interview_id) == col(Interview.id), col(Scorecard.reviewer_id) == viewer_id)
+    return sa.and_(col(InterviewTemplate.blind_review).is_(True), sa.not_(scored))
 
 
 def _base(filters: ListFilters) -> sa.Select:
     # The accommodation request (at most one per interview, unique index) is an outer join of the
     # same query: the page stays one query, and a row without a request gets NULL.
+    # sqlalchemy's select (sqlmodel's is typed for at most four columns), so run with session.execute.
     return (
-        select(
+        sa.select(
             Interview,
-            Candidate.name,
-            Candidate.email,
-            InterviewTemplate.title,
-            AccommodationRequest.status,
+            col(Candidate.name),
+            col(Candidate.email),
+            col(InterviewTemplate.title),
+            col(AccommodationRequest.status),
             _hidden(filters.blind_viewer_id).label("hidden"),
         )
-        .join(Candidate, Candidate.id == Interview.candidate_id)
-        .join(InterviewTemplate, InterviewTemplate.id == Interview.template_id)
-        .outerjoin(AccommodationRequest, AccommodationRequest.interview_id == Interview.id)
+        .join(Candidate, col(Candidate.id) == col(Interview.candidate_id))
+        .join(InterviewTemplate, col(InterviewTemplate.id) == col(Interview.template_id))
+        .outerjoin(AccommodationRequest, col(AccommodationRequest.interview_id) == col(Interview.id))
     )
 
 
@@ -145,10 +150,10 @@ def list_interviews(session: Session, filters: ListFilters, *, cursor: str = "",
     if after is not None:
         stmt = stmt.where(
             sa.tuple_(Interview.created_at, Interview.id)
-            < sa.tuple_(sa.literal(after[0], Interview.__table__.c.created_at.type), sa.literal(after[1], Interview.__table__.c.id.type))
+            < sa.tuple_(sa.literal(after[0], _COLUMNS.created_at.type), sa.literal(after[1], _COLUMNS.id.type))
         )
-    stmt = stmt.order_by(Interview.created_at.desc(), Interview.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
-    results = session.exec(stmt).all()
+    stmt = stmt.order_by(col(Interview.created_at).desc(), col(Interview.id).desc()).limit(limit + 1)
+    results = session.execute(stmt).all()
     page = ListPage(rows=[_row(*r) for r in results[:limit]])
     if len(results) > limit:
         last = results[limit - 1][0]
@@ -166,7 +171,7 @@ def current_statuses(session: Session, interview_ids: list[str]) -> dict[str, st
             continue
     if not keys:
         return {}
-    rows = session.exec(select(Interview.id, Interview.status).where(Interview.id.in_(keys))).all()  # type: ignore[attr-defined]
+    rows = session.exec(select(Interview.id, Interview.status).where(col(Interview.id).in_(keys))).all()
     return {str(i): s for i, s in rows}
 
 
@@ -210,11 +215,11 @@ def iter_export_rows(session: Session, filters: ListFilters, *, limit: int = EXP
         if after is not None:
             stmt = stmt.where(
                 sa.tuple_(Interview.created_at, Interview.id)
-                < sa.tuple_(
-                    sa.literal(after[0], Interview.__table__.c.created_at.type), sa.literal(after[1], Interview.__table__.c.id.type)
-                )
+                < sa.tuple_(sa.literal(after[0], _COLUMNS.created_at.type), sa.literal(after[1], _COLUMNS.id.type))
             )
-        results = session.exec(stmt.order_by(Interview.created_at.desc(), Interview.id.desc()).limit(min(batch, limit - sent))).all()  # type: ignore[attr-defined]
+        results = session.execute(
+            stmt.order_by(col(Interview.created_at).desc(), col(Interview.id).desc()).limit(min(batch, limit - sent))
+        ).all()
         for interview, name, email, title, _accommodation, hidden in results:
             yield [
                 str(interview.id),
@@ -307,8 +312,8 @@ def interview_detail(session: Session, interview_id: str, *, viewer: Reviewer | 
     candidate = session.get(Candidate, interview.candidate_id)
     template = session.get(InterviewTemplate, interview.template_id)
     events = session.exec(
-        select(InterviewEvent).where(InterviewEvent.interview_id == key).order_by(InterviewEvent.at, InterviewEvent.id)
-    ).all()  # type: ignore[arg-type]
+        select(InterviewEvent).where(InterviewEvent.interview_id == key).order_by(col(InterviewEvent.at), col(InterviewEvent.id))
+    ).all()
     blind = viewer is not None and is_blind(session, interview, viewer)
     name, email = (candidate.name, candidate.email) if candidate else ("", "")
     timeline = [{"at": _fmt(e.at), "kind": e.kind.replace("_", " "), "actor": e.actor, "detail": _describe(e)} for e in events]

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from interview_app.contracts import MAX_DURATION_SECONDS, MAX_TIME_BUDGET_SECONDS, InterviewPlan, PlanQuestion
 from interview_app.models import (
@@ -167,10 +167,11 @@ def create_invitation(
     """Create an invited interview; returns it with the raw token (shown once)."""
     if template.archived:
         raise ValueError(f"The template “{template.title}” is archived; restore it before inviting.")
+    assert candidate.id is not None and template.id is not None, "an invitation joins a saved candidate and template"
     raw = new_invite_token()
     interview = Interview(
-        candidate_id=candidate.id,  # type: ignore[arg-type]
-        template_id=template.id,  # type: ignore[arg-type]
+        candidate_id=candidate.id,
+        template_id=template.id,
         invite_token_hash=hash_token(raw),
         invite_expires_at=utcnow() + ttl,
     )
@@ -279,7 +280,7 @@ def expire_overdue_invitations(session: Session, *, now: datetime | None = None,
     overdue = session.exec(
         select(Interview)
         .where(Interview.status == S.invited.value, Interview.invite_expires_at <= now)
-        .order_by(Interview.invite_expires_at)
+        .order_by(col(Interview.invite_expires_at))
         .limit(limit)
     ).all()
     for interview in overdue:

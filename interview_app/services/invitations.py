@@ -73,7 +73,11 @@ def _load(session: Session, interview_id: uuid.UUID | str) -> tuple[Interview, C
     interview = session.get(Interview, key)
     if interview is None:
         raise InvitationError("That interview does not exist. Reload the page.")
-    return interview, session.get(Candidate, interview.candidate_id), session.get(InterviewTemplate, interview.template_id)  # type: ignore[return-value]
+    candidate = session.get(Candidate, interview.candidate_id)
+    template = session.get(InterviewTemplate, interview.template_id)
+    if candidate is None or template is None:
+        raise InvitationError("This interview is missing its candidate or template; nothing was changed.")
+    return interview, candidate, template
 
 
 def revoke(session: Session, interview_id: uuid.UUID | str, *, actor: str) -> Interview:

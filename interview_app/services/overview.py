@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from interview_app.models import Interview, InterviewStatus, utcnow
 from interview_app.services.interviews import as_aware
@@ -47,13 +47,17 @@ def overview(session: Session, *, days: int = 30, today: date | None = None) -> 
     if finished:
         result.completion_rate = result.counts[InterviewStatus.completed.value] / finished
 
-    done = (Interview.status == InterviewStatus.completed.value, Interview.started_at.is_not(None), Interview.ended_at.is_not(None))  # type: ignore[union-attr]
+    done = (
+        col(Interview.status) == InterviewStatus.completed.value,
+        col(Interview.started_at).is_not(None),
+        col(Interview.ended_at).is_not(None),
+    )
     if session.get_bind().dialect.name == "postgresql":
-        seconds = sa.func.extract("epoch", Interview.ended_at - Interview.started_at)
+        seconds = sa.func.extract("epoch", col(Interview.ended_at) - col(Interview.started_at))
         median = session.exec(select(sa.func.percentile_cont(0.5).within_group(seconds)).where(in_window, *done)).one()
         result.median_duration_minutes = float(median) / 60 if median is not None else None
     else:
         spans = session.exec(select(Interview.started_at, Interview.ended_at).where(in_window, *done)).all()
-        durations = [(as_aware(e) - as_aware(s)).total_seconds() for s, e in spans]
+        durations = [(as_aware(e) - as_aware(s)).total_seconds() for s, e in spans if s is not None and e is not None]
         result.median_duration_minutes = statistics.median(durations) / 60 if durations else None
     return result

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from interview_app.db import affected_rows
 from interview_app.models import (
     TERMINAL_STATUSES,
     AccommodationRequest,
@@ -113,7 +114,8 @@ def apply_retention(
         count = session.exec(
             select(func.count()).select_from(TranscriptSegment).where(TranscriptSegment.interview_id == interview.id)
         ).one()
-        item = RetentionItem(interview.id, as_aware(interview.ended_at), _objects_of(interview, settings), count)  # type: ignore[arg-type]
+        assert interview.ended_at is not None, "due_interviews selects ended interviews"
+        item = RetentionItem(interview.id, as_aware(interview.ended_at), _objects_of(interview, settings), count)
         report.items.append(item)
         if dry_run:
             continue
@@ -188,10 +190,9 @@ def delete_candidate_data(session: Session, candidate_id: int, *, actor: str, se
             ("scorecards", Scorecard),
             ("greenhouse_assignments", GreenhouseAssignment),
         ):
-            result = session.execute(sa.delete(model).where(col(model.interview_id).in_(ids)))  # type: ignore[attr-defined]
-            rows[name] = result.rowcount or 0
+            rows[name] = affected_rows(session.execute(sa.delete(model).where(col(model.interview_id).in_(ids))))
         rows["webhook_deliveries"] = delete_deliveries_about(session, ids)
-        rows["interviews"] = session.execute(sa.delete(Interview).where(col(Interview.id).in_(ids))).rowcount or 0
+        rows["interviews"] = affected_rows(session.execute(sa.delete(Interview).where(col(Interview.id).in_(ids))))
     else:
         rows["interviews"] = 0
     session.delete(candidate)

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from interview_app.contracts import PlanQuestion, RubricCriterion
 from interview_app.i18n import LANGUAGE_NAMES, language_name
@@ -159,7 +159,7 @@ def validate_draft(draft: TemplateDraft) -> dict[str, Any]:
                 text=str(row.get("text", "")),
                 competency=str(row.get("competency", "")),
                 follow_up_guidance=str(row.get("follow_up_guidance", "")),
-                max_follow_ups=_int_or_none(row.get("max_follow_ups")) if str(row.get("max_follow_ups", "")).strip() else 1,
+                max_follow_ups=int(str(row.get("max_follow_ups", "")).strip() or 1),
                 time_budget_seconds=budget,
                 strong_answer=strong_answer,
             )
@@ -251,6 +251,7 @@ def draft_from_template(template: InterviewTemplate) -> TemplateDraft:
 
 def _add_version(session: Session, template: InterviewTemplate, actor: str) -> None:
     """Write the template's current questions and rubric as its version ``template.version``, audited."""
+    assert template.id is not None, "a version is written once the template's flush gave it an id"
     record_event(session, None, "template_version_created", actor=actor or "system", template_id=template.id, version=template.version)
     session.add(
         TemplateVersion(
@@ -274,12 +275,12 @@ def save_template(session: Session, draft: TemplateDraft, template_id: int | Non
     """
     values = validate_draft(draft)
     if template_id is None:
-        template = InterviewTemplate(**values, version=1)
-        session.add(template)
+        created = InterviewTemplate(**values, version=1)
+        session.add(created)
         session.flush()
-        _add_version(session, template, actor)
+        _add_version(session, created, actor)
         session.flush()
-        return template
+        return created
     template = session.get(InterviewTemplate, template_id)
     if template is None:
         raise TemplateError(["That template no longer exists. Reload the page."])
@@ -322,8 +323,8 @@ def duplicate_template(session: Session, template_id: int, *, actor: str = "") -
     return copy
 
 
-_VERSION_CONTENT = sa.select(TemplateVersion.questions, TemplateVersion.rubric).where(  # type: ignore[call-overload]
-    TemplateVersion.template_id == sa.bindparam("template_id"), TemplateVersion.version == sa.bindparam("version")
+_VERSION_CONTENT = sa.select(col(TemplateVersion.questions), col(TemplateVersion.rubric)).where(
+    col(TemplateVersion.template_id) == sa.bindparam("template_id"), col(TemplateVersion.version) == sa.bindparam("version")
 )
 
 
@@ -346,7 +347,7 @@ def versions_of(session: Session, template_id: int) -> list[TemplateVersion]:
     """Every version of a template, newest first."""
     return list(
         session.exec(
-            select(TemplateVersion).where(TemplateVersion.template_id == template_id).order_by(TemplateVersion.version.desc())  # type: ignore[attr-defined]
+            select(TemplateVersion).where(TemplateVersion.template_id == template_id).order_by(col(TemplateVersion.version).desc())
         )
     )
 
@@ -364,9 +365,9 @@ def set_archived(session: Session, template_id: int, archived: bool) -> Intervie
 
 
 def list_templates(session: Session, *, include_archived: bool = True) -> list[InterviewTemplate]:
-    stmt = select(InterviewTemplate).order_by(InterviewTemplate.archived, InterviewTemplate.title)
+    stmt = select(InterviewTemplate).order_by(col(InterviewTemplate.archived), col(InterviewTemplate.title))
     if not include_archived:
-        stmt = stmt.where(InterviewTemplate.archived.is_(False))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(InterviewTemplate.archived).is_(False))
     return list(session.exec(stmt).all())
 
 

@@ -57,6 +57,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from interview_app import routes
+from interview_app.db import affected_rows
 from interview_app.models import (
     Candidate,
     Evaluation,
@@ -290,11 +291,10 @@ def delete_endpoint(session: Session, endpoint_id: int, *, actor: str = "system"
         WebhookError: unknown endpoint.
     """
     endpoint = get_endpoint(session, endpoint_id)
-    deleted = (
+    deleted = affected_rows(
         session.execute(
             sa.delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id).execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+        )
     )
     url = endpoint.url
     session.delete(endpoint)
@@ -368,7 +368,7 @@ def _enqueue(
     )
     rows = [
         WebhookDelivery(
-            endpoint_id=e.id,  # type: ignore[arg-type]
+            endpoint_id=e.id,
             event_id=event_id,
             event_type=event_type,
             payload=envelope,
@@ -378,7 +378,8 @@ def _enqueue(
             updated_at=now,
         )
         for e in endpoints
-        if e.id not in already  # the same event id queued twice for an endpoint is queued once
+        # Saved endpoints (an id); the same event id queued twice for an endpoint is queued once.
+        if e.id is not None and e.id not in already
     ]
     session.add_all(rows)
     return rows
@@ -601,8 +602,9 @@ def _claim_of(session: Session, delivery: WebhookDelivery) -> Claim | None:
     endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None:
         return None
+    assert delivery.id is not None, "a delivery read from the database"
     return Claim(
-        id=delivery.id,  # type: ignore[arg-type]
+        id=delivery.id,
         attempts=delivery.attempts,
         url=endpoint.url,
         secret=endpoint.secret,
@@ -650,7 +652,7 @@ def claim_next(engine: Engine, *, now: datetime | None = None, lease_seconds: in
                 .values(status=D.delivering.value, attempts=attempts + 1, updated_at=now)
             )
             session.commit()
-            if result.rowcount == 1:
+            if affected_rows(result) == 1:
                 row = session.get(WebhookDelivery, delivery_id, populate_existing=True)
                 claim = _claim_of(session, row) if row is not None else None
                 if claim is not None:
@@ -722,7 +724,7 @@ def _record(engine: Engine, claim: Claim, code: int | None, error: str, *, now: 
             .values(**values)
         )
         session.commit()
-        if result.rowcount == 1:
+        if affected_rows(result) == 1:
             return str(values["status"])
         # The lease ran out and another process took the row over (or it was deleted): its outcome counts.
         current = session.exec(select(WebhookDelivery.status).where(WebhookDelivery.id == claim.id)).first()
@@ -819,11 +821,8 @@ def delete_deliveries_about(session: Session, interview_ids: Sequence[uuid.UUID]
     if not interview_ids:
         return 0
     keys = [str(i) for i in interview_ids]
-    return (
-        session.execute(
-            sa.delete(WebhookDelivery).where(_payload_interview_id().in_(keys)).execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+    return affected_rows(
+        session.execute(sa.delete(WebhookDelivery).where(_payload_interview_id().in_(keys)).execution_options(synchronize_session=False))
     )
 
 
@@ -834,11 +833,10 @@ def count_deliveries_before(session: Session, cutoff: datetime) -> int:
 
 def delete_deliveries_before(session: Session, cutoff: datetime) -> int:
     """Delete every delivery created before ``cutoff``, whatever its status (RETENTION_DAYS)."""
-    return (
+    return affected_rows(
         session.execute(
             sa.delete(WebhookDelivery).where(col(WebhookDelivery.created_at) < cutoff).execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+        )
     )
 
 
