@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bench.common import BenchResult, migrate, ms, percentile, throwaway_pg_database
 from bench.seed import candidate_email_part, seed
@@ -38,8 +38,13 @@ def _deep_cursor(session: Session, filters: il.ListFilters, fraction: float = 0.
     offset = int(count * fraction)
     if offset < 1:
         return ""
-    stmt = il._filtered(il._base(), filters).order_by(Interview.created_at.desc(), Interview.id.desc()).offset(offset - 1).limit(1)  # noqa: SLF001 # type: ignore[attr-defined]
-    row = session.exec(stmt).first()
+    stmt = (
+        il._filtered(il._base(filters), filters)
+        .order_by(col(Interview.created_at).desc(), col(Interview.id).desc())
+        .offset(offset - 1)
+        .limit(1)
+    )  # noqa: SLF001
+    row = session.execute(stmt).first()
     return il.encode_cursor(row[0].created_at, row[0].id) if row else ""
 
 

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from interview_app.contracts import PlanQuestion, RubricCriterion
+from interview_app.db import affected_rows
 from interview_app.i18n import language_name
 from interview_app.models import (
     Evaluation,
@@ -573,7 +574,8 @@ def parse_answer(raw: str, data: EvaluationInput) -> EvaluationOutcome:
             score = None
         evidence: list[dict[str, Any]] = []
         dropped = 0
-        quotes = item.get("evidence") if isinstance(item.get("evidence"), list) else []
+        raw_quotes = item.get("evidence")
+        quotes: list[Any] = raw_quotes if isinstance(raw_quotes, list) else []
         for quote in quotes:
             segment = locate_quote(quote, candidate_turns) if isinstance(quote, str) else None
             if segment is None:
@@ -597,7 +599,8 @@ def parse_answer(raw: str, data: EvaluationInput) -> EvaluationOutcome:
     recommendation = str(answer.get("recommendation", "")).strip().lower().replace(" ", "_")
     if recommendation not in RECOMMENDATIONS:
         recommendation = ""
-    summary = answer.get("summary") if isinstance(answer.get("summary"), str) else ""
+    raw_summary = answer.get("summary")
+    summary = raw_summary if isinstance(raw_summary, str) else ""
     return EvaluationOutcome(scores=scores, summary=summary.strip()[:5000], recommendation=recommendation, dropped_quotes=dropped_total)
 
 
@@ -638,10 +641,10 @@ def _load_input(session: Session, interview: Interview) -> EvaluationInput:
 def _due(now: Any, lease_seconds: int) -> Any:
     return sa.or_(
         sa.and_(
-            Evaluation.status == E.pending.value,
-            sa.or_(Evaluation.attempts == 0, Evaluation.updated_at <= now - timedelta(seconds=RETRY_DELAY_SECONDS)),
+            col(Evaluation.status) == E.pending.value,
+            sa.or_(col(Evaluation.attempts) == 0, col(Evaluation.updated_at) <= now - timedelta(seconds=RETRY_DELAY_SECONDS)),
         ),
-        sa.and_(Evaluation.status == E.running.value, Evaluation.updated_at <= now - timedelta(seconds=lease_seconds)),
+        sa.and_(col(Evaluation.status) == E.running.value, col(Evaluation.updated_at) <= now - timedelta(seconds=lease_seconds)),
     )
 
 
@@ -671,7 +674,7 @@ def claim_next(engine: Engine, *, lease_seconds: int = LEASE_SECONDS) -> int | N
                 .values(status=E.running.value, attempts=attempts + 1, updated_at=now)
             )
             session.commit()
-            if result.rowcount == 1:
+            if affected_rows(result) == 1:
                 return ev_id
         return None
 

@@ -8,6 +8,8 @@ never in the lists.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import reflex as rx
 
 from interview_app.db import session_scope
@@ -28,7 +30,7 @@ from interview_app.state.auth import ADMIN, AdminState, guarded
 
 
 def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else ""  # type: ignore[union-attr]
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else ""
 
 
 def _endpoint_id(value: str) -> int:

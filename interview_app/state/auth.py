@@ -178,7 +178,7 @@ class AdminAuthorityMiddleware(Middleware):
         if event.name not in _hydrate_event_names():
             return None
         admin = await state.get_state(AdminState)
-        loaded_for = admin._loaded_for  # type: ignore[attr-defined]
+        loaded_for = admin._loaded_for
         if not loaded_for:
             return None
         current = session_hash_from_cookie_header(state.router.headers.cookie)
@@ -189,5 +189,5 @@ class AdminAuthorityMiddleware(Middleware):
         for cls in _admin_state_classes():
             await state.get_state(cls)  # load every admin substate so that reset() reaches it
         admin.reset()
-        admin._loaded_for = ""  # type: ignore[attr-defined]
+        admin._loaded_for = ""
         return None
