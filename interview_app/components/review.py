@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from reflex_base.event import no_args_event_spec
-from reflex_base.vars.object import ObjectVar
+from reflex.event import no_args_event_spec
+from reflex.vars import ObjectVar
 
 from interview_app.services.evaluation import INSUFFICIENT_EVIDENCE_LABEL
 from interview_app.services.scorecards import DECISIONS
@@ -30,14 +30,23 @@ from interview_app.state.review import (
 )
 
 PLAYER_ID = "review-player"
+_PLAYER = rx.asset("review_player.jsx", shared=True)
 
 
 def _current_time(event: ObjectVar[dict[str, Any]]) -> list[rx.Var[float]]:
     return [event["target"].to(dict)["currentTime"].to(float)]
 
 
-class ReviewAudio(rx.el.Audio):
-    """<audio> that reports its position (the native ``timeupdate`` event, ~4 Hz)."""
+class _ReviewPlayer(rx.Component):
+    """<audio>/<video> that reports its position (the native ``timeupdate`` event, ~4 Hz) and moves to
+    ``seek`` (``ReviewState.player_seek``: ``at`` seconds, ``play``, and ``n``, which counts the requests)."""
+
+    library = _PLAYER.importable_path
+
+    src: rx.Var[str]
+    controls: rx.Var[bool]
+    preload: rx.Var[str]
+    seek: rx.Var[Any]
 
     on_time_update: rx.EventHandler[_current_time]
     on_seeked: rx.EventHandler[_current_time]
@@ -45,13 +54,12 @@ class ReviewAudio(rx.el.Audio):
     on_loaded_metadata: rx.EventHandler[no_args_event_spec]
 
 
-class ReviewVideo(rx.el.Video):
-    """<video> that reports its position."""
+class ReviewAudio(_ReviewPlayer):
+    tag = "SeekableAudio"
 
-    on_time_update: rx.EventHandler[_current_time]
-    on_seeked: rx.EventHandler[_current_time]
-    on_error: rx.EventHandler[no_args_event_spec]
-    on_loaded_metadata: rx.EventHandler[no_args_event_spec]
+
+class ReviewVideo(_ReviewPlayer):
+    tag = "SeekableVideo"
 
 
 def _section(title: str, *children: rx.Component, icon: str, **props: Any) -> rx.Component:
@@ -77,6 +85,7 @@ def _player() -> rx.Component:
         "on_seeked": ReviewState.track_position,
         "on_error": ReviewState.recording_failed,
         "on_loaded_metadata": ReviewState.recording_ready,
+        "seek": ReviewState.player_seek,
         "width": "100%",
     }
     return rx.cond(

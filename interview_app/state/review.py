@@ -73,6 +73,16 @@ ADMIN_ONLY = "Only an admin can do this; ask an admin of your team."
 
 
 @dataclass
+class PlayerSeek:
+    """Where the player should go: ``at`` seconds, then play if ``play``; ``n`` counts the requests
+    (the player moves on each new ``n``, so clicking the same line twice seeks twice)."""
+
+    at: float = 0.0
+    play: bool = False
+    n: int = 0
+
+
+@dataclass
 class SegmentRow:
     seq: int
     speaker: str
@@ -200,6 +210,7 @@ class ReviewState(AdminState):
     media_expires_ts: int = 0
     resume_ms: int = 0
     media_message: str = ""
+    player_seek: PlayerSeek = PlayerSeek()
 
     segments: list[SegmentRow] = []
     transcript_query: str = ""
@@ -291,6 +302,7 @@ class ReviewState(AdminState):
         self.evaluation_recommendation = self.evaluation_overall = self.evaluation_model = ""
         self.latency_median = self.latency_p95 = ""
         self.position_ms = 0
+        self.player_seek = PlayerSeek()
         self.template_version_label, self.blind = "", False
         self.score_inputs, self.comparison, self.scorecards = [], [], []
         self.score_recommendation = self.score_overall_note = self.score_error = ""
@@ -432,13 +444,16 @@ class ReviewState(AdminState):
         elif self.media_url:
             self.media_message = "The recording could not be played. Reload the page; if that does not help, check the storage settings."
 
+    def _seek(self, ms: int, *, play: bool) -> None:
+        self.player_seek = PlayerSeek(at=round(ms / 1000, 3), play=play, n=self.player_seek.n + 1)
+
     @rx.event
-    def recording_ready(self):  # noqa: ANN201
+    def recording_ready(self) -> None:
         """Metadata of a (new) link loaded: continue where playback was when the old link expired."""
         if self._guard() is None or self.resume_ms <= 0:
-            return None
-        seconds, self.resume_ms = self.resume_ms / 1000, 0
-        return rx.call_script(f"(() => {{ const p = document.getElementById('review-player'); if (p) p.currentTime = {seconds:.3f}; }})()")
+            return
+        self._seek(self.resume_ms, play=False)
+        self.resume_ms = 0
 
     # --- transcript ------------------------------------------------------------
 
@@ -459,19 +474,15 @@ class ReviewState(AdminState):
             return
 
     @rx.event
-    def seek_to(self, seq: int):  # noqa: ANN201
+    def seek_to(self, seq: int) -> None:
         """Play from the start of transcript line ``seq``."""
         if self._guard() is None:
-            return None
+            return
         row = next((s for s in self.segments if s.seq == seq), None)
         if row is None:
-            return None
+            return
         self.position_ms = row.start_ms
-        seconds = row.start_ms / 1000
-        return rx.call_script(
-            "(() => { const p = document.getElementById('review-player'); "
-            f"if (p) {{ p.currentTime = {seconds:.3f}; const r = p.play(); if (r) r.catch(() => {{}}); }} }})()"
-        )
+        self._seek(row.start_ms, play=True)
 
     def _transcript_download(self, render: Callable[[ReviewData], str], extension: str, mime_type: str):  # noqa: ANN202
         """The transcript of the interview on the page as a file (callers have checked the session)."""

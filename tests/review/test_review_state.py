@@ -112,6 +112,7 @@ def test_an_admin_reruns_and_deletes(review_state, stored, session: Session) -> 
     assert review_state.can_manage
     _call(review_state, "seek_to", 3)
     assert review_state.position_ms == 12_000 and review_state.active_seq == 3
+    assert (review_state.player_seek.at, review_state.player_seek.play) == (12.0, True)
     review_state.transcript_query = "PERCENTILES"
     assert [s.seq for s in review_state.visible_segments] == [5]
 
@@ -142,5 +143,8 @@ def test_an_expired_link_is_renewed_when_the_player_fails(review_state, stored, 
     assert review_state.media_url.startswith("http://127.0.0.1:3999/api/files/") and review_state.media_message == ""
     assert review_state.media_expires_ts > 1 and review_state.resume_ms == 7_500
     assert len(_views(session, interview.id)) == 2
-    assert _call(review_state, "recording_ready") is not None and review_state.resume_ms == 0
-    assert _call(review_state, "recording_ready") is None
+    _call(review_state, "recording_ready")  # the new link's metadata: the player goes back to 7.5 s, paused
+    assert (review_state.player_seek.at, review_state.player_seek.play, review_state.resume_ms) == (7.5, False, 0)
+    seeks = review_state.player_seek.n
+    _call(review_state, "recording_ready")  # a later load of the same link does not move it
+    assert review_state.player_seek.n == seeks
