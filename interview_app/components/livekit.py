@@ -1,10 +1,11 @@
 """LiveKit's React components wrapped as Reflex components (pinned versions).
 
 ``@livekit/components-react`` renders only in the browser, so every wrapper is a
-``NoSSRComponent``. The few behaviours no prop can express (agent state and
-presence flowing back to Reflex, captions from the agent's transcription stream,
-the pre-join microphone level meter, page-focus signals) live in the small module
-``livekit_bridge.jsx`` next to this file, wrapped the same way.
+``NoSSRComponent``. Where a hook must run in the browser and its values flow back to
+Reflex (agent state and presence, captions from the agent's transcription stream, the
+pre-join microphone list, level meter and camera preview), a few lines in
+``livekit_bridge.jsx`` next to this file call it, wrapped the same way. Every label and
+sentence comes from Python (the candidate's catalogue in ``interview_app/i18n``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from reflex_base.components.component import NoSSRComponent
-from reflex_base.event import no_args_event_spec, passthrough_event_spec
+from reflex.event import no_args_event_spec, passthrough_event_spec
 
 COMPONENTS_REACT = "@livekit/components-react@2.9.24"
 LIVEKIT_CLIENT = "livekit-client@2.23.0"
@@ -37,7 +37,7 @@ def _media_failure(failure: rx.Var, kind: rx.Var) -> tuple[rx.Var[str], rx.Var[s
     return (rx.Var(f"String(({failure}) ?? 'Unknown')").to(str), rx.Var(f"String(({kind}) ?? '')").to(str))
 
 
-class _LiveKitReact(NoSSRComponent):
+class _LiveKitReact(rx.NoSSRComponent):
     library = COMPONENTS_REACT
     lib_dependencies: list[str] = [LIVEKIT_CLIENT, COMPONENTS_STYLES]
 
@@ -58,7 +58,7 @@ class LiveKitRoom(_LiveKitReact):
     on_error: rx.EventHandler[_error_message]
     on_media_device_failure: rx.EventHandler[_media_failure]
 
-    def add_imports(self) -> dict[str, str]:
+    def add_imports(self) -> rx.ImportDict:
         return {"": "@livekit/components-styles"}  # LiveKit's stylesheet (lk-* classes)
 
 
@@ -76,7 +76,7 @@ class StartAudio(_LiveKitReact):
     label: rx.Var[str]
 
 
-class _Bridge(NoSSRComponent):
+class _Bridge(rx.NoSSRComponent):
     library = _BRIDGE.importable_path
     lib_dependencies: list[str] = [COMPONENTS_REACT, LIVEKIT_CLIENT, COMPONENTS_STYLES]
 
@@ -128,13 +128,9 @@ class InterviewProgressLine(_Bridge):
     ended_text: rx.Var[str]
 
 
-def _mic_error(message: rx.Var) -> tuple[rx.Var[str]]:
-    """MicToggle's ``onDeviceError(message)`` → the sentence the page shows."""
-    return (
-        rx.Var(
-            f"`The microphone could not be used (${{({message}) || 'unknown error'}}). Check your browser's permission for this page.`"
-        ).to(str),
-    )
+def _error_name(error: rx.Var) -> tuple[rx.Var[str]]:
+    """A browser error (``DOMException`` of getUserMedia, or LiveKit's) → its name: ``NotAllowedError`` …"""
+    return (rx.Var(f"String(({error})?.name ?? ({error}) ?? '')").to(str),)
 
 
 class MicToggle(_Bridge):
@@ -145,7 +141,7 @@ class MicToggle(_Bridge):
     mute_label: rx.Var[str]
     unmute_label: rx.Var[str]
 
-    on_device_error: rx.EventHandler[_mic_error]
+    on_device_error: rx.EventHandler[_error_name]
 
 
 class ConnectionHint(_Bridge):
@@ -165,38 +161,38 @@ class MomentButton(_Bridge):
     label: rx.Var[str]
 
 
-class DeviceCheck(_Bridge):
-    """Microphone choice with a live level meter, optional camera preview, speaker test."""
+class MicSelect(_Bridge):
+    """The microphones the browser lists, as a native ``<select>`` (``useMediaDevices``)."""
 
-    tag = "DeviceCheck"
+    tag = "MicSelect"
 
-    mic_label: rx.Var[str]
-    camera_label: rx.Var[str]
-    camera_off_label: rx.Var[str]
-    speaker_label: rx.Var[str]
-    playing_label: rx.Var[str]
-    waiting_label: rx.Var[str]
+    value: rx.Var[str]
     numbered_label: rx.Var[str]  # "Microphone {n}" for a device without a name
-    level_label: rx.Var[str]
-    # what on_device_error reports: blocked / not found / other ({error} = the browser's error name)
-    blocked_text: rx.Var[str]
-    missing_text: rx.Var[str]
-    failed_text: rx.Var[str]
-    camera_failed_text: rx.Var[str]
 
-    on_mic_ready: rx.EventHandler[passthrough_event_spec(str)]
-    on_mic_device: rx.EventHandler[passthrough_event_spec(str)]
-    on_camera_change: rx.EventHandler[passthrough_event_spec(bool)]
-    on_speaker_test: rx.EventHandler[no_args_event_spec]
-    on_device_error: rx.EventHandler[passthrough_event_spec(str)]
+    on_pick: rx.EventHandler[passthrough_event_spec(str)]
 
 
-class IntegrityWatcher(_Bridge):
-    """Reports tab-hidden and window-blur periods (kind, duration in ms) when the candidate comes back."""
+class MicLevel(_Bridge):
+    """Opens the chosen microphone before the interview and draws its level as a ``role="meter"`` bar.
 
-    tag = "IntegrityWatcher"
+    ``on_open`` / ``on_heard`` get the device id once the microphone is open / the first time it hears sound.
+    """
 
-    on_signal: rx.EventHandler[passthrough_event_spec(str, int)]
+    tag = "MicLevel"
+
+    device_id: rx.Var[str]
+
+    on_open: rx.EventHandler[passthrough_event_spec(str)]
+    on_heard: rx.EventHandler[passthrough_event_spec(str)]
+    on_error: rx.EventHandler[_error_name]
+
+
+class CameraPreview(_Bridge):
+    """The camera's picture before the interview (a ``<video>``), while it is on the page."""
+
+    tag = "CameraPreview"
+
+    on_error: rx.EventHandler[_error_name]
 
 
 livekit_room = LiveKitRoom.create
@@ -209,8 +205,9 @@ interview_progress = InterviewProgressLine.create
 moment_button = MomentButton.create
 connection_hint = ConnectionHint.create
 mic_toggle = MicToggle.create
-device_check = DeviceCheck.create
-integrity_watcher = IntegrityWatcher.create
+mic_select = MicSelect.create
+mic_level = MicLevel.create
+camera_preview = CameraPreview.create
 
 __all__ = [
     "COMPONENTS_REACT",
@@ -218,12 +215,13 @@ __all__ = [
     "LIVEKIT_CLIENT",
     "agent_captions",
     "agent_visualizer",
+    "camera_preview",
     "connection_hint",
     "conversation",
-    "device_check",
-    "integrity_watcher",
     "interview_progress",
     "livekit_room",
+    "mic_level",
+    "mic_select",
     "mic_toggle",
     "moment_button",
     "room_audio_renderer",

@@ -71,7 +71,6 @@ MESSAGES: dict[str, str] = {
     "devices.camera_on": "إظهار الكاميرا",
     "devices.camera_off": "إيقاف الكاميرا",
     "devices.speaker": "تشغيل صوت تجريبي",
-    "devices.playing": "جارٍ التشغيل…",
     "devices.mic_ok": "نسمعك جيدًا. الميكروفون يعمل.",
     "devices.mic_waiting": "في انتظار سماع صوتك… تحدّث أو أصدر أي صوت.",
     "devices.speaker_tested": "هل سمعت الصوت التجريبي؟ إن لم تسمعه، فتحقّق من مستوى صوت مكبّرات الصوت.",

@@ -73,7 +73,6 @@ MESSAGES: dict[str, str] = {
     "devices.camera_on": "Show my camera",
     "devices.camera_off": "Turn camera off",
     "devices.speaker": "Play a test sound",
-    "devices.playing": "Playing…",
     "devices.mic_ok": "We can hear you. Your microphone works.",
     "devices.mic_waiting": "Waiting to hear you… speak or make a sound.",
     "devices.speaker_tested": "Did you hear the test sound? If not, check your speaker volume.",

@@ -77,7 +77,6 @@ MESSAGES: dict[str, str] = {
     "devices.camera_on": "Mostrar mi cámara",
     "devices.camera_off": "Apagar la cámara",
     "devices.speaker": "Reproducir un sonido de prueba",
-    "devices.playing": "Reproduciendo…",
     "devices.mic_ok": "Le escuchamos. Su micrófono funciona.",
     "devices.mic_waiting": "Esperando a escucharle… hable o haga algún sonido.",
     "devices.speaker_tested": "¿Escuchó el sonido de prueba? Si no, compruebe el volumen de sus altavoces.",

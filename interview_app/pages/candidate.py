@@ -9,6 +9,7 @@ cannot use a microphone.
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import no_args_event_spec
 
 from interview_app import routes
 from interview_app.components import livekit as lk
@@ -20,6 +21,44 @@ from interview_app.state.candidate import CandidateState
 
 M = CandidateState.msg  # every sentence, in the candidate's language (interview_app/i18n)
 _LINK_STATES = ("unknown", "expired", "revoked", "finished", "failed")
+#: The browser's clock when an event fires: integrity periods are timed by the page, not by when the server sees them.
+_NOW = rx.Var("Date.now()").to(int)
+
+_FIELD_STYLE = {
+    "padding": "6px 10px",
+    "borderRadius": "var(--radius-3)",
+    "border": "1px solid var(--gray-a7)",
+    "background": "var(--color-surface)",
+    "fontSize": "14px",
+    "minHeight": "36px",
+    "maxWidth": "100%",
+}
+_LABEL_STYLE = {"fontWeight": 500, "fontSize": "14px"}
+#: The microphone level: a bar filling from the reading direction's start (the meter sets its width).
+_METER_STYLE = {
+    "position": "relative",
+    "height": "12px",
+    "width": "100%",
+    "borderRadius": "999px",
+    "background": "var(--gray-a4)",
+    "overflow": "hidden",
+    "& > div": {
+        "position": "absolute",
+        "insetBlock": 0,
+        "insetInlineStart": 0,
+        "background": "var(--accent-9)",
+        "transition": "width 60ms linear",
+    },
+}
+_PREVIEW_STYLE = {"width": "100%", "maxHeight": "240px", "borderRadius": "var(--radius-4)", "background": "#000", "objectFit": "cover"}
+#: A short tone (assets/sound-check.wav) the candidate plays with the browser's own player.
+SOUND_CHECK = "/sound-check.wav"
+
+
+class _SoundCheck(rx.el.Audio):
+    """The speaker test: playing the tone counts as tested."""
+
+    on_play: rx.EventHandler[no_args_event_spec]
 
 
 def _contact() -> rx.Component:
@@ -90,7 +129,7 @@ def _language_picker() -> rx.Component:
     return rx.cond(
         (CandidateState.language_options.length() > 1) & ~CandidateState.language_locked,
         rx.vstack(
-            rx.el.label(M["language.label"], html_for="language-select", style={"fontWeight": 500, "fontSize": "14px"}),
+            rx.el.label(M["language.label"], html_for="language-select", style=_LABEL_STYLE),
             rx.el.select(
                 rx.foreach(
                     CandidateState.language_options,
@@ -99,15 +138,7 @@ def _language_picker() -> rx.Component:
                 value=CandidateState.lang,
                 on_change=CandidateState.set_language,
                 id="language-select",
-                style={
-                    "padding": "6px 10px",
-                    "borderRadius": "var(--radius-3)",
-                    "border": "1px solid var(--gray-a7)",
-                    "background": "var(--color-surface)",
-                    "fontSize": "14px",
-                    "minHeight": "36px",
-                    "maxWidth": "100%",
-                },
+                style=_FIELD_STYLE,
             ),
             rx.text(M["language.hint"], size="1", color_scheme="gray"),
             spacing="1",
@@ -146,6 +177,70 @@ def _consent() -> rx.Component:
     )
 
 
+def _devices() -> rx.Component:
+    """The microphone (choice and live level), the speaker test and an optional camera preview."""
+    mic = rx.cond(
+        CandidateState.mic_open,
+        lk.mic_select(
+            value=CandidateState.mic_device_id,
+            numbered_label=M["devices.mic_numbered"],
+            on_pick=CandidateState.on_mic_device,
+            id="mic-select",
+            style=_FIELD_STYLE,
+        ),
+        rx.el.select(rx.el.option(M["devices.mic_waiting_access"], value=""), disabled=True, id="mic-select", style=_FIELD_STYLE),
+    )
+    return rx.vstack(
+        rx.vstack(
+            rx.el.label(M["devices.mic_label"], html_for="mic-select", style=_LABEL_STYLE),
+            mic,
+            lk.mic_level(
+                device_id=CandidateState.mic_choice,
+                on_open=CandidateState.on_mic_open,
+                on_heard=CandidateState.on_mic_ready,
+                on_error=CandidateState.on_device_error,
+                aria_label=M["devices.mic_level"],
+                id="mic-level",
+                style=_METER_STYLE,
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        rx.vstack(
+            rx.text(M["devices.speaker"], size="2", weight="medium"),
+            _SoundCheck.create(
+                src=SOUND_CHECK,
+                controls=True,
+                preload="metadata",
+                on_play=CandidateState.on_speaker_test,
+                aria_label=M["devices.speaker"],
+                id="speaker-test",
+                style={"width": "100%", "maxWidth": "360px", "height": "40px"},
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        rx.button(
+            rx.cond(CandidateState.camera_on, M["devices.camera_off"], M["devices.camera_on"]),
+            on_click=CandidateState.toggle_camera,
+            variant="outline",
+            color_scheme="gray",
+            id="camera-toggle",
+        ),
+        rx.cond(
+            CandidateState.camera_on,
+            lk.camera_preview(
+                on_error=lambda error: CandidateState.on_device_error(error, "videoinput"),
+                id="camera-preview",
+                style=_PREVIEW_STYLE,
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        id="device-check",
+    )
+
+
 def _device_check() -> rx.Component:
     return rx.vstack(
         rx.cond(
@@ -163,26 +258,7 @@ def _device_check() -> rx.Component:
             size="2",
             color_scheme="gray",
         ),
-        lk.device_check(
-            on_mic_ready=CandidateState.on_mic_ready,
-            on_mic_device=CandidateState.on_mic_device,
-            on_camera_change=CandidateState.on_camera_change,
-            on_speaker_test=CandidateState.on_speaker_test,
-            on_device_error=CandidateState.on_device_error,
-            mic_label=M["devices.mic_label"],
-            camera_label=M["devices.camera_on"],
-            camera_off_label=M["devices.camera_off"],
-            speaker_label=M["devices.speaker"],
-            playing_label=M["devices.playing"],
-            waiting_label=M["devices.mic_waiting_access"],
-            numbered_label=M["devices.mic_numbered"],
-            level_label=M["devices.mic_level"],
-            blocked_text=M["device.mic_blocked"],
-            missing_text=M["device.mic_missing"],
-            failed_text=M["device.mic_failed"],
-            camera_failed_text=M["device.camera_failed"],
-            id="device-check",
-        ),
+        _devices(),
         rx.cond(
             CandidateState.mic_ready,
             callout(M["devices.mic_ok"], icon="circle-check", color_scheme="green", size="1", id="mic-ok"),
@@ -349,7 +425,7 @@ def _live_room() -> rx.Component:
                         lk.mic_toggle(
                             mute_label=M["room.mute"],
                             unmute_label=M["room.unmute"],
-                            on_device_error=CandidateState.on_device_error,
+                            on_device_error=lambda error: CandidateState.on_media_failure(error, "audioinput"),
                             id="mic-toggle",
                         ),
                         lk.moment_button(label=M["room.moment"], id="give-me-a-moment"),
@@ -490,7 +566,12 @@ def _flow() -> rx.Component:
             _consent(),
         ),
         rx.cond(((CandidateState.step == "consent") | (CandidateState.step == "devices")) & ~CandidateState.rejoining, _adjustments()),
-        rx.cond(CandidateState.step != "consent", lk.integrity_watcher(on_signal=CandidateState.on_integrity_signal)),
+        # Leaving the tab or the window, for human review (the state counts them only after the consent).
+        rx.window_event_listener(
+            on_blur=CandidateState.on_integrity_signal("window_blur", True, _NOW),
+            on_focus=CandidateState.on_integrity_signal("window_blur", False, _NOW),
+            on_visibility_change=lambda hidden: CandidateState.on_integrity_signal("tab_hidden", hidden, _NOW),
+        ),
         rx.divider(),
         _contact(),
         spacing="4",

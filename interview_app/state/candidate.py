@@ -54,6 +54,13 @@ _AGENT_STATE_KEYS = {
 }
 
 
+#: Device failures by name: LiveKit's MediaDeviceFailure and the browser's getUserMedia errors.
+_BLOCKED = frozenset({"PermissionDenied", "NotAllowedError", "SecurityError"})
+_MISSING = frozenset({"NotFound", "NotFoundError", "OverconstrainedError"})
+
+#: Longest period away from the page recorded (the clock is the browser's).
+_MAX_AWAY_MS = 24 * 3600 * 1000
+
 #: Longest browser-supplied identifier kept (device ids are ~64 characters in Chromium).
 _MAX_BROWSER_ID = 128
 
@@ -103,8 +110,10 @@ class CandidateState(rx.State):
     consent_checked: bool = False
     rejoining: bool = False
 
-    mic_ready: bool = False
-    mic_device_id: str = ""
+    mic_open: bool = False  # the device check's microphone is open (the browser allowed it)
+    mic_ready: bool = False  # ... and heard the candidate
+    mic_choice: str = ""  # the microphone the candidate picked ("" = the browser's default)
+    mic_device_id: str = ""  # the microphone heard, which the room opens
     camera_on: bool = False
     speaker_tested: bool = False
     device_error: str = ""
@@ -126,6 +135,8 @@ class CandidateState(rx.State):
     hidden_ms: int = 0
     blur_count: int = 0
     blur_ms: int = 0
+    #: signal → when (the browser's clock, ms) the candidate's attention left the page, until it comes back.
+    _away_since: dict[str, int] = {}
 
     _attempt: int = 0
     _adjust_watch: int = 0
@@ -172,14 +183,15 @@ class CandidateState(rx.State):
         # A text interview in progress goes straight back to its chat (consent was given when it started).
         self.step = "text" if text_resume else ("devices" if self.rejoining else "consent")
         self.consent_checked = False
-        self.mic_ready = False
-        self.mic_device_id = ""
+        self.mic_open = self.mic_ready = False
+        self.mic_choice = self.mic_device_id = ""
         self.camera_on = False
         self.speaker_tested = False
         self.device_error = ""
         self._reset_room()
         self.start_error = ""
         self.hidden_count = self.hidden_ms = self.blur_count = self.blur_ms = 0
+        self._away_since = {}
         self.adjust_open = False
         self.adjust_kinds = []
         self.adjust_error = ""
@@ -327,6 +339,13 @@ class CandidateState(rx.State):
 
     # -- device check ------------------------------------------------------------
     @rx.event
+    def on_mic_open(self, device_id: str) -> None:
+        """The browser opened the device check's microphone."""
+        self.mic_open = True
+        self.device_error = ""
+        self.mic_device_id = _from_page(device_id) or self.mic_choice
+
+    @rx.event
     def on_mic_ready(self, device_id: str) -> None:
         self.mic_ready = True
         self.device_error = ""
@@ -335,19 +354,31 @@ class CandidateState(rx.State):
 
     @rx.event
     def on_mic_device(self, device_id: str) -> None:
-        self.mic_device_id = _from_page(device_id)
+        """The candidate picked another microphone: it must hear them again before they can join."""
+        self.mic_choice = self.mic_device_id = _from_page(device_id)
+        self.mic_ready = False
 
     @rx.event
-    def on_camera_change(self, enabled: bool) -> None:
-        self.camera_on = bool(enabled)
+    def toggle_camera(self) -> None:
+        self.camera_on = not self.camera_on
 
     @rx.event
     def on_speaker_test(self) -> None:
         self.speaker_tested = True
 
     @rx.event
-    def on_device_error(self, message: str) -> None:
-        self.device_error = _from_page(message, 500)
+    def on_device_error(self, error_name: str, kind: str = "audioinput") -> None:
+        """The device check could not open the microphone (or the camera, ``kind="videoinput"``)."""
+        error = _from_page(error_name, 40) or "Unknown"
+        if kind == "videoinput":
+            self.camera_on = False
+            self.device_error = self._t("device.camera_failed", error=error)
+        elif error in _BLOCKED:
+            self.device_error = self._t("device.mic_blocked")
+        elif error in _MISSING:
+            self.device_error = self._t("device.mic_missing")
+        else:
+            self.device_error = self._t("device.mic_failed", error=error)
 
     @rx.var
     def audio_options(self) -> dict[str, str]:
@@ -439,11 +470,12 @@ class CandidateState(rx.State):
 
     @rx.event
     def on_media_failure(self, failure: str, kind: str) -> None:
+        """In the room: LiveKit's MediaDeviceFailure name, or the browser's error name (the mute button)."""
         failure = _from_page(failure, 40) or "Unknown"
         device = self._t("device.camera" if kind == "videoinput" else "device.microphone")
-        if failure == "PermissionDenied":
+        if failure in _BLOCKED:
             self.device_error = self._t("device.blocked", device=device)
-        elif failure == "NotFound":
+        elif failure in _MISSING:
             self.device_error = self._t("device.missing", device=device)
         else:
             self.device_error = self._t("device.failed", device=device, error=failure)
@@ -512,22 +544,36 @@ class CandidateState(rx.State):
 
     # -- integrity -------------------------------------------------------------------
     @rx.event
-    async def on_integrity_signal(self, signal: str, duration_ms: int) -> None:
-        try:
-            duration_ms = max(0, int(duration_ms))
-        except (TypeError, ValueError):
+    async def on_integrity_signal(self, signal: str, away: bool, at_ms: int) -> None:
+        """The page lost (``away``) or got back the candidate's attention at ``at_ms`` (the browser's clock).
+
+        ``tab_hidden`` (visibility) and ``window_blur`` (focus) are counted and recorded for human review
+        with how long they lasted, when the candidate comes back; only after the consent.
+        """
+        if signal not in ("tab_hidden", "window_blur") or self.step == "consent" or isinstance(at_ms, bool):
             return
+        try:
+            at = int(at_ms)
+        except (TypeError, ValueError, OverflowError):
+            return
+        since = self._away_since.get(signal)
+        if away is True:
+            if since is None:
+                self._away_since = {**self._away_since, signal: at}
+            return
+        if since is None:
+            return
+        self._away_since = {k: v for k, v in self._away_since.items() if k != signal}
+        duration_ms = min(max(0, at - since), _MAX_AWAY_MS)
         if signal == "tab_hidden":
             self.hidden_count += 1
-            self.hidden_ms += max(0, int(duration_ms))
+            self.hidden_ms += duration_ms
             count = self.hidden_count
-        elif signal == "window_blur":
-            self.blur_count += 1
-            self.blur_ms += max(0, int(duration_ms))
-            count = self.blur_count
         else:
-            return
-        await asyncio.to_thread(_run_db, record_integrity_signal, self._raw_token(), signal, int(duration_ms), count)
+            self.blur_count += 1
+            self.blur_ms += duration_ms
+            count = self.blur_count
+        await asyncio.to_thread(_run_db, record_integrity_signal, self._raw_token(), signal, duration_ms, count)
 
     # -- sentences -------------------------------------------------------------------
     @rx.var

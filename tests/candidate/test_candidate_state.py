@@ -211,14 +211,27 @@ def test_integrity_signals_are_stored_and_bounded(session, livekit_settings, pag
 
     interview, raw = make_interview(session)
     s = page_state(raw)
-    run(s, "on_integrity_signal", "tab_hidden", 1500)
-    run(s, "on_integrity_signal", "window_blur", 200)
-    run(s, "on_integrity_signal", "window_blur", "not-a-number")
-    run(s, "on_integrity_signal", "devtools_open", 10)
+    run(s, "load_link")
+    # before the consent, leaving the tab is not the interview's business
+    run(s, "on_integrity_signal", "window_blur", True, 1_000)
+    run(s, "on_integrity_signal", "window_blur", False, 9_000)
+    assert s.blur_count == 0
+    s.step = "devices"
+    # the period is timed by the page's clock, from the first "away" to "back"
+    run(s, "on_integrity_signal", "tab_hidden", True, 10_000)
+    run(s, "on_integrity_signal", "tab_hidden", True, 10_700)
+    run(s, "on_integrity_signal", "tab_hidden", False, 11_500)
+    run(s, "on_integrity_signal", "tab_hidden", False, 12_000)  # back twice: one period
+    run(s, "on_integrity_signal", "window_blur", True, 20_000)
+    run(s, "on_integrity_signal", "window_blur", False, "not-a-number")
+    run(s, "on_integrity_signal", "window_blur", False, 20_200)
+    run(s, "on_integrity_signal", "devtools_open", True, 1)
+    run(s, "on_integrity_signal", "devtools_open", False, 10)
     assert (s.hidden_count, s.hidden_ms, s.blur_count, s.blur_ms) == (1, 1500, 1, 200)
     monkeypatch.setattr(candidate_link, "MAX_INTEGRITY_EVENTS", 3)
-    for _ in range(5):
-        run(s, "on_integrity_signal", "window_blur", 10)
+    for i in range(5):
+        run(s, "on_integrity_signal", "window_blur", True, 30_000 + 100 * i)
+        run(s, "on_integrity_signal", "window_blur", False, 30_010 + 100 * i)
     session.expire_all()
     details = [
         e.detail

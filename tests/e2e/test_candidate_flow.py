@@ -170,10 +170,12 @@ def test_leaving_the_tab_is_recorded_for_review(livekit_app: ServedApp, page: Pa
     detail = json.loads(rows[-1][0])
     assert detail["signal"] == "window_blur" and detail["duration_ms"] >= 250 and detail["count"] == 1
 
-    # the tab goes to the background for a while, then comes back
+    # the tab goes to the background for a while, then comes back (as a browser does: both properties change,
+    # and visibilitychange bubbles from the document to the window)
     set_visibility = (
         "s => { Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => s});"
-        " document.dispatchEvent(new Event('visibilitychange')); }"
+        " Object.defineProperty(document, 'hidden', {configurable: true, get: () => s === 'hidden'});"
+        " document.dispatchEvent(new Event('visibilitychange', {bubbles: true})); }"
     )
     page.evaluate(set_visibility, "hidden")
     page.wait_for_timeout(400)
