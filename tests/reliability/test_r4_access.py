@@ -37,9 +37,9 @@ NOT_GUARDED = {
     "check_session": "on_load: only asks the DB who the connection's cookie belongs to, and turns ?signin=<reason> into a fixed sentence",
 }
 # State vars a refused call may change: the refusal message and "who is signed in" (cleared).
-REFUSAL_VARS = ("access_message", "admin_email", "admin_role", "action_message", "review_error")
-# Tables a reviewer's call may write: the audit trail (e.g. "recording viewed by").
-REVIEWER_MAY_WRITE = {"interview_event"}
+REFUSAL_VARS = ("access_message", "admin_email", "admin_role", "action_message", "review_error", "score_error", "decision_error")
+# Tables a reviewer's call may write: the audit trail (e.g. "recording viewed by") and their own scorecard.
+REVIEWER_MAY_WRITE = {"interview_event", "scorecard"}
 
 
 def admin_states() -> list[type[AdminState]]:
