@@ -57,6 +57,17 @@ def db_rows(app: ServedApp, sql: str, *args: object) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
 
 
+def watch_csp(page: Page) -> list[str]:
+    """Every Content-Security-Policy violation the page reports from now on, one line each."""
+    found: list[str] = []
+    page.on("console", lambda m: found.append(m.text) if m.text.startswith("CSP violation") else None)
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => "
+        "console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"
+    )
+    return found
+
+
 def consent(page: Page, link: str, screenshot: str = "", wording: str = "Your voice (audio only, no video)") -> None:
     page.goto(link)
     expect(page.locator("#welcome")).to_be_visible(timeout=20_000)
@@ -85,6 +96,10 @@ def test_device_check_meter_moves_then_join_shows_a_connection_error(
     livekit_app: ServedApp, fake_livekit: FakeLiveKitServer, page: Page
 ) -> None:
     link = new_link(livekit_app)
+    import httpx
+
+    assert "'unsafe-eval'" not in httpx.get(link, timeout=10).headers["content-security-policy"]  # api/security_headers.py
+    violations = watch_csp(page)
     consent(page, link)
     expect(page.locator("#device-check")).to_be_visible(timeout=15_000)
     meter = page.locator("#mic-level")
@@ -100,7 +115,7 @@ def test_device_check_meter_moves_then_join_shows_a_connection_error(
     expect(page.locator("#mic-select option").first).not_to_have_text("Waiting for microphone access…")
     page.locator("#camera-toggle").click()
     expect(page.locator("#camera-preview")).to_be_visible(timeout=10_000)
-    page.wait_for_function("document.querySelector('#camera-preview').readyState >= 2", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#camera-preview').readyState >= 2", timeout=10_000)
     page.wait_for_timeout(300)
     shot(page, "device-check")
 
@@ -133,6 +148,7 @@ def test_device_check_meter_moves_then_join_shows_a_connection_error(
     expect(page.locator("#rejoin-notice")).to_be_visible(timeout=20_000)
     expect(page.locator("#join")).to_contain_text("Rejoin the interview")
     expect(page.locator("#consent-continue")).to_have_count(0)
+    assert not violations, violations
 
 
 def test_cannot_use_a_microphone_switches_to_text(livekit_app: ServedApp, page: Page) -> None:

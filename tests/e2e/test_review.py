@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from interview_app.db import make_engine
@@ -17,6 +19,8 @@ from interview_app.models import AdminUser, Evaluation, InterviewEvent
 from interview_app.services.auth import create_session
 from interview_app.services.interviews import record_event
 from interview_app.services.storage import LocalStorage, recording_key
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_candidate_flow import watch_csp
 from tests.review.helpers import TRANSCRIPT, finished_interview
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -51,13 +55,34 @@ def reviewed(served_app, tmp_path_factory) -> dict:  # noqa: ANN001
     engine.dispose()
 
 
+def _drop_eval(route) -> None:  # noqa: ANN001
+    response = route.fetch()
+    headers = dict(response.headers)
+    headers["content-security-policy"] = headers["content-security-policy"].replace(" 'unsafe-eval'", "")
+    route.fulfill(response=response, headers=headers)
+
+
+@pytest.fixture
+def page_without_eval(browser) -> Iterator[Page]:  # noqa: ANN001
+    """A page that gets the detail page with its policy minus 'unsafe-eval' (only the page's toasts need it), so
+    a script run through eval — as rx.call_script is — is a CSP violation. In a Chromium of its own: a document
+    Playwright fulfils is outside the loopback network, and Local Network Access would block its websocket."""
+    strict = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"])
+    page = strict.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.route(re.compile(r"/admin/interviews/[^/?]+$"), _drop_eval)
+    yield page
+    strict.close()
+
+
 def _open(page, served_app, reviewed, *, signed_in: bool = True) -> None:  # noqa: ANN001
     if signed_in:
         page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
     page.goto(f"{served_app.url}/admin/interviews/{reviewed['id']}")
 
 
-def test_player_and_transcript_with_click_to_seek(served_app, page, reviewed) -> None:  # noqa: ANN001
+def test_player_and_transcript_with_click_to_seek(served_app, page_without_eval, reviewed) -> None:  # noqa: ANN001
+    page = page_without_eval  # click-to-seek is a prop of the player, not a script to evaluate
+    violations = watch_csp(page)
     _open(page, served_app, reviewed)
     player = page.locator("#review-player")
     expect(player).to_be_attached(timeout=30_000)
@@ -68,15 +93,15 @@ def test_player_and_transcript_with_click_to_seek(served_app, page, reviewed) ->
     expect(lines.nth(1)).to_contain_text("billing pipeline")
     expect(lines.nth(1)).to_contain_text("Candidate")
     expect(lines.nth(1)).to_contain_text("00:04")
-    page.wait_for_function("document.getElementById('review-player').readyState >= 1", timeout=20_000)
+    page.wait_for_function("() => document.getElementById('review-player').readyState >= 1", timeout=20_000)
 
     page.locator("#segment-3").click()
-    page.wait_for_function("Math.abs(document.getElementById('review-player').currentTime - 12) < 0.5", timeout=10_000)
+    page.wait_for_function("() => Math.abs(document.getElementById('review-player').currentTime - 12) < 0.5", timeout=10_000)
     expect(page.locator("#segment-3")).to_have_attribute("data-active", "true", timeout=10_000)
     expect(page.locator("#segment-1")).to_have_attribute("data-active", "false")
 
     page.locator("#segment-5").click()
-    page.wait_for_function("Math.abs(document.getElementById('review-player').currentTime - 20) < 0.5", timeout=10_000)
+    page.wait_for_function("() => Math.abs(document.getElementById('review-player').currentTime - 20) < 0.5", timeout=10_000)
     expect(page.locator("#segment-5")).to_have_attribute("data-active", "true", timeout=10_000)
 
     expect(page.locator("#evaluation-message")).to_contain_text("Evaluation needs an LLM provider")
@@ -84,6 +109,7 @@ def test_player_and_transcript_with_click_to_seek(served_app, page, reviewed) ->
     expect(page.locator("#latency-chart .recharts-surface").first).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review-sections.png"), full_page=True)
+    assert not violations, violations
 
     # The minted link plays with Range (the player seeks through it) and the view is audited.
     ranged = httpx.get(src, headers={"Range": "bytes=0-43"}, timeout=10)
@@ -173,9 +199,9 @@ def test_evaluation_shows_scores_evidence_and_advisory_label(served_app, page, r
     expect(result).to_contain_text("It processed two million invoices a month")
     expect(result).to_contain_text("1 quote(s) from the model did not occur in the transcript")
     expect(page.locator("#evaluation-status")).to_have_text("Done")
-    page.wait_for_function("document.getElementById('review-player').readyState >= 1", timeout=20_000)
+    page.wait_for_function("() => document.getElementById('review-player').readyState >= 1", timeout=20_000)
     result.get_by_text("It processed two million invoices a month").click()
-    page.wait_for_function("Math.abs(document.getElementById('review-player').currentTime - 4) < 0.5", timeout=10_000)
+    page.wait_for_function("() => Math.abs(document.getElementById('review-player').currentTime - 4) < 0.5", timeout=10_000)
     expect(page.locator("#segment-1")).to_have_attribute("data-active", "true", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "review-evaluation.png"), full_page=True)
 

@@ -248,9 +248,9 @@ def test_voice_interview_from_link_to_review(voice: VoiceStack) -> None:
             expect(page.locator("#latency-chart .recharts-surface").first).to_be_visible(timeout=20_000)
             player = page.locator("#review-player")
             expect(player).to_be_attached(timeout=30_000)
-            page.wait_for_function("document.getElementById('review-player').readyState >= 2", timeout=20_000)
+            page.wait_for_function("() => document.getElementById('review-player').readyState >= 2", timeout=20_000)
             page.evaluate("document.getElementById('review-player').muted = true; document.getElementById('review-player').play()")
-            page.wait_for_function("document.getElementById('review-player').currentTime > 1", timeout=20_000)
+            page.wait_for_function("() => document.getElementById('review-player').currentTime > 1", timeout=20_000)
             shot(page, "review")
         finally:
             browser.close()
