@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import reflex as rx
 
@@ -63,36 +64,25 @@ class TemplatesState(AdminState):
     templates: list[dict[str, str]] = []
     editor_open: bool = False
     editing_id: int = 0
-    title: str = ""
-    job_description: str = ""
-    language: str = "en"
-    duration_limit_minutes: str = "30"
-    persona: str = ""
-    greeting: str = ""
-    allow_text_mode: bool = True
-    #: "When a candidate asks for an adjustment": "proceed" (they may start right away) or "wait" (until we answer).
-    accommodation_policy: str = "proceed"
-    #: Blind review: reviewers see no name, email or external reference until they have scored.
-    blind_review: bool = False
+    #: The editor's form: every field as the service's TemplateDraft declares it (one declaration).
+    draft: TemplateDraft = TemplateDraft()
     #: The version of the questions and rubric being edited ("" for a new template).
     editing_version: str = ""
-    #: Ticked in "Languages candidates may choose" (codes of i18n.LANGUAGE_NAMES); ``language`` is offered either way.
-    languages: list[str] = []
-    questions: list[dict[str, str]] = []
-    rubric: list[dict[str, str]] = []
     problems: list[str] = []
     draft_message: str = ""
     drafting: bool = False
 
     @rx.var
     def language_choices(self) -> list[str]:
-        return sorted({*LANGUAGES, self.language or "en"})
+        return sorted({*LANGUAGES, self.draft.language or "en"})
 
     @rx.var
     def language_options(self) -> list[LanguageOption]:
         """A checkbox per language a template may offer; the template's own is checked and fixed."""
         return [
-            LanguageOption(code, language_label(code), code == self.language or code in self.languages, code == self.language)
+            LanguageOption(
+                code, language_label(code), code == self.draft.language or code in self.draft.languages, code == self.draft.language
+            )
             for code in LANGUAGE_NAMES
         ]
 
@@ -115,14 +105,13 @@ class TemplatesState(AdminState):
 
     def _fill(self, draft: TemplateDraft, template_id: int) -> None:
         self.editing_id = template_id
-        for key in TEXT_FIELDS:
-            setattr(self, key, getattr(draft, key))
-        self.allow_text_mode = draft.allow_text_mode
-        self.blind_review = draft.blind_review
-        self.accommodation_policy = draft.accommodation_policy if draft.accommodation_policy in ACCOMMODATION_POLICIES else "proceed"
-        self.languages = [code for code in draft.languages if code in LANGUAGE_NAMES]
-        self.questions = draft.questions or [_empty_question()]
-        self.rubric = draft.rubric or [_empty_criterion()]
+        self.draft = replace(
+            draft,
+            accommodation_policy=draft.accommodation_policy if draft.accommodation_policy in ACCOMMODATION_POLICIES else "proceed",
+            languages=[code for code in draft.languages if code in LANGUAGE_NAMES],
+            questions=draft.questions or [_empty_question()],
+            rubric=draft.rubric or [_empty_criterion()],
+        )
         self.problems, self.draft_message = [], ""
         self.editor_open = True
 
@@ -162,98 +151,85 @@ class TemplatesState(AdminState):
     @guarded(ADMIN)
     def set_field(self, name: str, value: str) -> None:
         if name in TEXT_FIELDS:
-            setattr(self, name, value)
+            self._edit(**{name: value})
 
     @rx.event
     @guarded(ADMIN)
     def set_allow_text_mode(self, value: bool) -> None:
-        self.allow_text_mode = bool(value)
+        self._edit(allow_text_mode=bool(value))
 
     @rx.event
     @guarded(ADMIN)
     def set_blind_review(self, value: bool) -> None:
-        self.blind_review = bool(value)
+        self._edit(blind_review=bool(value))
 
     @rx.event
     @guarded(ADMIN)
     def set_accommodation_policy(self, value: str) -> None:
         """The editor's "When a candidate asks for an adjustment" select (anything else is ignored)."""
         if value in ACCOMMODATION_POLICIES:
-            self.accommodation_policy = value
+            self._edit(accommodation_policy=value)
 
     @rx.event
     @guarded(ADMIN)
     def set_language_offered(self, code: str, checked: bool) -> None:
         """Offer (or stop offering) ``code`` to candidates; the template's own language stays offered."""
-        if code not in LANGUAGE_NAMES or code == self.language:
+        if code not in LANGUAGE_NAMES or code == self.draft.language:
             return
-        chosen = {c for c in self.languages if c != code} | ({code} if checked else set())
-        self.languages = [c for c in LANGUAGE_NAMES if c in chosen]
+        chosen = {c for c in self.draft.languages if c != code} | ({code} if checked else set())
+        self._edit(languages=[c for c in LANGUAGE_NAMES if c in chosen])
 
     @rx.event
     @guarded(ADMIN)
     def set_question_field(self, index: int, name: str, value: str) -> None:
-        if name in QUESTION_FIELDS and 0 <= index < len(self.questions):
-            rows = [dict(q) for q in self.questions]
+        if name in QUESTION_FIELDS and 0 <= index < len(self.draft.questions):
+            rows = [dict(q) for q in self.draft.questions]
             rows[index][name] = value
-            self.questions = rows
+            self._edit(questions=rows)
 
     @rx.event
     @guarded(ADMIN)
     def add_question(self) -> None:
-        self.questions = [*self.questions, _empty_question()]
+        self._edit(questions=[*self.draft.questions, _empty_question()])
 
     @rx.event
     @guarded(ADMIN)
     def remove_question(self, index: int) -> None:
-        self.questions = [q for i, q in enumerate(self.questions) if i != index]
+        self._edit(questions=[q for i, q in enumerate(self.draft.questions) if i != index])
 
     @rx.event
     @guarded(ADMIN)
     def move_question(self, index: int, delta: int) -> None:
         target = index + delta
-        if 0 <= index < len(self.questions) and 0 <= target < len(self.questions):
-            rows = list(self.questions)
+        if 0 <= index < len(self.draft.questions) and 0 <= target < len(self.draft.questions):
+            rows = list(self.draft.questions)
             rows[index], rows[target] = rows[target], rows[index]
-            self.questions = rows
+            self._edit(questions=rows)
 
     @rx.event
     @guarded(ADMIN)
     def set_criterion_field(self, index: int, name: str, value: str) -> None:
-        if name in CRITERION_FIELDS and 0 <= index < len(self.rubric):
-            rows = [dict(c) for c in self.rubric]
+        if name in CRITERION_FIELDS and 0 <= index < len(self.draft.rubric):
+            rows = [dict(c) for c in self.draft.rubric]
             rows[index][name] = value
-            self.rubric = rows
+            self._edit(rubric=rows)
 
     @rx.event
     @guarded(ADMIN)
     def add_criterion(self) -> None:
-        self.rubric = [*self.rubric, _empty_criterion()]
+        self._edit(rubric=[*self.draft.rubric, _empty_criterion()])
 
     @rx.event
     @guarded(ADMIN)
     def remove_criterion(self, index: int) -> None:
-        self.rubric = [c for i, c in enumerate(self.rubric) if i != index]
+        self._edit(rubric=[c for i, c in enumerate(self.draft.rubric) if i != index])
 
     @rx.event
     def save(self):  # noqa: ANN201
         admin = self._guard(ADMIN)
         if admin is None:
             return self._refuse()
-        draft = TemplateDraft(
-            title=self.title,
-            job_description=self.job_description,
-            language=self.language,
-            duration_limit_minutes=self.duration_limit_minutes,
-            persona=self.persona,
-            greeting=self.greeting,
-            allow_text_mode=self.allow_text_mode,
-            accommodation_policy=self.accommodation_policy,
-            blind_review=self.blind_review,
-            questions=self.questions,
-            rubric=self.rubric,
-            languages=list(self.languages),
-        )
+        draft = self.draft
         try:
             with session_scope() as session:
                 before = self._current_version(session)
@@ -267,6 +243,10 @@ class TemplatesState(AdminState):
         if before is not None and version != before:
             return rx.toast.success(f"Saved “{title}” as version {version}: interviews already run keep version {before}.")
         return rx.toast.success(f"Saved “{title}”.")
+
+    def _edit(self, **changes: Any) -> None:
+        """Change fields of the form (a new TemplateDraft, so Reflex sends the change)."""
+        self.draft = replace(self.draft, **changes)
 
     def _current_version(self, session) -> int | None:  # noqa: ANN001
         if not self.editing_id:
@@ -305,11 +285,11 @@ class TemplatesState(AdminState):
         if self._guard(ADMIN) is None:
             return self._refuse()
         try:
-            rows = draft_questions(get_settings(), self.job_description, language=self.language)
+            rows = draft_questions(get_settings(), self.draft.job_description, language=self.draft.language)
         except DraftUnavailable as err:
             self.draft_message = str(err)
             return None
-        kept = [q for q in self.questions if q.get("text", "").strip()]
-        self.questions = kept + rows
+        kept = [q for q in self.draft.questions if q.get("text", "").strip()]
+        self._edit(questions=kept + rows)
         self.draft_message = f"Added {len(rows)} drafted question{'s' if len(rows) != 1 else ''}. Review and edit them before saving."
         return None

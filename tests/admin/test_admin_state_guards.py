@@ -12,6 +12,7 @@ import copy
 import inspect
 import io
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sqlmodel import Session, func, select
 from interview_app.models import AdminSession, AdminUser, Candidate, Interview, InterviewTemplate, utcnow
 from interview_app.services.auth import ADMIN_SESSION_COOKIE, create_admin, create_session
 from interview_app.services.sign_in import rewrite_cookie_header
+from interview_app.services.templates import TemplateDraft
 from interview_app.state.admin_calibration import CalibrationState
 from interview_app.state.admin_candidates import CandidatesState
 from interview_app.state.admin_detail import MESSAGE_KIND, InterviewDetailState
@@ -105,9 +107,11 @@ def _seed(state: Any) -> None:
         "text": "q",
         "status": "invited",
     }
-    for attr in ("questions", "rubric", "candidates", "rows"):
+    for attr in ("candidates", "rows"):
         if hasattr(state, attr):
             setattr(state, attr, [dict(row), dict(row)])
+    if isinstance(getattr(state, "draft", None), TemplateDraft):  # the template editor's form
+        state.draft = replace(state.draft, questions=[dict(row), dict(row)], rubric=[dict(row), dict(row)])
 
 
 def _dummy(param: inspect.Parameter) -> Any:
@@ -198,7 +202,7 @@ def test_template_changes_are_refused(who: str, people: dict[str, str], session:
     session.commit()
     count = session.exec(select(func.count()).select_from(InterviewTemplate)).one()
     state = state_for(TemplatesState, people[who])
-    state.title, state.questions, state.rubric = "Sneaky", [{"id": "", "text": "Q?"}], []
+    state.draft = TemplateDraft(title="Sneaky", questions=[{"id": "", "text": "Q?"}], rubric=[])
     run(state, "save")
     run(state, "duplicate", template_id=str(template.id))
     run(state, "set_archived", template_id=str(template.id), archived=True)

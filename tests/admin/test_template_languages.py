@@ -128,4 +128,4 @@ def test_the_table_shows_each_templates_languages(people: dict[str, str], sessio
 def test_offering_a_language_is_refused_without_an_admin_session(who: str, people: dict[str, str]) -> None:  # noqa: F811
     state = state_for(TemplatesState, people[who])
     run(state, "set_language_offered", code="de", checked=True)
-    assert state.languages == []
+    assert state.draft.languages == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -128,7 +129,7 @@ def test_the_editor_saves_reloads_and_duplicates_the_note(people: dict[str, str]
     title = f"Strong {uuid.uuid4().hex[:6]}"
     admin = state_for(TemplatesState, people["admin"])
     run(admin, "new_template")
-    assert admin.questions[0]["strong_answer"] == ""
+    assert admin.draft.questions[0]["strong_answer"] == ""
     run(admin, "set_field", name="title", value=title)
     run(admin, "set_question_field", index=0, name="text", value="Tell me about a system you built.")
     run(admin, "set_question_field", index=0, name="strong_answer", value=NOTE_Q1)
@@ -141,7 +142,7 @@ def test_the_editor_saves_reloads_and_duplicates_the_note(people: dict[str, str]
     assert [q["strong_answer"] for q in saved.questions] == [NOTE_Q1, ""]
 
     run(admin, "edit", template_id=str(saved.id))
-    assert [q["strong_answer"] for q in admin.questions] == [NOTE_Q1, ""]
+    assert [q["strong_answer"] for q in admin.draft.questions] == [NOTE_Q1, ""]
     run(admin, "set_question_field", index=0, name="strong_answer", value="x" * 2001)
     run(admin, "save")
     assert admin.problems == ["Question 1: “What a strong answer covers” is longer than 2000 characters (2001); shorten it."]
@@ -153,9 +154,9 @@ def test_the_editor_saves_reloads_and_duplicates_the_note(people: dict[str, str]
     assert [q["strong_answer"] for q in copy.questions] == [NOTE_Q1, ""]
 
     reviewer = state_for(TemplatesState, people["reviewer"])
-    reviewer.questions = [dict(q) for q in admin.questions]
+    reviewer.draft = replace(reviewer.draft, questions=[dict(q) for q in admin.draft.questions])
     run(reviewer, "set_question_field", index=0, name="strong_answer", value="changed")
-    assert reviewer.questions[0]["strong_answer"] == "x" * 2001  # refused: reviewers do not edit templates
+    assert reviewer.draft.questions[0]["strong_answer"] == "x" * 2001  # refused: reviewers do not edit templates
 
 
 def test_the_editor_page_has_the_field_with_its_label() -> None:

@@ -45,7 +45,7 @@ def _question(q: rx.Var, i: rx.Var) -> rx.Component:
                     size="1",
                     variant="ghost",
                     on_click=S.move_question(i, 1),
-                    disabled=i == S.questions.length() - 1,
+                    disabled=i == S.draft.questions.length() - 1,
                     aria_label="Move down",
                 ),
                 rx.icon_button(
@@ -157,7 +157,7 @@ def _accommodation_policy() -> rx.Component:
         rx.select.root(
             rx.select.trigger(id="template-accommodation-policy", width="100%"),
             rx.select.content(*[rx.select.item(label, value=value) for value, label in ACCOMMODATION_POLICIES.items()]),
-            value=S.accommodation_policy,
+            value=S.draft.accommodation_policy,
             on_change=S.set_accommodation_policy,
         ),
         hint="Before starting, a candidate can ask for extra time, the text format instead of voice or a human interviewer. "
@@ -187,15 +187,15 @@ def _editor() -> rx.Component:
                 ),
             ),
             rx.grid(
-                field("Title (the role)", _text("title", S.title, placeholder="e.g. Backend Engineer")),
+                field("Title (the role)", _text("title", S.draft.title, placeholder="e.g. Backend Engineer")),
                 rx.hstack(
                     field(
                         "Language",
-                        rx.select(S.language_choices, value=S.language, on_change=lambda v: S.set_field("language", v), width="100%"),
+                        rx.select(S.language_choices, value=S.draft.language, on_change=lambda v: S.set_field("language", v), width="100%"),
                     ),
                     field(
                         "Duration limit (minutes)",
-                        _text("duration_limit_minutes", S.duration_limit_minutes, type="number", min="1", max="240"),
+                        _text("duration_limit_minutes", S.draft.duration_limit_minutes, type="number", min="1", max="240"),
                     ),
                     width="100%",
                 ),
@@ -208,25 +208,27 @@ def _editor() -> rx.Component:
                 "Job description",
                 _area(
                     "job_description",
-                    S.job_description,
+                    S.draft.job_description,
                     rows="4",
                     placeholder="Paste the job description; the interviewer uses it for context.",
                 ),
             ),
             rx.grid(
-                field("Interviewer persona", _area("persona", S.persona, placeholder="e.g. You are Sam, a friendly senior engineer.")),
-                field("Greeting", _area("greeting", S.greeting, placeholder="Hi {candidate_name}, I'm Sam…")),
+                field(
+                    "Interviewer persona", _area("persona", S.draft.persona, placeholder="e.g. You are Sam, a friendly senior engineer.")
+                ),
+                field("Greeting", _area("greeting", S.draft.greeting, placeholder="Hi {candidate_name}, I'm Sam…")),
                 columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",
                 width="100%",
             ),
             rx.hstack(
-                rx.switch(checked=S.allow_text_mode, on_change=S.set_allow_text_mode, id="template-text-mode"),
+                rx.switch(checked=S.draft.allow_text_mode, on_change=S.set_allow_text_mode, id="template-text-mode"),
                 rx.text("Allow a text interview when voice is not available", size="2"),
                 align="center",
             ),
             rx.hstack(
-                rx.switch(checked=S.blind_review, on_change=S.set_blind_review, id="template-blind-review"),
+                rx.switch(checked=S.draft.blind_review, on_change=S.set_blind_review, id="template-blind-review"),
                 rx.vstack(
                     rx.text("Blind review", size="2"),
                     rx.text(
@@ -269,7 +271,7 @@ def _editor() -> rx.Component:
                 wrap="wrap",
             ),
             rx.cond(S.draft_message != "", rx.callout(S.draft_message, icon="info", size="1", width="100%", id="draft-message")),
-            rx.foreach(S.questions, _question),
+            rx.foreach(S.draft.questions, _question),
             rx.separator(),
             rx.hstack(
                 rx.heading("Rubric", size="4"),
@@ -280,7 +282,7 @@ def _editor() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.foreach(S.rubric, _criterion),
+            rx.foreach(S.draft.rubric, _criterion),
             spacing="4",
             width="100%",
         ),
