@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from livekit.agents import AgentSession, llm
+from livekit.agents.voice.io import TextOutput
 from livekit.agents.voice.run_result import ChatMessageEvent, RunResult
 
 from agent.interviewer import Interviewer
@@ -54,10 +55,13 @@ class TextInterview:
         clock: Callable[[], float] = time.monotonic,
         idle_reminders: int = 1,
         deadline_poll_seconds: float = 5.0,
+        transcription: TextOutput | None = None,
     ) -> TextInterview:
         """Build the Interviewer + AgentSession for ``plan`` in text mode and run the greeting.
 
         ``llm_model`` defaults to the LLM from settings (scripted unless configured).
+        ``transcription`` becomes the session's transcription output: it receives each reply's
+        text while the LLM streams it (``capture_text``, then ``flush``), the greeting included.
         """
         if llm_model is None:
             from agent.providers import build_llm
@@ -68,6 +72,7 @@ class TextInterview:
         session: AgentSession = AgentSession(
             llm=llm_model, vad=None, turn_handling={"turn_detection": None}, user_away_timeout=None, max_tool_steps=5
         )
+        session.output.transcription = transcription
         collector = TranscriptCollector(plan, progress=interviewer.progress, mode="text")
         collector.attach(session)
         interview = cls(plan, session, interviewer, collector)

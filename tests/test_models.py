@@ -1,12 +1,9 @@
-"""Models and contracts: importable without reflex, validated payloads, invite checks."""
+"""Models and contracts: validated payloads, invite checks (their imports: tests/test_import_direction.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -16,17 +13,6 @@ from interview_app.contracts import InterviewPlan, InterviewResult
 from interview_app.models import Interview, InterviewStatus
 from interview_app.services.interviews import InviteError, build_plan, check_invite, find_by_token, hash_token, transition
 from tests.factories import make_interview
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def test_models_and_contracts_import_without_reflex() -> None:
-    code = (
-        "import sys; import interview_app.models, interview_app.contracts, interview_app.services.interviews, interview_app.db; "
-        "bad = [m for m in sys.modules if m == 'reflex' or m.startswith('reflex.')]; print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_only_the_token_hash_is_stored(session: Session) -> None:

@@ -107,6 +107,7 @@ def _conversation(height: str) -> rx.Component:
     return rx.auto_scroll(
         rx.vstack(
             rx.foreach(S.ti_messages, _bubble),
+            rx.cond(S.ti_streaming, _bubble(rx.Var.create({"speaker": "agent", "text": S.ti_partial, "streaming": "1"}))),
             rx.cond(S.ti_thinking & ~S.ti_streaming, _typing()),
             spacing="3",
             width="100%",

@@ -1,9 +1,10 @@
 """State of the text interview panel inside the candidate page (``CandidateState.step == "text"``).
 
-Thin: the conversation lives in :mod:`interview_app.services.text_interviews` (one host per
-backend process). A background event per tab opens the interview, then mirrors the host's
-snapshot into this state whenever it changes (streamed words, typing, progress, time left)
-and renews the tab's lease while the tab's websocket is connected.
+Thin: the conversation lives in :mod:`interview_app.text_host` (one host per backend process).
+A background event per tab opens the interview, then mirrors the host's snapshot into this
+state: it awaits the host's notification of a change (streamed words, typing, progress) and
+wakes once a second otherwise (time left, the tab's lease, renewed while the tab's websocket is
+connected).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import reflex as rx
 
 from interview_app import i18n
 from interview_app.sanitize import MAX_MESSAGE_CHARS, candidate_text
-from interview_app.services.text_interviews import Snapshot, TextInterviewError, get_host, text_interview_sweeper
 from interview_app.state.candidate import CandidateState
+from interview_app.text_host import Snapshot, TextInterviewError, TextInterviewHost, get_host, text_interview_sweeper
 
-#: How often the tab's mirror looks at the host (seconds); cheap, in-process.
-POLL_SECONDS = 0.15
+#: The page's clock ("m:ss left") moves once a second: a mirror without news wakes this often.
+TICK_SECONDS = 1.0
 #: How often a connected tab renews its lease.
 RENEW_SECONDS = 3.0
 #: A mirror whose tab stays disconnected this long stops (a reload starts a new one).
@@ -57,7 +58,8 @@ class TextInterviewState(CandidateState):
     ti_notice: str = ""  # why the interview cannot go on here (refused / error)
     ti_error: str = ""  # a message that could not be sent, and what to do
     ti_interview_id: str = ""
-    ti_messages: list[dict[str, str]] = []
+    ti_messages: list[dict[str, str]] = []  # the conversation so far
+    ti_partial: str = ""  # the reply being written, as it streams (apart: each word sends only this)
     ti_thinking: bool = False
     ti_sending: bool = False
     ti_question_number: int = 0
@@ -78,7 +80,12 @@ class TextInterviewState(CandidateState):
 
     def _apply(self, snap: Snapshot) -> None:
         self.ti_interview_id = snap.interview_id
-        self.ti_messages = [{"speaker": m.speaker, "text": m.text, "streaming": "1" if m.streaming else ""} for m in snap.messages]
+        messages = [{"speaker": m.speaker, "text": m.text, "streaming": ""} for m in snap.messages if not m.streaming]
+        if messages != self.ti_messages:  # an assignment sends the whole list to the page
+            self.ti_messages = messages
+        partial = snap.messages[-1].text if snap.messages and snap.messages[-1].streaming else ""
+        if partial != self.ti_partial:
+            self.ti_partial = partial
         self.ti_thinking = snap.thinking
         self.ti_question_number = snap.question_number
         self.ti_question_count = snap.question_count
@@ -125,7 +132,7 @@ class TextInterviewState(CandidateState):
             raw_token = self._raw_token()
             if raw_token != self._ti_link:  # another link in this tab: forget the old conversation
                 self._ti_link = raw_token
-                self.ti_messages, self.ti_interview_id, self.ti_status = [], "", "idle"
+                self.ti_messages, self.ti_partial, self.ti_interview_id, self.ti_status = [], "", "", "idle"
             if not self.ti_messages:  # a reload keeps showing the conversation while it resumes
                 self.ti_status = "starting"
             self.ti_notice = ""
@@ -144,18 +151,18 @@ class TextInterviewState(CandidateState):
             self._apply(snap)
         await self._mirror(host, snap.interview_id, owner, generation)
 
-    async def _mirror(self, host: Any, interview_id: str, owner: str, generation: int) -> None:
+    async def _mirror(self, host: TextInterviewHost, interview_id: str, owner: str, generation: int) -> None:
         loop = asyncio.get_running_loop()
-        last_version, last_second, last_renew = -1, -1, loop.time()
+        seen, last_second, last_renew = -1, -1, loop.time()
         away_since: float | None = None
         while _mirrors.get(owner) == generation:
-            await asyncio.sleep(POLL_SECONDS)
             now = loop.time()
             if not _tab_connected(owner):
                 away_since = away_since or now
                 if now - away_since > GIVE_UP_SECONDS:
                     return
-                continue  # no renewal: after the lease another tab may take over
+                await asyncio.sleep(TICK_SECONDS)  # no renewal: after the lease another tab may take over
+                continue
             away_since = None
             if now - last_renew >= RENEW_SECONDS:
                 last_renew = now
@@ -170,12 +177,14 @@ class TextInterviewState(CandidateState):
             snap = host.snapshot(interview_id)
             if snap is None:
                 return
-            if snap.version != last_version or int(now) != last_second:
-                last_version, last_second = snap.version, int(now)
+            if snap.version != seen or int(now) != last_second:
+                seen, last_second = snap.version, int(now)
                 async with self:
                     self._apply(snap)
             if snap.finished:
                 return
+            # Changes made while this mirror was applying the last one end the wait at once.
+            await host.wait_for_change(interview_id, seen, timeout=TICK_SECONDS - now % TICK_SECONDS)
 
     # -- the candidate's actions ---------------------------------------------------------------------
     @rx.event(background=True)
@@ -247,7 +256,7 @@ class TextInterviewState(CandidateState):
 
     @rx.var
     def ti_streaming(self) -> bool:
-        return bool(self.ti_messages) and self.ti_messages[-1].get("streaming") == "1"
+        return bool(self.ti_partial)
 
     @rx.var
     def ti_can_send(self) -> bool:

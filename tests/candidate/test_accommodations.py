@@ -28,8 +28,8 @@ from interview_app.services.candidate_link import describe_link
 from interview_app.services.email import EmailError
 from interview_app.services.interviews import build_plan, transition
 from interview_app.services.start import StartError, start_interview
-from interview_app.services.text_interviews import TextInterviewError, TextInterviewHost
 from interview_app.settings import Settings
+from interview_app.text_host import TextInterviewError, TextInterviewHost
 from tests.conftest import Mail
 from tests.factories import make_interview, make_template
 from tests.fakes.livekit_server import FakeLiveKitServer

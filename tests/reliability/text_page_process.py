@@ -69,9 +69,9 @@ async def drive(raw_token: str) -> None:
 
     import interview_app.interview_app  # noqa: F401  (the app and its pages: Reflex looks up the page's load events)
     from agent.scripted import ScriptedLLM, ScriptedStream
-    from interview_app.services import text_interviews
     from interview_app.state import text_interview
     from interview_app.state.text_interview import TextInterviewState
+    from interview_app.text_host import host as text_host
 
     class SlowStream(ScriptedStream):
         async def _run(self) -> None:
@@ -82,7 +82,7 @@ async def drive(raw_token: str) -> None:
         def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_: Any):  # noqa: ANN001, ANN201
             return SlowStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
-    text_interviews._host = text_interviews.TextInterviewHost(llm_factory=SlowScriptedLLM, single_process=True)
+    text_host._host = text_host.TextInterviewHost(llm_factory=SlowScriptedLLM, single_process=True)
     state_name = TextInterviewState.get_full_name()
     browser = Browser(state_name)
     token = f"tab-{uuid.uuid4().hex[:8]}"

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from agent.scripted import ScriptedLLM
 from interview_app.models import TranscriptSegment
 from interview_app.sanitize import HARD_CEILING, MAX_MESSAGE_CHARS, candidate_text
-from interview_app.services.text_interviews import TextInterviewError, TextInterviewHost
+from interview_app.text_host import TextInterviewError, TextInterviewHost
 from tests.factories import make_interview
 
 

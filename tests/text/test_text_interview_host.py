@@ -17,12 +17,7 @@ from sqlmodel import Session, select
 
 from agent.scripted import ScriptedLLM
 from interview_app.models import Evaluation, Interview, InterviewEvent, TranscriptSegment
-from interview_app.services.text_interviews import (
-    ORPHAN_REASON,
-    RESULT_SOURCE,
-    TextInterviewError,
-    TextInterviewHost,
-)
+from interview_app.text_host import ORPHAN_REASON, RESULT_SOURCE, TextInterviewError, TextInterviewHost
 from tests.factories import make_interview
 from tests.text.fake_openai import FakeOpenAI
 
@@ -306,6 +301,37 @@ async def test_the_reply_streams_into_the_snapshot_while_it_is_generated(app_db,
     assert len(set(seen)) >= 3, seen  # several growing partial texts, not one jump
     assert all(final.startswith(p) for p in seen)
     assert not host.snapshot(snap.interview_id).messages[-1].streaming
+    await host.aclose()
+
+
+async def test_a_waiting_page_is_woken_by_each_change_not_by_a_timer(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    _, raw = make_interview(session)
+    host = TextInterviewHost(clock=clock, llm_factory=SlowLLM, single_process=True)
+    snap = await host.open(raw, "tab-a")
+    iid, seen = snap.interview_id, snap.version
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await host.wait_for_change(iid, seen, timeout=0.05)  # nothing happens: the wait ends at its timeout
+    assert loop.time() - started >= 0.04 and host.snapshot(iid).version == seen
+
+    send = asyncio.create_task(host.send(iid, "tab-a", ANSWERS[0]))
+    partials: list[str] = []
+    started = loop.time()
+    while not send.done():  # the page's mirror, without its once-a-second clock
+        wait = asyncio.create_task(host.wait_for_change(iid, seen, timeout=30))
+        await asyncio.wait([wait, send], return_when=asyncio.FIRST_COMPLETED)
+        now = host.snapshot(iid)
+        if wait.done():
+            assert now.version != seen  # woken by a change, never by the 30 s timeout
+        else:
+            wait.cancel()
+        seen = now.version
+        if now.messages[-1].streaming:
+            partials.append(now.messages[-1].text)
+    final = (await send).messages[-1].text
+    assert loop.time() - started < 10
+    assert len(set(partials)) >= 3, partials  # the reply seen growing, word by word
+    assert all(final.startswith(p) for p in partials)
     await host.aclose()
 
 

@@ -1,0 +1,393 @@
+"""The text interviews running in this process: the host, its sweeper, the process-wide instance.
+
+One :class:`agent.text_mode.TextInterview` (a roomless livekit-agents ``AgentSession``) runs per
+interview, owned by :class:`TextInterviewHost`. The host
+
+- starts an interview from its invite link or resumes the running one: the conversation lives
+  in the host, so a reload shows it again;
+- gives the conversation to one browser tab at a time (a *lease* held by Reflex's per-tab client
+  token, renewed while that tab is connected; a vanished tab loses it after
+  ``TEXT_INTERVIEW_LEASE_SECONDS``);
+- streams the interviewer's words while they are generated: the session's transcription output
+  is the conversation's :class:`~interview_app.text_host.output.ChatReplyOutput`, and every change
+  wakes the page's mirror (:meth:`TextInterviewHost.wait_for_change`);
+- reminds, then politely ends, an inactive candidate (``TEXT_INTERVIEW_IDLE_MINUTES``), and ends
+  interviews that reached their time limit between turns;
+- on the end hands the :class:`InterviewResult` to the result service.
+
+What is persisted, and when, is :mod:`interview_app.services.text_interviews`. A session lives in
+memory only, so after an app restart it cannot be resumed; the sweeper then ends such *orphaned*
+interviews. Use from the backend's event loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from livekit.agents import llm
+
+from agent.providers import build_llm
+from agent.text_mode import TextInterview
+from interview_app.contracts import InterviewPlan, InterviewResult
+from interview_app.models import utcnow
+from interview_app.sanitize import MAX_MESSAGE_CHARS, candidate_text
+from interview_app.services import text_interviews as steps
+from interview_app.services.results import ResultRejected
+from interview_app.services.text_interviews import TextInterviewError
+from interview_app.settings import get_settings
+from interview_app.text_host.session import HostedInterview, Snapshot
+
+logger = logging.getLogger(__name__)
+
+#: How long a finished session stays in memory so its tab can still show the end.
+FINISHED_KEEP_SECONDS = 600
+#: A live session touches ``Interview.updated_at`` this often; other processes treat an
+#: in-progress text interview untouched for ``STALE_FACTOR`` times as long as orphaned.
+TOUCH_SECONDS = 15
+STALE_FACTOR = 8
+
+
+class TextInterviewHost:
+    """All text interviews running in this process (one per interview)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        llm_factory: Callable[[], llm.LLM] | None = None,
+        lease_seconds: int | None = None,
+        idle_seconds: int | None = None,
+        single_process: bool | None = None,
+        deadline_poll_seconds: float = 5.0,
+    ) -> None:
+        settings = get_settings()
+        self.clock = clock
+        self.llm_factory = llm_factory
+        self.lease = timedelta(seconds=lease_seconds if lease_seconds is not None else settings.text_interview_lease_seconds)
+        self.idle = timedelta(seconds=idle_seconds if idle_seconds is not None else settings.text_interview_idle_minutes * 60)
+        # Without Redis the app runs one backend process: an in-progress text interview that is
+        # not hosted here has no session anywhere. With several processes, wait for staleness.
+        self.single_process = (not settings.redis_url) if single_process is None else single_process
+        self.deadline_poll_seconds = deadline_poll_seconds
+        self.sessions: dict[str, HostedInterview] = {}
+        self._open_lock = asyncio.Lock()
+
+    # -- opening ---------------------------------------------------------------------------
+    async def open(self, raw_token: str, owner: str) -> Snapshot:
+        """Start the interview behind ``raw_token`` or resume it, for the tab ``owner``.
+
+        Raises:
+            TextInterviewError: the link cannot be used, another tab holds the interview, or the
+                interview was interrupted (then it is ended and the reason says so).
+        """
+        settings = get_settings()
+        async with self._open_lock:
+            begun = await asyncio.to_thread(
+                steps.begin, raw_token, org_name=settings.org_name, voice_configured=settings.livekit_configured
+            )
+            hosted = self.sessions.get(begun.interview_id)
+            now = self.clock()
+            if begun.plan is None:
+                if hosted is None:
+                    await self._refuse_orphan(begun.interview_id, now)
+                self._take_lease(hosted, owner, now)
+                return hosted.snapshot()
+            hosted = HostedInterview(begun.interview_id, owner=owner, lease_until=now + self.lease, last_activity=now)
+            self.sessions[hosted.interview_id] = hosted
+        await self._start(hosted, begun.plan)
+        return hosted.snapshot()
+
+    async def _start(self, hosted: HostedInterview, plan: InterviewPlan) -> None:
+        async with hosted.lock:
+            model = self.llm_factory() if self.llm_factory else build_llm()
+            # The interviewer's time budget follows the host's clock (injectable in tests).
+            clock = lambda: self.clock().timestamp()  # noqa: E731
+            try:
+                ti = await TextInterview.start(
+                    plan, llm_model=model, clock=clock, deadline_poll_seconds=self.deadline_poll_seconds, transcription=hosted.reply
+                )
+            except Exception as err:  # noqa: BLE001 - the candidate gets a sentence, the log the traceback
+                logger.exception("text interview %s could not start", hosted.interview_id)
+                self.sessions.pop(hosted.interview_id, None)
+                result = InterviewResult(
+                    interview_id=uuid.UUID(hosted.interview_id),
+                    outcome="failed",
+                    end_reason=f"the interviewer could not start: {err}"[:500],
+                    mode="text",
+                )
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(steps.store_result, result)
+                raise TextInterviewError(
+                    "failed", "The interviewer could not start. Please try again later or contact the hiring team."
+                ) from None
+            hosted.interview = ti
+            ti.session.on("conversation_item_added", hosted.on_item)
+            hosted.end_turn()
+            await self._persist(hosted)
+
+    async def _refuse_orphan(self, interview_id: str, now: datetime) -> NoReturn:
+        """An in-progress text interview with no session here: ended if it is orphaned."""
+        if self.single_process or interview_id in await asyncio.to_thread(steps.orphaned, set(self.sessions), now - self._stale()):
+            await asyncio.to_thread(steps.end_orphaned, interview_id, now)
+            raise TextInterviewError(
+                "interrupted",
+                "Your interview was interrupted by a problem on our side and could not be continued. "
+                "What you wrote so far is saved; the hiring team will contact you about next steps.",
+            )
+        raise TextInterviewError(
+            "elsewhere",
+            "This interview is open on another server connection. Close other tabs with this link, wait a minute, then reload this page.",
+        )
+
+    def _stale(self) -> timedelta:
+        return max(timedelta(seconds=TOUCH_SECONDS * STALE_FACTOR), self.lease * 2)
+
+    def _take_lease(self, hosted: HostedInterview, owner: str, now: datetime) -> None:
+        if hosted.owner != owner and hosted.lease_until > now and not hosted.finished:
+            raise TextInterviewError(
+                "open_elsewhere",
+                "This interview is already open in another browser tab or window. Continue there, "
+                f"or close it and reload this page after about {int(self.lease.total_seconds())} seconds.",
+            )
+        if hosted.owner != owner:
+            logger.info("text interview %s taken over by a new tab", hosted.interview_id)
+        hosted.owner = owner
+        hosted.lease_until = now + self.lease
+        hosted.bump()
+
+    # -- the tab's lease ---------------------------------------------------------------------
+    def renew(self, interview_id: str, owner: str) -> bool:
+        """Keep the lease of ``owner`` (its tab is connected); False when another tab has it."""
+        hosted = self.sessions.get(interview_id)
+        if hosted is None or hosted.owner != owner:
+            return False
+        hosted.lease_until = self.clock() + self.lease
+        return True
+
+    def holds_lease(self, interview_id: str, owner: str) -> bool:
+        hosted = self.sessions.get(interview_id)
+        return hosted is not None and hosted.owner == owner
+
+    def _owned(self, interview_id: str, owner: str) -> HostedInterview:
+        hosted = self.sessions.get(interview_id)
+        if hosted is None:
+            raise TextInterviewError("gone", "This interview is no longer running here. Reload the page to see where it stands.")
+        if hosted.owner != owner:
+            raise TextInterviewError(
+                "open_elsewhere", "This interview continues in another browser tab or window. Close this one and continue there."
+            )
+        return hosted
+
+    # -- what the page shows ---------------------------------------------------------------------
+    def snapshot(self, interview_id: str) -> Snapshot | None:
+        hosted = self.sessions.get(interview_id)
+        return None if hosted is None else hosted.snapshot()
+
+    async def wait_for_change(self, interview_id: str, seen_version: int, timeout: float) -> None:
+        """Return as soon as the conversation is past ``seen_version`` (or after ``timeout`` seconds)."""
+        hosted = self.sessions.get(interview_id)
+        if hosted is not None:
+            await hosted.wait_for_change(seen_version, timeout)
+
+    # -- the candidate's turns ---------------------------------------------------------------------
+    async def send(self, interview_id: str, owner: str, text: str) -> Snapshot:
+        """The candidate's message; returns once the interviewer has replied.
+
+        ``text`` goes through :func:`interview_app.sanitize.candidate_text` first (whoever calls):
+        e.g. a lone surrogate would otherwise make the agent's pydantic models drop the answer.
+        """
+        hosted = self._owned(interview_id, owner)
+        answer = candidate_text(text)
+        text = answer.text.strip()
+        if not text:
+            raise TextInterviewError("empty", "Type your answer in the box first, then press Send.")
+        if answer.over_limit:
+            raise TextInterviewError(
+                "too_long", f"Your message is longer than {MAX_MESSAGE_CHARS} characters; please shorten it or split it in two."
+            )
+        if hosted.finished:
+            raise TextInterviewError("finished", "The interview has ended. Thank you for taking part!")
+        if hosted.busy or hosted.lock.locked():
+            raise TextInterviewError("busy", "The interviewer is still writing; send your message when the reply is complete.")
+        async with hosted.lock:
+            ti = hosted.interview
+            assert ti is not None
+            now = self.clock()
+            hosted.busy = True
+            hosted.pending_user = text
+            hosted.pending_from = len(ti.collector.segments)
+            hosted.last_activity = now
+            hosted.lease_until = now + self.lease
+            hosted.bump()
+            try:
+                await ti.send(text)
+            except Exception:  # noqa: BLE001
+                logger.exception("text interview %s: the interviewer failed on a message", interview_id)
+                raise TextInterviewError(
+                    "llm",
+                    "The interviewer could not answer just now. Send your message again in a moment; if it keeps failing, contact the hiring team.",
+                ) from None
+            finally:
+                hosted.end_turn()
+            await self._persist(hosted)
+            if ti.finished:
+                await self._finish(hosted)
+        return hosted.snapshot()
+
+    async def end(self, interview_id: str, owner: str) -> Snapshot:
+        """The candidate pressed "End interview" (and confirmed)."""
+        hosted = self._owned(interview_id, owner)
+        async with hosted.lock:
+            if not hosted.finished:
+                await self._finish(hosted, end_reason="ended by the candidate")
+        return hosted.snapshot()
+
+    # -- ending ---------------------------------------------------------------------------------------
+    async def _persist(self, hosted: HostedInterview) -> None:
+        ti = hosted.interview
+        if ti is None:
+            return
+        new = list(ti.collector.segments[hosted.persisted :])
+        now = self.clock()
+        if new:
+            await asyncio.to_thread(steps.persist_messages, hosted.interview_id, new, now)
+            hosted.persisted += len(new)
+            hosted.last_touch = now
+
+    async def _finish(self, hosted: HostedInterview, *, end_reason: str | None = None) -> None:
+        """Close the session and hand the result to the result service (caller holds the lock)."""
+        ti = hosted.interview
+        assert ti is not None
+        result = await ti.close(end_reason=end_reason)
+        await self._persist(hosted)
+        hosted.finished = True
+        hosted.finished_at = self.clock()
+        hosted.end_reason = result.end_reason
+        hosted.pending_result = result
+        hosted.end_turn()
+        await self._deliver(hosted)
+
+    async def _deliver(self, hosted: HostedInterview) -> None:
+        result = hosted.pending_result
+        if result is None:
+            return
+        try:
+            status = await asyncio.to_thread(steps.store_result, result)
+        except ResultRejected as err:
+            logger.warning("text interview %s: result not stored yet (%s); retrying", hosted.interview_id, err.message)
+            return
+        except Exception:  # noqa: BLE001 - retried by the sweeper
+            logger.exception("text interview %s: result not stored yet; retrying", hosted.interview_id)
+            return
+        hosted.pending_result = None
+        logger.info("text interview %s ended (%s); status %s", hosted.interview_id, result.end_reason, status)
+
+    # -- the sweeper ----------------------------------------------------------------------------------
+    async def sweep(self) -> None:
+        """One pass: idle candidates, interviews that ended on their own, results, orphans."""
+        now = self.clock()
+        for hosted in list(self.sessions.values()):
+            try:
+                await self._sweep_one(hosted, now)
+            except Exception:  # noqa: BLE001 - one bad session never stops the sweeper
+                logger.exception("text interview %s: sweep failed", hosted.interview_id)
+        live = [
+            h.interview_id
+            for h in self.sessions.values()
+            if not h.finished and (h.last_touch is None or now - h.last_touch >= timedelta(seconds=TOUCH_SECONDS))
+        ]
+        if live:
+            await asyncio.to_thread(steps.touch, live, now)
+            for iid in live:
+                self.sessions[iid].last_touch = now
+        await self.recover_orphans()
+
+    async def _sweep_one(self, hosted: HostedInterview, now: datetime) -> None:
+        ti = hosted.interview
+        if hosted.finished:
+            await self._deliver(hosted)
+            if hosted.pending_result is None and hosted.finished_at and now - hosted.finished_at > timedelta(seconds=FINISHED_KEEP_SECONDS):
+                self.sessions.pop(hosted.interview_id, None)
+            return
+        if ti is None or hosted.busy or hosted.lock.locked():
+            return
+        if ti.finished:  # the time limit ended it between turns
+            async with hosted.lock:
+                await self._finish(hosted)
+            return
+        if now - hosted.last_activity >= self.idle:
+            async with hosted.lock:
+                hosted.last_activity = now
+                hosted.busy = True
+                hosted.bump()
+                try:
+                    await ti.candidate_idle()
+                finally:
+                    hosted.end_turn()
+                await self._persist(hosted)
+                await asyncio.to_thread(steps.record, hosted.interview_id, "text_candidate_idle", finished=ti.finished)
+                if ti.finished:
+                    await self._finish(hosted)
+
+    async def recover_orphans(self) -> list[str]:
+        """End in-progress text interviews that no process hosts any more (see the module doc)."""
+        now = self.clock()
+        stale_before = now if self.single_process else now - self._stale()
+        ended = []
+        for iid in await asyncio.to_thread(steps.orphaned, set(self.sessions), stale_before):
+            try:
+                status = await asyncio.to_thread(steps.end_orphaned, iid, now)
+            except Exception:  # noqa: BLE001
+                logger.exception("text interview %s: could not end the orphaned interview", iid)
+                continue
+            logger.warning("text interview %s had no live session; ended (%s)", iid, status)
+            ended.append(iid)
+        return ended
+
+    async def aclose(self) -> None:
+        """Stop every session without ending the interviews (the next start recovers them)."""
+        for hosted in list(self.sessions.values()):
+            if hosted.interview is not None and not hosted.finished:
+                with contextlib.suppress(Exception):
+                    await hosted.interview.session.aclose()
+        self.sessions.clear()
+
+
+_host: TextInterviewHost | None = None
+
+
+def get_host() -> TextInterviewHost:
+    """The process-wide host (created on first use, in the backend's event loop)."""
+    global _host
+    if _host is None:
+        _host = TextInterviewHost()
+    return _host
+
+
+@contextlib.asynccontextmanager
+async def text_interview_sweeper(interval_seconds: float = 5.0) -> AsyncIterator[None]:
+    """App lifespan task: recovers orphaned interviews at start, then sweeps periodically."""
+    host = get_host()
+
+    async def loop() -> None:
+        while True:
+            try:
+                await host.sweep()
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly down; try again
+                logger.exception("text interview sweep failed")
+            await asyncio.sleep(interval_seconds)
+
+    task = asyncio.create_task(loop(), name="text-interview-sweeper")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await host.aclose()
