@@ -17,7 +17,7 @@ from interview_app.services.email import EmailError
 from interview_app.services.invitations import InvitationError, IssuedLink, email_link, invite
 from interview_app.services.templates import list_templates
 from interview_app.settings import get_settings
-from interview_app.state.auth import ADMIN, AdminState, guarded
+from interview_app.state.auth import ADMIN, AdminState, guarded, signed_in_admin
 
 MAX_CSV_BYTES = 2_000_000
 
@@ -63,9 +63,8 @@ class CandidatesState(AdminState):
             self.template_options = [{"id": str(t.id), "title": t.title} for t in list_templates(session, include_archived=False)]
 
     @rx.event
+    @guarded(ADMIN)
     def load(self):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         self._reload()
         return None
 
@@ -83,17 +82,15 @@ class CandidatesState(AdminState):
     # --- add / edit ---------------------------------------------------------
 
     @rx.event
+    @guarded(ADMIN)
     def open_new(self):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         self.editing_id, self.form_name, self.form_email, self.form_ref, self.form_error = 0, "", "", "", ""
         self.form_open = True
         return None
 
     @rx.event
+    @guarded(ADMIN)
     def open_edit(self, candidate_id: str):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         row = next((c for c in self.candidates if c["id"] == candidate_id), None)
         if row is None:
             return None
@@ -113,9 +110,8 @@ class CandidatesState(AdminState):
         self.form_open = value
 
     @rx.event
+    @guarded(ADMIN)
     def save(self, form_data: dict):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         name, email, ref = (str(form_data.get(k, "")) for k in ("name", "email", "external_ref"))
         self.form_name, self.form_email, self.form_ref = name, email, ref
         try:
@@ -132,9 +128,8 @@ class CandidatesState(AdminState):
         return rx.toast.success(f"Saved {name.strip()}.")
 
     @rx.event
+    @guarded(ADMIN)
     def delete(self, candidate_id: str):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         try:
             with session_scope() as session:
                 delete_candidate(session, int(candidate_id))
@@ -146,9 +141,8 @@ class CandidatesState(AdminState):
     # --- CSV import -----------------------------------------------------------
 
     @rx.event
+    @guarded(ADMIN)
     async def import_file(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         if not files:
             self.import_summary = "Choose a CSV file first."
             return None
@@ -168,9 +162,8 @@ class CandidatesState(AdminState):
     # --- invitations --------------------------------------------------------------
 
     @rx.event
+    @guarded(ADMIN)
     def open_invite(self, candidate_id: str):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         row = next((c for c in self.candidates if c["id"] == candidate_id), None)
         if row is None:
             return None
@@ -194,10 +187,9 @@ class CandidatesState(AdminState):
         self.invite_template_id = value
 
     @rx.event
+    @guarded(ADMIN)
     def create_invite(self):  # noqa: ANN201
-        admin = self._guard(ADMIN)
-        if admin is None:
-            return self._refuse()
+        admin = signed_in_admin()
         if not self.invite_template_id.isdigit():
             self.invite_error = "Choose an interview template (create one under Templates first)."
             return None
@@ -213,10 +205,9 @@ class CandidatesState(AdminState):
         return None
 
     @rx.event
+    @guarded(ADMIN)
     def email_invite(self):  # noqa: ANN201
-        admin = self._guard(ADMIN)
-        if admin is None:
-            return self._refuse()
+        admin = signed_in_admin()
         if self._issued is None:
             self.invite_email_result = "The link is no longer here; use “New link” on the interview page to send a fresh one."
             return None

@@ -23,7 +23,7 @@ from interview_app.services.invitations import InvitationError, email_link, reis
 from interview_app.services.scorecards import Reviewer
 from interview_app.services.sign_in import AdminIdentity
 from interview_app.settings import get_settings
-from interview_app.state.auth import ADMIN, AdminState, guarded
+from interview_app.state.auth import ADMIN, AdminState, guarded, signed_in_admin
 
 #: The extra-time select's choices (value → label).
 EXTRA_TIME_OPTIONS: dict[str, str] = {str(p): f"+{p} %" for p in EXTRA_TIME_CHOICES}
@@ -123,9 +123,8 @@ class InterviewDetailState(AdminState):
         return [e for e in self.events if e.get("kind") != MESSAGE_KIND]
 
     @rx.event
+    @guarded()
     def toggle_messages(self):  # noqa: ANN201
-        if self._guard() is None:
-            return self._refuse()
         self.show_messages = not self.show_messages
         return None
 
@@ -134,10 +133,8 @@ class InterviewDetailState(AdminState):
 
     def _reload(self) -> None:
         with session_scope() as session:
-            viewer = self._current_admin()
-            detail = interview_detail(
-                session, self._interview_id(), viewer=Reviewer(viewer.id, viewer.email, viewer.role) if viewer is not None else None
-            )
+            viewer = signed_in_admin()  # every caller is @guarded
+            detail = interview_detail(session, self._interview_id(), viewer=Reviewer(viewer.id, viewer.email, viewer.role))
             adjustment = _adjustment(session, self._interview_id()) if detail is not None else {}
         self.loaded = True
         self.found = detail is not None
@@ -149,10 +146,9 @@ class InterviewDetailState(AdminState):
         self.detail = {k: str(v) for k, v in detail.__dict__.items() if k != "events"}
 
     @rx.event
+    @guarded()
     def load(self, path: str = ""):  # noqa: ANN201
         """``path`` is the browser's location when the page mounts (the router may still hold the previous page)."""
-        if self._guard() is None:
-            return self._refuse()
         path = path or self.router.url.path
         self.shown_id = path.rstrip("/").rsplit("/", 1)[-1][:64]
         self.new_link = self.action_message = ""
@@ -164,17 +160,17 @@ class InterviewDetailState(AdminState):
         return None
 
     @rx.event
+    @guarded(refused=lambda _state: None)  # silent: a session that ended turns the page back into the sign-in form
     def poll(self, _tick: str = ""):  # noqa: ANN201
-        if self._guard() is None or not self.found:
+        if not self.found:
             return None
         self._reload()
         return None
 
     @rx.event
+    @guarded(ADMIN)
     def revoke(self):  # noqa: ANN201
-        admin = self._guard(ADMIN)
-        if admin is None:
-            return self._refuse()
+        admin = signed_in_admin()
         try:
             with session_scope() as session:
                 revoke(session, self._interview_id(), actor=admin.email)
@@ -185,11 +181,10 @@ class InterviewDetailState(AdminState):
         return rx.toast.success("Invitation revoked; the link no longer works.")
 
     @rx.event
+    @guarded(ADMIN)
     def reissue(self):  # noqa: ANN201
         """A new link (the old one dies), emailed to the candidate and shown here once."""
-        admin = self._guard(ADMIN)
-        if admin is None:
-            return self._refuse()
+        admin = signed_in_admin()
         settings = get_settings()
         try:
             with session_scope() as session:
@@ -213,16 +208,16 @@ class InterviewDetailState(AdminState):
             self.adjustment_extra_time = value
 
     @rx.event
-    def grant_adjustment(self):  # noqa: ANN201
+    @guarded(ADMIN)
+    def grant_adjustment(self) -> None:
         """Grant the candidate's request (with the chosen extra time when they asked for it); emails them."""
-        admin = self._guard(ADMIN)
-        return self._refuse() if admin is None else self._decide(admin, grant=True)
+        self._decide(signed_in_admin(), grant=True)
 
     @rx.event
-    def decline_adjustment(self):  # noqa: ANN201
+    @guarded(ADMIN)
+    def decline_adjustment(self) -> None:
         """Decline the candidate's request; emails them."""
-        admin = self._guard(ADMIN)
-        return self._refuse() if admin is None else self._decide(admin, grant=False)
+        self._decide(signed_in_admin(), grant=False)
 
     def _decide(self, admin: AdminIdentity, *, grant: bool) -> None:
         """The signed-in admin's decision (the caller checked the session)."""

@@ -10,7 +10,7 @@ from interview_app.db import session_scope
 from interview_app.models import AdminRole, InterviewStatus
 from interview_app.services.interview_list import ListFilters, current_statuses, export_csv, list_interviews, parse_day
 from interview_app.services.templates import list_templates
-from interview_app.state.auth import AdminState, guarded
+from interview_app.state.auth import AdminState, guarded, signed_in_admin
 
 ALL = "all"
 STATUS_CHOICES = [ALL, *(s.value for s in InterviewStatus)]
@@ -57,8 +57,8 @@ class InterviewListState(AdminState):
 
     def _blind_viewer_id(self) -> int | None:
         """The signed-in reviewer's id (blind review applies to them); None for an admin."""
-        viewer = self._current_admin()
-        return viewer.id if viewer is not None and viewer.role == AdminRole.reviewer.value else None
+        viewer = signed_in_admin()  # every caller is @guarded
+        return viewer.id if viewer.role == AdminRole.reviewer.value else None
 
     def _load(self) -> None:
         filters = self._filters()
@@ -71,9 +71,8 @@ class InterviewListState(AdminState):
         self.last_refresh = datetime.now(UTC).strftime("%H:%M:%S")
 
     @rx.event
+    @guarded()
     def load(self):  # noqa: ANN201
-        if self._guard() is None:
-            return self._refuse()
         with session_scope() as session:
             self.template_options = [
                 {"id": str(t.id), "title": t.title + (" (archived)" if t.archived else "")} for t in list_templates(session)
@@ -81,9 +80,8 @@ class InterviewListState(AdminState):
         self.cursor_stack, self.current_cursor = [], ""
         self._load()
 
-    def _refilter(self):  # noqa: ANN202
-        if self._guard() is None:
-            return self._refuse()
+    def _refilter(self) -> None:
+        """Back to page 1 of the new filters (every caller is @guarded)."""
         self.cursor_stack, self.current_cursor = [], ""
         self._load()
 
@@ -130,28 +128,27 @@ class InterviewListState(AdminState):
         return self._refilter()
 
     @rx.event
+    @guarded()
     def next_page(self):  # noqa: ANN201
-        if self._guard() is None:
-            return self._refuse()
         if self.next_cursor:
             self.cursor_stack = [*self.cursor_stack, self.current_cursor]
             self.current_cursor = self.next_cursor
             self._load()
 
     @rx.event
+    @guarded()
     def previous_page(self):  # noqa: ANN201
-        if self._guard() is None:
-            return self._refuse()
         if self.cursor_stack:
             self.current_cursor = self.cursor_stack[-1]
             self.cursor_stack = self.cursor_stack[:-1]
             self._load()
 
     @rx.event
+    @guarded(refused=lambda _state: None)  # silent: a session that ended turns the page back into the sign-in form
     def poll_statuses(self, _tick: str = ""):  # noqa: ANN201
         """Called every ~2 s while the list is open: refresh the status of the visible rows (one indexed query)."""
-        if self._guard() is None or not self.rows:
-            return None  # a session that ended turns the page back into the sign-in form
+        if not self.rows:
+            return None
         with session_scope() as session:
             statuses = current_statuses(session, [r["id"] for r in self.rows])
         if any(statuses.get(r["id"], r["status"]) != r["status"] for r in self.rows):
@@ -160,9 +157,8 @@ class InterviewListState(AdminState):
         return None
 
     @rx.event
+    @guarded()
     def export(self):  # noqa: ANN201
-        if self._guard() is None:
-            return self._refuse()
         filters = self._filters()
         if filters is None:
             return None

@@ -26,7 +26,7 @@ from interview_app.services.templates import (
     set_archived,
 )
 from interview_app.settings import get_settings
-from interview_app.state.auth import ADMIN, AdminState, guarded
+from interview_app.state.auth import ADMIN, AdminState, guarded, signed_in_admin
 
 #: ``strong_answer`` ("What a strong answer covers") is for the evaluator and reviewers, never the interviewer.
 QUESTION_FIELDS = ("text", "competency", "follow_up_guidance", "max_follow_ups", "time_budget_seconds", "strong_answer")
@@ -116,24 +116,21 @@ class TemplatesState(AdminState):
         self.editor_open = True
 
     @rx.event
+    @guarded(ADMIN)
     def load(self):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         self._reload()
         return None
 
     @rx.event
+    @guarded(ADMIN)
     def new_template(self):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         self._fill(TemplateDraft(), 0)
         self.editing_version = ""
         return None
 
     @rx.event
+    @guarded(ADMIN)
     def edit(self, template_id: str):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         with session_scope() as session:
             template = session.get(InterviewTemplate, int(template_id)) if template_id.isdigit() else None
             if template is None:
@@ -225,10 +222,9 @@ class TemplatesState(AdminState):
         self._edit(rubric=[c for i, c in enumerate(self.draft.rubric) if i != index])
 
     @rx.event
+    @guarded(ADMIN)
     def save(self):  # noqa: ANN201
-        admin = self._guard(ADMIN)
-        if admin is None:
-            return self._refuse()
+        admin = signed_in_admin()
         draft = self.draft
         try:
             with session_scope() as session:
@@ -255,10 +251,9 @@ class TemplatesState(AdminState):
         return template.version if template is not None else None
 
     @rx.event
+    @guarded(ADMIN)
     def duplicate(self, template_id: str):  # noqa: ANN201
-        admin = self._guard(ADMIN)
-        if admin is None:
-            return self._refuse()
+        admin = signed_in_admin()
         try:
             with session_scope() as session:
                 copy = duplicate_template(session, int(template_id), actor=admin.email)
@@ -269,9 +264,8 @@ class TemplatesState(AdminState):
         return rx.toast.success(f"Created “{title}”.")
 
     @rx.event
+    @guarded(ADMIN)
     def set_archived(self, template_id: str, archived: bool):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         try:
             with session_scope() as session:
                 set_archived(session, int(template_id), archived)
@@ -281,9 +275,8 @@ class TemplatesState(AdminState):
         return None
 
     @rx.event
+    @guarded(ADMIN)
     def draft_from_job_description(self):  # noqa: ANN201
-        if self._guard(ADMIN) is None:
-            return self._refuse()
         try:
             rows = draft_questions(get_settings(), self.draft.job_description, language=self.draft.language)
         except DraftUnavailable as err:

@@ -7,7 +7,7 @@ import reflex as rx
 from interview_app.db import session_scope
 from interview_app.services.admin_users import add_admin, list_admins, set_active
 from interview_app.services.auth import AccountError
-from interview_app.state.auth import ADMIN, AdminState, guarded
+from interview_app.state.auth import ADMIN, AdminState, guarded, signed_in_admin
 
 
 class AdminUsersState(AdminState):
@@ -56,10 +56,10 @@ class AdminUsersState(AdminState):
     @rx.event
     @guarded(ADMIN)
     def set_user_active(self, user_id: str, active: bool):  # noqa: ANN201
-        acting = self._guard(ADMIN)
+        acting = signed_in_admin()
         try:
             with session_scope() as session:
-                set_active(session, int(user_id), active, acting_user_id=acting.id)  # type: ignore[union-attr]
+                set_active(session, int(user_id), active, acting_user_id=acting.id)
         except (AccountError, ValueError) as err:
             return rx.toast.error(str(err) if isinstance(err, AccountError) else "Reload the page and try again.")
         self._reload()

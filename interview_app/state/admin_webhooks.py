@@ -26,7 +26,7 @@ from interview_app.services.webhooks import (
     set_active,
 )
 from interview_app.services.webhooks import send_again as send_delivery_again
-from interview_app.state.auth import ADMIN, AdminState, guarded
+from interview_app.state.auth import ADMIN, AdminState, guarded, signed_in_admin
 
 
 def _when(value: object) -> str:
@@ -119,7 +119,7 @@ class WebhooksState(AdminState):
     @rx.event
     @guarded(ADMIN)
     def add_endpoint(self):  # noqa: ANN201
-        admin = self._guard(ADMIN)
+        admin = signed_in_admin()
         try:
             with session_scope() as session:
                 endpoint = create_endpoint(
@@ -127,7 +127,7 @@ class WebhooksState(AdminState):
                     self.form_url,
                     self.form_types,
                     self.form_description,
-                    actor=admin.email,  # type: ignore[union-attr]
+                    actor=admin.email,
                 )
                 secret, url = endpoint.secret, endpoint.url
         except WebhookError as err:
@@ -141,11 +141,11 @@ class WebhooksState(AdminState):
     @rx.event
     @guarded(ADMIN)
     def set_endpoint_active(self, endpoint_id: str, active: bool):  # noqa: ANN201
-        admin = self._guard(ADMIN)
+        admin = signed_in_admin()
         try:
             ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
-                set_active(session, ep, bool(active), actor=admin.email)  # type: ignore[union-attr]
+                set_active(session, ep, bool(active), actor=admin.email)
         except WebhookError as err:
             return rx.toast.error(str(err))
         self._reload()
@@ -156,11 +156,11 @@ class WebhooksState(AdminState):
     @rx.event
     @guarded(ADMIN)
     def rotate(self, endpoint_id: str):  # noqa: ANN201
-        admin = self._guard(ADMIN)
+        admin = signed_in_admin()
         try:
             ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
-                endpoint = rotate_secret(session, ep, actor=admin.email)  # type: ignore[union-attr]
+                endpoint = rotate_secret(session, ep, actor=admin.email)
                 secret, url = endpoint.secret, endpoint.url
         except WebhookError as err:
             return rx.toast.error(str(err))
@@ -171,11 +171,11 @@ class WebhooksState(AdminState):
     @rx.event
     @guarded(ADMIN)
     def delete(self, endpoint_id: str):  # noqa: ANN201
-        admin = self._guard(ADMIN)
+        admin = signed_in_admin()
         try:
             ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
-                deleted = delete_endpoint(session, ep, actor=admin.email)  # type: ignore[union-attr]
+                deleted = delete_endpoint(session, ep, actor=admin.email)
         except WebhookError as err:
             return rx.toast.error(str(err))
         self.secret_shown, self.secret_for = "", ""
@@ -185,12 +185,12 @@ class WebhooksState(AdminState):
     @rx.event
     @guarded(ADMIN)
     def send_again(self, delivery_id: str):  # noqa: ANN201
-        admin = self._guard(ADMIN)
+        admin = signed_in_admin()
         try:
             if not (isinstance(delivery_id, str) and delivery_id.isdigit()):
                 raise WebhookError("That delivery no longer exists. Reload the page.")
             with session_scope() as session:
-                send_delivery_again(session, int(delivery_id), actor=admin.email)  # type: ignore[union-attr]
+                send_delivery_again(session, int(delivery_id), actor=admin.email)
         except WebhookError as err:
             return rx.toast.error(str(err))
         self._reload()

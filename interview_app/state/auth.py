@@ -1,8 +1,9 @@
 """The base of every admin State: who is signed in, and the guard every admin handler calls.
 
 A redirect alone is no protection (event handlers can be called directly over the
-websocket), so each admin event handler starts with ``self._guard(...)`` and does
-nothing but :meth:`AdminState._refuse` when it answers None. Pages show their
+websocket), so each admin event handler is ``@guarded(...)``: it runs only for a valid session
+with the role it names and otherwise does nothing but refuse (:meth:`AdminState._refuse`);
+the handler learns who it runs for from :func:`signed_in_admin`. Pages show their
 content only while ``AdminState.signed_in`` and load their data through guarded
 handlers, so a page opened without a session holds nothing but the sign-in form.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,28 +49,65 @@ ADMIN = AdminRole.admin.value
 REVIEWER = AdminRole.reviewer.value
 
 
-def guarded(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+#: The admin a @guarded handler runs for (set by the decorator for the handler's duration).
+_SIGNED_IN: ContextVar[AdminIdentity | None] = ContextVar("signed_in_admin", default=None)
+
+
+def signed_in_admin() -> AdminIdentity:
+    """The admin the running @guarded handler was allowed for (who to record as the actor).
+
+    Raises:
+        RuntimeError: called outside a @guarded handler (a programming error, never a refusal).
+    """
+    admin = _SIGNED_IN.get()
+    if admin is None:
+        raise RuntimeError("signed_in_admin() is only available inside a @guarded event handler")
+    return admin
+
+
+def refuse_quietly(_state: Any) -> None:
+    """A ``refused=`` for handlers the page calls by itself (polls, player events, typing): no toast."""
+    return None
+
+
+def guarded(*roles: str, refused: Callable[[Any], Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make an admin event handler run only for a valid session with one of ``roles`` (any role if none).
 
-    Put it under ``@rx.event``; a refused call changes nothing and answers with a toast.
+    Put it under ``@rx.event``. A refused call changes nothing and answers ``refused(self)`` — by
+    default :meth:`AdminState._refuse` (a toast); pages that show the refusal in the page pass
+    their own. Inside the handler :func:`signed_in_admin` tells who it runs for. Background
+    handlers check with ``self._guard`` inside ``async with self`` instead (state may only change there).
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def refusal(self: AdminState) -> Any:
+            return refused(self) if refused is not None else self._refuse()
+
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def guarded_async(self: AdminState, *args: Any, **kwargs: Any) -> Any:
-                if self._guard(*roles) is None:
-                    return self._refuse()
-                return await fn(self, *args, **kwargs)
+                admin = self._guard(*roles)
+                if admin is None:
+                    return refusal(self)
+                token = _SIGNED_IN.set(admin)
+                try:
+                    return await fn(self, *args, **kwargs)
+                finally:
+                    _SIGNED_IN.reset(token)
 
             return guarded_async
 
         @functools.wraps(fn)
         def guarded_sync(self: AdminState, *args: Any, **kwargs: Any) -> Any:
-            if self._guard(*roles) is None:
-                return self._refuse()
-            return fn(self, *args, **kwargs)
+            admin = self._guard(*roles)
+            if admin is None:
+                return refusal(self)
+            token = _SIGNED_IN.set(admin)
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                _SIGNED_IN.reset(token)
 
         return guarded_sync
 

@@ -1,7 +1,8 @@
 """State of the review sections on the admin interview detail page.
 
-Every handler starts with ``self._guard(...)`` (any admin role may view; re-running the
-evaluation and deleting a candidate's data need role ``admin``) and refuses otherwise.
+Every handler is ``@guarded(...)`` (any admin role may view and score; re-running the
+evaluation, the decision and deleting a candidate's data need role ``admin``) and refuses
+otherwise, in the page's own words where the page shows the refusal.
 The recording URL is minted on load (and on request when it expired), never stored.
 """
 
@@ -53,7 +54,7 @@ from interview_app.services.scorecards import (
 )
 from interview_app.services.sign_in import AdminIdentity
 from interview_app.services.templates import language_label
-from interview_app.state.auth import AdminState
+from interview_app.state.auth import ADMIN, AdminState, guarded, refuse_quietly, signed_in_admin
 
 NOT_ALLOWED = "Sign in as an admin to review this interview."
 #: The score select's "could not judge" choice (a select item's value cannot be empty).
@@ -373,15 +374,19 @@ class ReviewState(AdminState):
             self.evaluation_overall += f"; {insufficient} with insufficient evidence)" if insufficient else ")"
         self.criteria = [_criterion_row(s) for s in ev.scores]
 
-    @rx.event
-    def load_review(self) -> None:
-        """Load the interview named by the route and mint a fresh recording link."""
-        admin = self._guard()
+    def _not_allowed(self) -> None:
+        """The refusal of the loading handlers: nothing shown but the sentence."""
         self._clear()
         self.action_message = ""
-        if admin is None:
-            self.review_error = NOT_ALLOWED
-            return
+        self.review_error = NOT_ALLOWED
+
+    @rx.event
+    @guarded(refused=lambda state: state._not_allowed())
+    def load_review(self) -> None:
+        """Load the interview named by the route and mint a fresh recording link."""
+        admin = signed_in_admin()
+        self._clear()
+        self.action_message = ""
         self.can_manage = admin.role == AdminRole.admin.value
         raw_id = self._route_interview_id()
         interview_id = parse_interview_id(raw_id)
@@ -414,13 +419,10 @@ class ReviewState(AdminState):
         self.media_message = ""
 
     @rx.event
+    @guarded(refused=lambda state: state._not_allowed())
     def refresh_recording_link(self) -> None:
         """A new playback link after the previous one expired."""
-        admin = self._guard()
-        if admin is None:
-            self._clear()
-            self.review_error = NOT_ALLOWED
-            return
+        admin = signed_in_admin()
         self._renew_link(admin.email)
 
     def _renew_link(self, actor: str) -> None:
@@ -433,11 +435,10 @@ class ReviewState(AdminState):
                 self._mint(session, data, actor)
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def recording_failed(self) -> None:
         """The player could not load: after the link expired, mint a new one and resume there."""
-        admin = self._guard()
-        if admin is None:
-            return
+        admin = signed_in_admin()
         if self.media_url and time.time() >= self.media_expires_ts - 5:
             self.resume_ms = self.position_ms
             self._renew_link(admin.email)
@@ -448,9 +449,10 @@ class ReviewState(AdminState):
         self.player_seek = PlayerSeek(at=round(ms / 1000, 3), play=play, n=self.player_seek.n + 1)
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def recording_ready(self) -> None:
         """Metadata of a (new) link loaded: continue where playback was when the old link expired."""
-        if self._guard() is None or self.resume_ms <= 0:
+        if self.resume_ms <= 0:
             return
         self._seek(self.resume_ms, play=False)
         self.resume_ms = 0
@@ -458,26 +460,23 @@ class ReviewState(AdminState):
     # --- transcript ------------------------------------------------------------
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def set_transcript_query(self, value: str) -> None:
-        if self._guard() is None:
-            return
         self.transcript_query = value[:200]
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def track_position(self, seconds: float) -> None:
         """The player's position (time updates); moves the highlight."""
-        if self._guard() is None:
-            return
         try:
             self.position_ms = max(0, int(float(seconds) * 1000))
         except (TypeError, ValueError):
             return
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def seek_to(self, seq: int) -> None:
         """Play from the start of transcript line ``seq``."""
-        if self._guard() is None:
-            return
         row = next((s for s in self.segments if s.seq == seq), None)
         if row is None:
             return
@@ -496,15 +495,13 @@ class ReviewState(AdminState):
         return rx.download(data=render(data), filename=f"transcript-{data.interview.id}.{extension}", mime_type=mime_type)
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def download_transcript_json(self):  # noqa: ANN201
-        if self._guard() is None:
-            return None
         return self._transcript_download(transcript_json, "json", "application/json")
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def download_transcript_text(self):  # noqa: ANN201
-        if self._guard() is None:
-            return None
         return self._transcript_download(transcript_text, "txt", "text/plain")
 
     # --- human scoring and the decision ------------------------------------------
@@ -593,8 +590,9 @@ class ReviewState(AdminState):
             self._fill_scorecards(session, data, viewer)
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def set_score(self, index: int, value: str) -> None:
-        if self._guard() is None or not 0 <= index < len(self.score_inputs):
+        if not 0 <= index < len(self.score_inputs):
             return
         row = self.score_inputs[index]
         if value in row.options:
@@ -602,29 +600,29 @@ class ReviewState(AdminState):
             self.score_inputs = list(self.score_inputs)
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def set_score_note(self, index: int, value: str) -> None:
-        if self._guard() is None or not 0 <= index < len(self.score_inputs):
+        if not 0 <= index < len(self.score_inputs):
             return
         self.score_inputs[index].note = value[: MAX_CRITERION_NOTE + 1]
         self.score_inputs = list(self.score_inputs)
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def set_score_recommendation(self, value: str) -> None:
-        if self._guard() is not None and value in DECISIONS:
+        if value in DECISIONS:
             self.score_recommendation = value
 
     @rx.event
+    @guarded(refused=refuse_quietly)
     def set_score_overall_note(self, value: str) -> None:
-        if self._guard() is not None:
-            self.score_overall_note = value[: MAX_NOTE + 1]
+        self.score_overall_note = value[: MAX_NOTE + 1]
 
     @rx.event
+    @guarded(refused=lambda state: setattr(state, "score_error", NOT_ALLOWED))
     def submit_scores(self):  # noqa: ANN201
         """Save the signed-in person's scorecard (any role); then everyone's scores are shown to them."""
-        admin = self._guard()
-        if admin is None:
-            self.score_error = NOT_ALLOWED
-            return None
+        admin = signed_in_admin()
         interview_id = parse_interview_id(self.review_interview_id)
         if interview_id is None:
             return None
@@ -648,22 +646,21 @@ class ReviewState(AdminState):
         return events
 
     @rx.event
+    @guarded(ADMIN, refused=refuse_quietly)
     def set_decision_choice(self, value: str) -> None:
-        if self._guard(AdminRole.admin.value) is not None and value in DECISIONS:
+        if value in DECISIONS:
             self.decision_choice = value
 
     @rx.event
+    @guarded(ADMIN, refused=refuse_quietly)
     def set_decision_note(self, value: str) -> None:
-        if self._guard(AdminRole.admin.value) is not None:
-            self.decision_note = value[: MAX_NOTE + 1]
+        self.decision_note = value[: MAX_NOTE + 1]
 
     @rx.event
+    @guarded(ADMIN, refused=lambda state: setattr(state, "decision_error", ADMIN_ONLY))
     def record_decision(self):  # noqa: ANN201
         """The hiring decision (admins only): kept on the interview, audited, sent as ``decision.made``."""
-        admin = self._guard(AdminRole.admin.value)
-        if admin is None:
-            self.decision_error = ADMIN_ONLY
-            return None
+        admin = signed_in_admin()
         interview_id = parse_interview_id(self.review_interview_id)
         if interview_id is None:
             return None
@@ -682,11 +679,9 @@ class ReviewState(AdminState):
     # --- admin actions -----------------------------------------------------------
 
     @rx.event
+    @guarded(ADMIN, refused=lambda state: setattr(state, "action_message", ADMIN_ONLY))
     def rerun_evaluation(self):  # noqa: ANN201
-        admin = self._guard(AdminRole.admin.value)
-        if admin is None:
-            self.action_message = ADMIN_ONLY
-            return None
+        admin = signed_in_admin()
         interview_id = parse_interview_id(self.review_interview_id)
         if interview_id is None:
             return None
@@ -724,11 +719,9 @@ class ReviewState(AdminState):
                     return
 
     @rx.event
+    @guarded(ADMIN, refused=lambda state: setattr(state, "action_message", ADMIN_ONLY))
     def delete_candidate(self):  # noqa: ANN201
-        admin = self._guard(AdminRole.admin.value)
-        if admin is None:
-            self.action_message = ADMIN_ONLY
-            return None
+        admin = signed_in_admin()
         interview_id = parse_interview_id(self.review_interview_id)
         if interview_id is None:
             return None
