@@ -40,6 +40,7 @@ AXE := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
 test: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) $(AXE) system-deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: .venv/.dev-installed
