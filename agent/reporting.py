@@ -205,7 +205,7 @@ class Outbox:
             try:
                 self.deliver_due()
                 OUTBOX_PENDING.set(len(self.pending()))
-            except Exception:  # noqa: BLE001 - the sweeper must outlive any one bad file
+            except Exception:
                 logger.exception("outbox sweep failed")
             due = self.next_due_in()
             stop.wait(interval if due is None else max(0.2, min(interval, due)))

@@ -173,7 +173,7 @@ async def interview_session(ctx: JobContext) -> None:
     settings = get_settings()
     try:
         await ctx.connect()
-    except Exception as err:  # noqa: BLE001 - report when we can, never crash-loop
+    except Exception as err:
         logger.exception("could not join room %s", ctx.room.name)
         try:
             early = parse_plan(ctx.job.metadata)
@@ -240,7 +240,7 @@ async def interview_session(ctx: JobContext) -> None:
     except CandidateAbsent as err:
         outcome, reason = "failed", str(err)
         interviewer.finish(reason)
-    except Exception as err:  # noqa: BLE001 - report, never crash-loop
+    except Exception as err:
         logger.exception("interview %s failed", plan.interview_id)
         outcome, reason = "failed", f"the interviewer failed: {type(err).__name__}: {err}"[:500]
         interviewer.finish(reason)
@@ -294,7 +294,7 @@ def publish_progress(room: rtc.Room, progress: InterviewProgress) -> None:
         try:
             await room.local_participant.set_attributes(attributes)
             last.update(attributes)
-        except Exception:  # noqa: BLE001 - the page keeps its last line; the interview goes on
+        except Exception:
             logger.warning("could not publish the interview progress", exc_info=True)
 
     tasks: set[asyncio.Task[None]] = set()

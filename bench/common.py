@@ -172,7 +172,7 @@ def wait_http(url: str, timeout: float = 60.0, proc: Any = None) -> None:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{url}: the server process exited with {proc.returncode} before answering")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status < 500:
                     return
         except urllib.error.HTTPError as err:

@@ -68,7 +68,8 @@ def run(turns: int = 70, delays: Delays | None = None) -> BenchResult:
     result = BenchResult("p1")
     overhead = asyncio.run(measure(turns, delays))
     p95 = {name: percentile(values, 95) for name, values in overhead.items()}
-    note = f"{turns} turns each; d1/d2/d3 = {delays.stt * 1000:.0f}/{delays.llm * 1000:.0f}/{delays.tts * 1000:.0f} ms, endpointing {ENDPOINTING_MIN_DELAY * 1000:.0f} ms"
+    parts = f"{delays.stt * 1000:.0f}/{delays.llm * 1000:.0f}/{delays.tts * 1000:.0f} ms"
+    note = f"{turns} turns each; d1/d2/d3 = {parts}, endpointing {ENDPOINTING_MIN_DELAY * 1000:.0f} ms"
     result.add("turn overhead p95 Interviewer (absolute)", p95["interviewer"], None, "ms", max_value=15.0, note=note)
     result.add("turn overhead p95 Interviewer vs bare Agent", p95["interviewer"], p95["bare"], "ms", max_ratio=1.05, note=note)
     result.raw = {

@@ -34,7 +34,7 @@ def _queries() -> dict[str, il.ListFilters]:
 
 def _deep_cursor(session: Session, filters: il.ListFilters, fraction: float = 0.75) -> str:
     """The cursor of the page ``fraction`` of the way through this list (found once, untimed)."""
-    count = session.exec(il._filtered(select(sa.func.count()).select_from(Interview), filters)).one()  # noqa: SLF001
+    count = session.exec(il._filtered(select(sa.func.count()).select_from(Interview), filters)).one()
     offset = int(count * fraction)
     if offset < 1:
         return ""
@@ -43,7 +43,7 @@ def _deep_cursor(session: Session, filters: il.ListFilters, fraction: float = 0.
         .order_by(col(Interview.created_at).desc(), col(Interview.id).desc())
         .offset(offset - 1)
         .limit(1)
-    )  # noqa: SLF001
+    )
     row = session.execute(stmt).first()
     return il.encode_cursor(row[0].created_at, row[0].id) if row else ""
 

@@ -25,7 +25,7 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -64,7 +64,7 @@ def _ping_when_idle(engine: Engine) -> None:
             return
         try:
             engine.dialect.do_ping(dbapi_conn)
-        except Exception as err:  # noqa: BLE001 - any failure means the connection is unusable
+        except Exception as err:
             raise sa.exc.DisconnectionError(f"the pooled connection did not answer a ping: {err}") from err
 
 

@@ -14,16 +14,16 @@ except ConfigError as err:  # one clear line, never a traceback
     print(f"Configuration error: {err}", file=sys.stderr)
     raise SystemExit(2) from None
 
-from interview_app import pages  # noqa: E402,F401  (registers the pages)
-from interview_app.api import create_api  # noqa: E402
-from interview_app.heap import freeze_startup_heap  # noqa: E402
-from interview_app.services.evaluation import evaluation_worker  # noqa: E402
-from interview_app.services.greenhouse import greenhouse_worker  # noqa: E402
-from interview_app.services.interviews import invitation_expiry_worker  # noqa: E402
-from interview_app.services.webhooks import webhook_worker  # noqa: E402
-from interview_app.state.auth import AdminAuthorityMiddleware  # noqa: E402
-from interview_app.state.event_limits import EventRateLimitMiddleware  # noqa: E402
-from interview_app.state.text_interview import text_interview_lifespan  # noqa: E402
+from interview_app import pages  # noqa: F401  (registers the pages)
+from interview_app.api import create_api
+from interview_app.heap import freeze_startup_heap
+from interview_app.services.evaluation import evaluation_worker
+from interview_app.services.greenhouse import greenhouse_worker
+from interview_app.services.interviews import invitation_expiry_worker
+from interview_app.services.webhooks import webhook_worker
+from interview_app.state.auth import AdminAuthorityMiddleware
+from interview_app.state.event_limits import EventRateLimitMiddleware
+from interview_app.state.text_interview import text_interview_lifespan
 
 app = rx.App(api_transformer=create_api())
 app.add_middleware(AdminAuthorityMiddleware(), index=0)  # a (re)connecting tab gets admin data only with its session

@@ -63,7 +63,7 @@ def migrate_to(url: str, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
-def alembic_config(url: str):  # noqa: ANN201
+def alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini"))
@@ -157,10 +157,10 @@ def session(app_db: sa.Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def settings_env(monkeypatch: pytest.MonkeyPatch):
     """Set environment keys for one test and reload Settings: ``settings_env(LIVEKIT_URL=...)``."""
 
-    def apply(**values: str):  # noqa: ANN202
+    def apply(**values: str):
         for key, value in values.items():
             monkeypatch.setenv(key, value)
         get_settings.cache_clear()
@@ -171,7 +171,7 @@ def settings_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def served_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def served_app(tmp_path_factory: pytest.TempPathFactory):
     """The app served as in production (``reflex run --env prod``) for the whole run: e2e and reliability tests share it."""
     from tests.e2e.conftest import CHROMIUM, start_app, stop_app
 

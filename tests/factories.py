@@ -15,7 +15,7 @@ from interview_app.services.demo import DEMO_QUESTIONS, DEMO_RUBRIC
 from interview_app.services.interviews import create_invitation
 
 
-def make_template(session: Session, **overrides) -> InterviewTemplate:  # noqa: ANN003
+def make_template(session: Session, **overrides) -> InterviewTemplate:
     values = {
         "title": f"Engineer {uuid.uuid4().hex[:6]}",
         "job_description": "Build things.",
@@ -29,7 +29,7 @@ def make_template(session: Session, **overrides) -> InterviewTemplate:  # noqa: 
     return template
 
 
-def make_candidate(session: Session, **overrides) -> Candidate:  # noqa: ANN003
+def make_candidate(session: Session, **overrides) -> Candidate:
     tag = uuid.uuid4().hex[:6]
     candidate = Candidate(**({"name": f"Casey {tag}", "email": f"casey.{tag}@example.com"} | overrides))
     session.add(candidate)

@@ -25,7 +25,7 @@ def pings(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seen: list[int] = []
     real = engine.dialect.do_ping
 
-    def counting(dbapi_conn) -> bool:  # noqa: ANN001
+    def counting(dbapi_conn) -> bool:
         seen.append(1)
         return real(dbapi_conn)
 

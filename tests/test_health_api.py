@@ -10,7 +10,7 @@ from interview_app.api import create_api
 from interview_app.settings import get_settings
 
 
-def test_health_and_ready(app_db) -> None:  # noqa: ANN001
+def test_health_and_ready(app_db) -> None:
     client = TestClient(create_api())
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")

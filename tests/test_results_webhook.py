@@ -29,7 +29,7 @@ KEY, SECRET = "APIresultkey", "result-secret-" + "s" * 32
 
 
 @pytest.fixture
-def env(settings_env, app_db, tmp_path: Path):  # noqa: ANN001, ANN201
+def env(settings_env, app_db, tmp_path: Path):
     return settings_env(
         LIVEKIT_URL="ws://127.0.0.1:7880",
         LIVEKIT_API_KEY=KEY,
@@ -47,7 +47,7 @@ def started_interview(session: Session) -> Interview:
     return interview
 
 
-def a_result(interview_id: uuid.UUID, *, outcome: str = "completed", segments: int = 3, **extra) -> InterviewResult:  # noqa: ANN003
+def a_result(interview_id: uuid.UUID, *, outcome: str = "completed", segments: int = 3, **extra) -> InterviewResult:
     return InterviewResult(
         interview_id=interview_id,
         outcome=outcome,  # type: ignore[arg-type]
@@ -86,7 +86,7 @@ def snapshot(session: Session, interview_id: uuid.UUID) -> dict:
 # --- the service (no HTTP) ----------------------------------------------------------------
 
 
-def test_accept_result_stores_everything_once(env, session: Session, tmp_path: Path) -> None:  # noqa: ANN001
+def test_accept_result_stores_everything_once(env, session: Session, tmp_path: Path) -> None:
     interview = started_interview(session)
     result = a_result(interview.id, recording_uri="s3://bucket/interviews/x/recording.ogg", egress_id="EG_123")
 
@@ -113,7 +113,7 @@ def test_accept_result_stores_everything_once(env, session: Session, tmp_path: P
     assert snapshot(session, interview.id) == state
 
 
-def test_failed_outcome_marks_interview_failed_with_reason(env, session: Session) -> None:  # noqa: ANN001
+def test_failed_outcome_marks_interview_failed_with_reason(env, session: Session) -> None:
     interview = started_interview(session)
     outcome = accept_result(session, a_result(interview.id, outcome="failed", segments=0), source="webhook")
     assert outcome.interview_status == "failed"
@@ -122,14 +122,14 @@ def test_failed_outcome_marks_interview_failed_with_reason(env, session: Session
     assert snapshot(session, interview.id)["evaluations"] == 0
 
 
-def test_transcript_uri_from_agent_is_kept(env, session: Session, tmp_path: Path) -> None:  # noqa: ANN001
+def test_transcript_uri_from_agent_is_kept(env, session: Session, tmp_path: Path) -> None:
     interview = started_interview(session)
     accept_result(session, a_result(interview.id, transcript_uri="s3://b/interviews/t.json"), source="webhook")
     assert session.get(Interview, interview.id).s3_transcript_url == "s3://b/interviews/t.json"
     assert not (tmp_path / "storage").exists()
 
 
-def test_unknown_interview_is_refused(env, session: Session) -> None:  # noqa: ANN001
+def test_unknown_interview_is_refused(env, session: Session) -> None:
     with pytest.raises(ResultRejected) as err:
         accept_result(session, a_result(uuid.uuid4()), source="webhook")
     assert err.value.code == 404
@@ -139,11 +139,11 @@ def test_unknown_interview_is_refused(env, session: Session) -> None:  # noqa: A
 
 
 @pytest.fixture
-def client(env) -> TestClient:  # noqa: ANN001
+def client(env) -> TestClient:
     return TestClient(create_api())
 
 
-def post(client: TestClient, body: bytes, auth: str | None, content_type: str = "application/json"):  # noqa: ANN201
+def post(client: TestClient, body: bytes, auth: str | None, content_type: str = "application/json"):
     headers = {"Content-Type": content_type}
     if auth is not None:
         headers["Authorization"] = auth
@@ -199,7 +199,7 @@ def test_result_for_unknown_interview_is_404(client: TestClient) -> None:
     assert post(client, body, sign_body(body, KEY, SECRET)).status_code == 404
 
 
-def test_duplicate_segment_numbers_are_refused_without_writing(env, session: Session) -> None:  # noqa: ANN001
+def test_duplicate_segment_numbers_are_refused_without_writing(env, session: Session) -> None:
     interview = started_interview(session)
     before = snapshot(session, interview.id)
     result = a_result(interview.id)
@@ -210,7 +210,7 @@ def test_duplicate_segment_numbers_are_refused_without_writing(env, session: Ses
     assert snapshot(session, interview.id) == before
 
 
-def test_concurrent_deliveries_store_the_result_once(env, app_db, session: Session) -> None:  # noqa: ANN001
+def test_concurrent_deliveries_store_the_result_once(env, app_db, session: Session) -> None:
 
     interview = started_interview(session)
     result = a_result(interview.id)
@@ -222,7 +222,7 @@ def test_concurrent_deliveries_store_the_result_once(env, app_db, session: Sessi
 
 
 @pytest.mark.parametrize("outcome", ["completed", "failed"])
-def test_result_and_room_finished_in_either_order_end_the_same(env, session: Session, outcome: str) -> None:  # noqa: ANN001
+def test_result_and_room_finished_in_either_order_end_the_same(env, session: Session, outcome: str) -> None:
     """LiveKit's room_finished may beat the interviewer's result (an outbox retry, a slow app): same final state."""
     from livekit.protocol import models as pb_models
     from livekit.protocol.webhook import WebhookEvent
@@ -251,7 +251,7 @@ def test_result_and_room_finished_in_either_order_end_the_same(env, session: Ses
     assert finals[0][3] != "candidate left"  # the interviewer's own reason, not the inferred one
 
 
-def test_only_an_inferred_failure_is_replaced_by_a_late_result(env, session: Session) -> None:  # noqa: ANN001
+def test_only_an_inferred_failure_is_replaced_by_a_late_result(env, session: Session) -> None:
     interview = started_interview(session)
     transition(session, interview, InterviewStatus.failed, reason="cancelled by the hiring team's mistake")
     session.commit()

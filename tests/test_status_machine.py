@@ -31,7 +31,7 @@ def test_table_matches_the_design() -> None:
     assert {(a, b) for a, targets in TRANSITIONS.items() for b in targets} == LEGAL
 
 
-def _force_status(session: Session, interview, status: InterviewStatus) -> None:  # noqa: ANN001
+def _force_status(session: Session, interview, status: InterviewStatus) -> None:
     """Walk the machine to ``status`` through legal moves only."""
     path = {
         S.invited: [],

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -71,7 +73,7 @@ def _from_page(value: object, limit: int = _MAX_BROWSER_ID) -> str:
     return "".join(ch for ch in text[:limit] if ch.isprintable())
 
 
-def _run_db(fn, *args):  # noqa: ANN001, ANN202
+def _run_db(fn: Callable[..., Any], *args: Any) -> Any:
     with session_scope() as session:
         return fn(session, *args)
 
@@ -404,7 +406,7 @@ class CandidateState(rx.State):
                 self.link_state = err.reason
                 self.message = err.message
             return
-        except Exception:  # noqa: BLE001 - the candidate gets a sentence, the log the traceback
+        except Exception:
             log.exception("start_interview failed")
             self.joining = False
             self.start_error = self._t("room.start_failed")

@@ -25,7 +25,7 @@ BOSS = "boss@example.com"
 
 
 @pytest.fixture
-def settings(app_db, settings_env) -> Settings:  # noqa: ANN001
+def settings(app_db, settings_env) -> Settings:
     return settings_env(SUPPORT_EMAIL="team@example.com")
 
 
@@ -173,7 +173,7 @@ def test_the_list_shows_the_request_s_state_in_the_same_single_query(
 
     statements: list[str] = []
 
-    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def note(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     filters = interview_list.ListFilters(template_id=template.id)

@@ -35,7 +35,7 @@ def _email() -> str:
     return f"admin.{uuid.uuid4().hex[:8]}@example.com"
 
 
-def _settings(**extra: str):  # noqa: ANN202
+def _settings(**extra: str):
     return load_settings({"SECRET_KEY": "k" * 40, "APP_URL": "https://interviews.example.com", **extra})
 
 
@@ -200,7 +200,7 @@ def test_deactivating_an_admin_ends_their_sessions(session: Session) -> None:
 # --- templates -------------------------------------------------------------------
 
 
-def _draft(**overrides) -> templates.TemplateDraft:  # noqa: ANN003
+def _draft(**overrides) -> templates.TemplateDraft:
     values = {
         "title": "Data Engineer",
         "job_description": "Pipelines.",
@@ -522,7 +522,7 @@ def test_detail_shows_timeline(session: Session) -> None:
     assert interview_list.interview_detail(session, "not-a-uuid") is None
 
 
-def test_overview_counts_rate_and_median(app_db) -> None:  # noqa: ANN001
+def test_overview_counts_rate_and_median(app_db) -> None:
     with Session(app_db) as session:
         # an empty interview table: first every table that points at it (events, transcript
         # segments, evaluations … other test modules may have left on this shared database)

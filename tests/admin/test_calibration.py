@@ -148,9 +148,24 @@ def seeded(session: Session) -> dict[str, Any]:
     t = _template(session, "A", "B", "C")
     r1, r2, r3 = _reviewers(session, 3)
     day = timedelta(days=1)
-    i1 = _interview(session, t, version=2, ai={"A": 4, "B": 2, "C": INSUFFICIENT}, cards=[(r1, {"A": 3, "B": 2, "C": 4}), (r2, {"A": 2, "B": None, "C": 5})], ended=T0 + day)  # fmt: skip
+    i1 = _interview(
+        session,
+        t,
+        version=2,
+        ai={"A": 4, "B": 2, "C": INSUFFICIENT},
+        cards=[(r1, {"A": 3, "B": 2, "C": 4}), (r2, {"A": 2, "B": None, "C": 5})],
+        ended=T0 + day,
+    )
     i2 = _interview(session, t, version=2, ai={"A": 3, "B": 5, "C": None}, cards=[(r1, {"A": 3, "B": 3, "C": 2})], ended=T0 + 2 * day)
-    i3 = _interview(session, t, version=2, ai={"A": 5, "B": 4, "C": 3}, cards=[(r3, {"A": 4, "B": 4, "C": None}), (r1, {"A": 5, "B": 5, "C": None})], ended=None, created=T0 + 3 * day)  # fmt: skip
+    i3 = _interview(
+        session,
+        t,
+        version=2,
+        ai={"A": 5, "B": 4, "C": 3},
+        cards=[(r3, {"A": 4, "B": 4, "C": None}), (r1, {"A": 5, "B": 5, "C": None})],
+        ended=None,
+        created=T0 + 3 * day,
+    )
     i4 = _interview(session, t, version=1, ai={"A": 1}, cards=[(r1, {"A": 5})], ended=T0)
     i5 = _interview(session, t, version=None, ai={"A": 2}, cards=[(r2, {"A": 2})], ended=T0)
     ignored = [
@@ -267,7 +282,15 @@ def test_drift_is_flagged_when_the_recent_interviews_agree_less(session: Session
     interviews = session.exec(sa.select(Interview).where(Interview.template_id == t.id)).scalars().all()  # type: ignore[call-overload]
     for interview in interviews:
         if interview.ended_at is not None and as_utc(interview.ended_at) >= T0 + timedelta(days=5):
-            session.add(Scorecard(interview_id=interview.id, reviewer_id=second.id, reviewer_email=second.email, template_version=1, scores=[{"criterion": "V", "score": 6, "note": ""}]))  # fmt: skip
+            session.add(
+                Scorecard(
+                    interview_id=interview.id,
+                    reviewer_id=second.id,
+                    reviewer_email=second.email,
+                    template_version=1,
+                    scores=[{"criterion": "V", "score": 6, "note": ""}],
+                )
+            )
     session.commit()
 
     [report] = calibrate(session, t.id)
@@ -420,7 +443,11 @@ def test_both_roles_see_the_figures_and_download_them(who: str, people: dict[str
     assert (a.criterion, a.scale, a.n, a.mad, a.within_one, a.signed) == ("A", "1–5", 3, "0.67", "67%", "+0.67 (AI higher)")
     assert (b.mad, b.signed, b.recent_n, b.drift, b.drift_label) == ("0.83", "+0.50 (AI higher)", 3, "too_few", "Too few to tell")
     assert (c.n, c.mad, c.within_one, c.signed) == (0, "—", "—", "—")
-    assert state.cal_chart == [{"criterion": "A", "all": 0.67, "recent": 0.67}, {"criterion": "B", "all": 0.83, "recent": 0.83}, {"criterion": "C", "all": None, "recent": None}]  # fmt: skip
+    assert state.cal_chart == [
+        {"criterion": "A", "all": 0.67, "recent": 0.67},
+        {"criterion": "B", "all": 0.83, "recent": 0.83},
+        {"criterion": "C", "all": None, "recent": None},
+    ]
     assert state.cal_summary.startswith(f"{t.title} · Version 2: 3 interviews with a finished AI evaluation")
 
     run(state, "set_cal_version", value="1")
@@ -457,7 +484,15 @@ def test_the_page_builds_with_its_element_ids_and_both_roles_get_the_nav_link() 
     from interview_app.pages.admin.calibration import EMPTY, calibration_page
 
     rendered = json.dumps(calibration_page().render(), default=str)
-    for marker in ("calibration-template", "calibration-version", "calibration-table", "calibration-chart", "calibration-csv", "calibration-empty", "drift-badge"):  # fmt: skip
+    for marker in (
+        "calibration-template",
+        "calibration-version",
+        "calibration-table",
+        "calibration-chart",
+        "calibration-csv",
+        "calibration-empty",
+        "drift-badge",
+    ):
         assert marker in rendered, marker
     assert EMPTY.startswith("No interviews have both an AI evaluation and a human scorecard yet.")
     assert "forbidden" not in rendered  # not an admin-only page

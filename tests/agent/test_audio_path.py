@@ -24,7 +24,7 @@ from interview_app.contracts import InterviewPlan
 from interview_app.settings import load_settings
 
 pytest.importorskip("pocketsphinx", reason="pocketsphinx (requirements-dev.txt) provides the offline test STT")
-from tests.agent.audio_doubles import ESPEAK, EspeakTTS, InstantAudioOutput, PhraseSTT, SpokenAudioInput, speak_to_wav, wav_to_pcm16k  # noqa: E402
+from tests.agent.audio_doubles import ESPEAK, EspeakTTS, InstantAudioOutput, PhraseSTT, SpokenAudioInput, speak_to_wav, wav_to_pcm16k
 
 pytestmark = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 

@@ -43,7 +43,7 @@ class FakeClock:
         self.now += seconds
 
 
-def make_plan(**overrides) -> InterviewPlan:  # noqa: ANN003
+def make_plan(**overrides) -> InterviewPlan:
     values = {
         "interview_id": uuid.uuid4(),
         "candidate_name": "Grace Hopper",
@@ -67,7 +67,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def interview(clock: FakeClock):  # noqa: ANN201
+async def interview(clock: FakeClock):
     ti = await TextInterview.start(make_plan(), llm_model=ScriptedLLM(), clock=clock)
     yield ti
     await ti.close()
@@ -233,12 +233,12 @@ class RecordingLLM(ScriptedLLM):
         super().__init__()
         self.contexts: list = []
 
-    def chat(self, *, chat_ctx, **kwargs):  # noqa: ANN001, ANN003, ANN201
+    def chat(self, *, chat_ctx, **kwargs):
         self.contexts.append(chat_ctx.copy())
         return super().chat(chat_ctx=chat_ctx, **kwargs)
 
 
-def system_texts(ctx) -> list[str]:  # noqa: ANN001
+def system_texts(ctx) -> list[str]:
     return [item.text_content or "" for item in ctx.items if item.type == "message" and item.role in ("system", "developer")]
 
 
@@ -273,7 +273,7 @@ class ForgetfulLLM(ScriptedLLM):
         super().__init__()
         self.dropped: list[str] = []
 
-    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **kwargs):  # noqa: ANN001, ANN003, ANN201
+    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **kwargs):
         return _ForgetfulStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 

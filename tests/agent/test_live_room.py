@@ -86,7 +86,7 @@ async def test_worker_interviews_in_a_real_room_and_reports(tmp_path: Path) -> N
         "AGENT_OUTBOX_DIR": str(tmp_path / "outbox"),
         "AGENT_HTTP_PORT": "0",
     }
-    log = open(tmp_path / "worker.log", "w+b")  # noqa: SIM115
+    log = open(tmp_path / "worker.log", "w+b")
     worker = subprocess.Popen([sys.executable, "-m", "agent", "dev"], cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT)
     lkapi = api.LiveKitAPI(lk["LIVEKIT_URL"], lk["LIVEKIT_API_KEY"], lk["LIVEKIT_API_SECRET"])
     room = rtc.Room()

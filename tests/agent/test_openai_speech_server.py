@@ -28,8 +28,8 @@ from agent.providers import build_stt, build_tts, build_vad
 from interview_app.settings import Settings, load_settings
 
 pytest.importorskip("pocketsphinx", reason="pocketsphinx (requirements-dev.txt) provides the server's offline recogniser")
-from tests.agent.audio_doubles import ESPEAK, speak_to_wav, wav_to_pcm16k  # noqa: E402
-from tests.fakes.openai_speech import OpenAISpeechServer  # noqa: E402
+from tests.agent.audio_doubles import ESPEAK, speak_to_wav, wav_to_pcm16k
+from tests.fakes.openai_speech import OpenAISpeechServer
 
 pytestmark = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 

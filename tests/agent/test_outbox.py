@@ -87,7 +87,7 @@ class AppServer:
 
 
 @pytest.fixture
-def app_env(db_url: str, tmp_path: Path, settings_env) -> dict[str, str]:  # noqa: ANN001
+def app_env(db_url: str, tmp_path: Path, settings_env) -> dict[str, str]:
     values = {
         "DATABASE_URL": db_url,
         "LIVEKIT_URL": "ws://127.0.0.1:7880",

@@ -15,7 +15,7 @@ from tests.agent.test_interviewer_text import FakeClock
 from tests.factories import make_interview
 
 
-async def test_text_interview_result_is_accepted_once(session: Session, settings_env, tmp_path) -> None:  # noqa: ANN001
+async def test_text_interview_result_is_accepted_once(session: Session, settings_env, tmp_path) -> None:
     settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "storage"))
     interview, _ = make_interview(session)
     interview.mode = "text"

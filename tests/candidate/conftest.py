@@ -24,6 +24,6 @@ def fake_livekit(livekit_server: FakeLiveKitServer) -> FakeLiveKitServer:
 
 
 @pytest.fixture
-def livekit_settings(app_db, settings_env, fake_livekit: FakeLiveKitServer) -> Settings:  # noqa: ANN001
+def livekit_settings(app_db, settings_env, fake_livekit: FakeLiveKitServer) -> Settings:
     """App settings with LiveKit configured against the fake server (and the test database)."""
     return settings_env(**fake_livekit.env, AGENT_NAME="interviewer-test", SUPPORT_EMAIL="help@example.com")

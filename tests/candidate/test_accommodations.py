@@ -36,7 +36,7 @@ from tests.fakes.livekit_server import FakeLiveKitServer
 
 
 @pytest.fixture
-def team(app_db, settings_env) -> Settings:  # noqa: ANN001
+def team(app_db, settings_env) -> Settings:
     return settings_env(SUPPORT_EMAIL="team@example.com", APP_URL="https://jobs.example.com")
 
 
@@ -177,7 +177,7 @@ def test_an_email_failure_is_recorded_not_raised(session: Session, team: Setting
     assert _rows(session, interview.id)[0].status == "requested"
 
 
-def test_with_the_log_backend_the_email_is_written_to_the_app_log(session: Session, settings_env, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+def test_with_the_log_backend_the_email_is_written_to_the_app_log(session: Session, settings_env, caplog: pytest.LogCaptureFixture) -> None:
     settings = settings_env(EMAIL_BACKEND="log", SUPPORT_EMAIL="team@example.com")
     interview, raw = _interview(session)
     with caplog.at_level("WARNING", logger="interview_app.email"):

@@ -17,7 +17,7 @@ def client() -> TestClient:
     return TestClient(create_api(), raise_server_exceptions=False)
 
 
-def test_start_returns_room_token_url_and_expiry(session, livekit_settings, fake_livekit, client) -> None:  # noqa: ANN001
+def test_start_returns_room_token_url_and_expiry(session, livekit_settings, fake_livekit, client) -> None:
     interview, raw = make_interview(session)
     res = client.post("/api/interview/start", json={"invite_token": raw})
     assert res.status_code == 200, res.text
@@ -29,7 +29,7 @@ def test_start_returns_room_token_url_and_expiry(session, livekit_settings, fake
     assert TokenVerifier(fake_livekit.api_key, fake_livekit.api_secret).verify(body["token"]).video.room == interview.room_name
 
 
-def test_unknown_and_expired_links(session, livekit_settings, client) -> None:  # noqa: ANN001
+def test_unknown_and_expired_links(session, livekit_settings, client) -> None:
     res = client.post("/api/interview/start", json={"invite_token": "nope"})
     assert res.status_code == 404 and res.json()["error"] == "unknown"
     _, raw = make_interview(session, ttl=timedelta(seconds=-5))
@@ -51,18 +51,18 @@ def test_unknown_and_expired_links(session, livekit_settings, client) -> None:  
         b'{"invite_token": "\\u0000\\ud800"}',
     ],
 )
-def test_malformed_bodies_are_422_never_500(app_db, client, payload) -> None:  # noqa: ANN001
+def test_malformed_bodies_are_422_never_500(app_db, client, payload) -> None:
     res = client.post("/api/interview/start", content=payload, headers={"content-type": "application/json"})
     assert res.status_code == 422, (payload, res.status_code, res.text)
 
 
-def test_not_configured_is_503_with_a_sentence(session, app_db, client) -> None:  # noqa: ANN001
+def test_not_configured_is_503_with_a_sentence(session, app_db, client) -> None:
     _, raw = make_interview(session)
     res = client.post("/api/interview/start", json={"invite_token": raw})
     assert res.status_code == 503
     assert res.json()["detail"].startswith("Voice interviews are not set up")
 
 
-def test_start_is_in_the_openapi_schema(client) -> None:  # noqa: ANN001
+def test_start_is_in_the_openapi_schema(client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/interview/start" in paths and "/webhooks/livekit" in paths

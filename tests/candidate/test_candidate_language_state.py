@@ -8,7 +8,7 @@ from tests.candidate.test_candidate_state import page_state, run  # noqa: F401  
 from tests.factories import make_interview, make_template
 
 
-def test_the_picker_changes_every_sentence_and_the_consent_is_agreed_again(session, app_db, page_state, mails) -> None:  # noqa: ANN001, F811
+def test_the_picker_changes_every_sentence_and_the_consent_is_agreed_again(session, app_db, page_state, mails) -> None:  # noqa: F811
     template = make_template(session, languages=["en", "es", "ar"])
     interview, raw = make_interview(session, template=template)
     s: CandidateState = page_state(raw)

@@ -17,7 +17,7 @@ from interview_app.state.candidate import CandidateState
 from tests.factories import make_interview
 
 
-def handler(name: str):  # noqa: ANN201
+def handler(name: str):
     return CandidateState.event_handlers[name].fn
 
 
@@ -36,7 +36,7 @@ def run(state: CandidateState, name: str, *args: object) -> object:
 
 
 @pytest.fixture
-def page_state(monkeypatch):  # noqa: ANN001, ANN201
+def page_state(monkeypatch):
     def make(raw_token: str) -> CandidateState:
         monkeypatch.setattr(CandidateState, "_raw_token", lambda self: raw_token)
         state = CandidateState(_reflex_internal_init=True)
@@ -46,7 +46,7 @@ def page_state(monkeypatch):  # noqa: ANN001, ANN201
     return make
 
 
-def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_settings, fake_livekit, page_state) -> None:  # noqa: ANN001
+def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_settings, fake_livekit, page_state) -> None:
     interview, raw = make_interview(session)
     s = page_state(raw)
     assert s.link_state == "valid" and s.voice_available and s.step == "consent"
@@ -82,7 +82,7 @@ def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_setti
     assert len(fake_livekit.calls_to("CreateDispatch")) == 1
 
 
-def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, livekit_settings, page_state) -> None:
     _, raw = make_interview(session)
     s = page_state(raw)
     run(s, "set_consent_checked", True)
@@ -103,7 +103,7 @@ def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, live
     assert not s.agent_wait_expired
 
 
-def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, page_state) -> None:
     _, raw = make_interview(session)
     s = page_state(raw)
     run(s, "set_consent_checked", True)
@@ -121,7 +121,7 @@ def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, 
     assert s.connection == "ended" and "has ended" in s.connection_sentence and not s.can_retry
 
 
-def test_interviewer_leaving_starts_the_departure_watch_only_after_it_was_there(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+def test_interviewer_leaving_starts_the_departure_watch_only_after_it_was_there(session, livekit_settings, page_state) -> None:
     _, raw = make_interview(session)
     s = page_state(raw)
     run(s, "set_consent_checked", True)
@@ -136,7 +136,7 @@ def test_interviewer_leaving_starts_the_departure_watch_only_after_it_was_there(
     assert s.connection == "ended" and not s.connect and s.ended_ok and not s.can_retry and s.agent_sentence == ""
 
 
-def test_interviewer_lost_is_failed_only_when_livekit_shows_no_interviewer(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_interviewer_lost_is_failed_only_when_livekit_shows_no_interviewer(session, livekit_settings, fake_livekit) -> None:
     from interview_app.models import Interview, InterviewStatus
     from interview_app.services.candidate_link import report_interviewer_lost
     from interview_app.services.interviews import INTERVIEWER_LOST_REASON
@@ -161,7 +161,7 @@ def test_interviewer_lost_is_failed_only_when_livekit_shows_no_interviewer(sessi
     assert session.get(Interview, other.id).status == InterviewStatus.in_progress.value
 
 
-def test_without_livekit_consent_goes_to_text_mode(session, app_db, page_state) -> None:  # noqa: ANN001
+def test_without_livekit_consent_goes_to_text_mode(session, app_db, page_state) -> None:
     interview, raw = make_interview(session)
     s = page_state(raw)
     assert not s.voice_available
@@ -178,7 +178,7 @@ def test_without_livekit_consent_goes_to_text_mode(session, app_db, page_state) 
     assert s.step == "text" and s.room_token == ""
 
 
-def test_text_mode_only_when_the_template_allows_it(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+def test_text_mode_only_when_the_template_allows_it(session, livekit_settings, page_state) -> None:
     from tests.factories import make_template
 
     _, raw = make_interview(session, template=make_template(session, allow_text_mode=False))
@@ -190,7 +190,7 @@ def test_text_mode_only_when_the_template_allows_it(session, livekit_settings, p
     assert s.step == "devices" and s.mode == "voice"
 
 
-def test_expired_link_during_join_shows_the_link_page(session, livekit_settings, page_state) -> None:  # noqa: ANN001
+def test_expired_link_during_join_shows_the_link_page(session, livekit_settings, page_state) -> None:
     from interview_app.services.interviews import transition
 
     interview, raw = make_interview(session)
@@ -203,7 +203,7 @@ def test_expired_link_during_join_shows_the_link_page(session, livekit_settings,
     assert s.link_state == "revoked" and "withdrawn" in s.message
 
 
-def test_integrity_signals_are_stored_and_bounded(session, livekit_settings, page_state, monkeypatch) -> None:  # noqa: ANN001
+def test_integrity_signals_are_stored_and_bounded(session, livekit_settings, page_state, monkeypatch) -> None:
     from sqlmodel import select
 
     from interview_app.models import InterviewEvent

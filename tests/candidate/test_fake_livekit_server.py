@@ -11,8 +11,8 @@ from livekit import api
 from tests.fakes.livekit_server import FakeLiveKitServer
 
 
-def call(server: FakeLiveKitServer, fn, *, secret: str | None = None):  # noqa: ANN001, ANN201
-    async def go():  # noqa: ANN202
+def call(server: FakeLiveKitServer, fn, *, secret: str | None = None):
+    async def go():
         async with api.LiveKitAPI(server.url, server.api_key, secret or server.api_secret) as lk:
             return await fn(lk)
 

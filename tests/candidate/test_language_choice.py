@@ -140,7 +140,7 @@ def test_the_plan_is_in_the_chosen_language_else_the_templates(session: Session)
     assert build_plan(_stored(session, interview), candidate, template).language == "de"
 
 
-def test_the_voice_start_sends_the_chosen_language_and_fixes_it(session: Session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_the_voice_start_sends_the_chosen_language_and_fixes_it(session: Session, livekit_settings, fake_livekit) -> None:
     """The start path reads the interview with SQLAlchemy Core: the chosen language reaches the interviewer's plan."""
     import json
 

@@ -44,7 +44,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_start_creates_the_room_and_one_dispatch_on_a_real_server(session, settings_env) -> None:  # noqa: ANN001
+def test_start_creates_the_room_and_one_dispatch_on_a_real_server(session, settings_env) -> None:
     if len(LIVE) < len(_KEYS):
         pytest.fail("LIVEKIT_URL is set but LIVEKIT_API_KEY or LIVEKIT_API_SECRET is missing")
     settings = settings_env(**LIVE, AGENT_NAME="interviewer-live-test")

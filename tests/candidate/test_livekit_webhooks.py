@@ -32,7 +32,7 @@ def sign(body: str, key: str, secret: str) -> str:
     return AccessToken(key, secret).with_sha256(digest).to_jwt()
 
 
-def event_json(kind: str, room: str, **fields) -> str:  # noqa: ANN003
+def event_json(kind: str, room: str, **fields) -> str:
     event = WebhookEvent(event=kind, id=f"EV_{uuid.uuid4().hex[:10]}", created_at=1, room=pb_models.Room(name=room), **fields)
     return MessageToJson(event)
 
@@ -59,7 +59,7 @@ def started_interview(session: Session) -> Interview:
     return interview
 
 
-def test_room_finished_fails_an_abandoned_interview_once(session, livekit_settings, client) -> None:  # noqa: ANN001
+def test_room_finished_fails_an_abandoned_interview_once(session, livekit_settings, client) -> None:
     s = livekit_settings
     interview = started_interview(session)
     body = event_json("room_finished", interview.room_name)
@@ -73,7 +73,7 @@ def test_room_finished_fails_an_abandoned_interview_once(session, livekit_settin
     assert counts(session) == before
 
 
-def test_room_finished_after_the_result_arrived_does_not_fail_it(session, livekit_settings, client) -> None:  # noqa: ANN001
+def test_room_finished_after_the_result_arrived_does_not_fail_it(session, livekit_settings, client) -> None:
     s = livekit_settings
     interview = started_interview(session)
     interview.result_received_at = utcnow()
@@ -85,7 +85,7 @@ def test_room_finished_after_the_result_arrived_does_not_fail_it(session, liveki
     assert session.get(Interview, interview.id).status == InterviewStatus.in_progress.value
 
 
-def test_candidate_left_is_recorded_not_failed(session, livekit_settings, client) -> None:  # noqa: ANN001
+def test_candidate_left_is_recorded_not_failed(session, livekit_settings, client) -> None:
     s = livekit_settings
     interview = started_interview(session)
     participant = pb_models.ParticipantInfo(
@@ -101,7 +101,7 @@ def test_candidate_left_is_recorded_not_failed(session, livekit_settings, client
     assert left.detail["disconnect_reason"] == "CLIENT_INITIATED"
 
 
-def test_egress_ended_records_recording_size_and_uri(session, livekit_settings, client) -> None:  # noqa: ANN001
+def test_egress_ended_records_recording_size_and_uri(session, livekit_settings, client) -> None:
     s = livekit_settings
     interview = started_interview(session)
     info = pb_egress.EgressInfo(
@@ -128,7 +128,7 @@ def test_egress_ended_records_recording_size_and_uri(session, livekit_settings, 
 
 
 @pytest.mark.parametrize("attack", ["unsigned", "garbage", "wrong_secret", "wrong_key", "tampered_body", "no_hash"])
-def test_forged_tampered_or_unsigned_webhooks_are_401_and_write_nothing(session, livekit_settings, client, attack) -> None:  # noqa: ANN001
+def test_forged_tampered_or_unsigned_webhooks_are_401_and_write_nothing(session, livekit_settings, client, attack) -> None:
     s = livekit_settings
     interview = started_interview(session)
     body = event_json("room_finished", interview.room_name)
@@ -147,6 +147,6 @@ def test_forged_tampered_or_unsigned_webhooks_are_401_and_write_nothing(session,
     assert session.get(Interview, interview.id).status == InterviewStatus.in_progress.value
 
 
-def test_webhooks_without_livekit_configured_are_refused(session, app_db, client) -> None:  # noqa: ANN001
+def test_webhooks_without_livekit_configured_are_refused(session, app_db, client) -> None:
     body = event_json("room_finished", "interview-x")
     assert post(client, body, sign(body, "k", "s" * 32)) == 503

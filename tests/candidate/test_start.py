@@ -31,7 +31,7 @@ def _events(session: Session, interview: Interview) -> list[str]:
     ]
 
 
-def test_first_start_creates_room_dispatches_agent_and_moves_to_in_progress(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_first_start_creates_room_dispatches_agent_and_moves_to_in_progress(session, livekit_settings, fake_livekit) -> None:
     interview, raw = make_interview(session)
     started = start_interview(raw)
 
@@ -55,7 +55,7 @@ def test_first_start_creates_room_dispatches_agent_and_moves_to_in_progress(sess
     assert all(c.status == 200 for c in fake_livekit.calls)
 
 
-def test_rejoin_reuses_room_and_dispatch(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_rejoin_reuses_room_and_dispatch(session, livekit_settings, fake_livekit) -> None:
     interview, raw = make_interview(session)
     first = start_interview(raw)
     second = start_interview(raw)
@@ -66,7 +66,7 @@ def test_rejoin_reuses_room_and_dispatch(session, livekit_settings, fake_livekit
     assert _reload(session, interview).status == InterviewStatus.in_progress.value
 
 
-def test_rejoin_after_the_room_closed_opens_it_again_with_one_new_agent(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_rejoin_after_the_room_closed_opens_it_again_with_one_new_agent(session, livekit_settings, fake_livekit) -> None:
     interview, raw = make_interview(session)
     first = start_interview(raw)
     fake_livekit.end_room(first.room_name)
@@ -86,7 +86,7 @@ def test_rejoin_after_the_room_closed_opens_it_again_with_one_new_agent(session,
         ("failed", 410, "failed"),
     ],
 )
-def test_unusable_links_are_refused_and_nothing_is_called(session, livekit_settings, fake_livekit, prepare, code, reason) -> None:  # noqa: ANN001
+def test_unusable_links_are_refused_and_nothing_is_called(session, livekit_settings, fake_livekit, prepare, code, reason) -> None:
     interview, raw = make_interview(session, ttl=timedelta(seconds=-1) if prepare == "expired" else timedelta(days=1))
     if prepare == "unknown":
         raw = "not-a-token"
@@ -103,7 +103,7 @@ def test_unusable_links_are_refused_and_nothing_is_called(session, livekit_setti
     assert fake_livekit.calls == []
 
 
-def test_not_configured_is_503_and_writes_nothing(session, app_db) -> None:  # noqa: ANN001
+def test_not_configured_is_503_and_writes_nothing(session, app_db) -> None:
     interview, raw = make_interview(session)
     with pytest.raises(StartError) as err:
         start_interview(raw)
@@ -111,7 +111,7 @@ def test_not_configured_is_503_and_writes_nothing(session, app_db) -> None:  # n
     assert _reload(session, interview).status == InterviewStatus.invited.value
 
 
-def test_livekit_failure_is_503_and_leaves_the_interview_untouched(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_livekit_failure_is_503_and_leaves_the_interview_untouched(session, livekit_settings, fake_livekit) -> None:
     interview, raw = make_interview(session)
     fake_livekit.fail_next("CreateDispatch", status=503)
     with pytest.raises(StartError) as err:
@@ -125,7 +125,7 @@ def test_livekit_failure_is_503_and_leaves_the_interview_untouched(session, live
     assert len(fake_livekit.calls_to("CreateDispatch")) == 1
 
 
-def test_unreachable_livekit_is_503(session, app_db, settings_env) -> None:  # noqa: ANN001
+def test_unreachable_livekit_is_503(session, app_db, settings_env) -> None:
     dead = FakeLiveKitServer().start()
     env = dead.env
     dead.stop()  # nothing listens there any more
@@ -136,7 +136,7 @@ def test_unreachable_livekit_is_503(session, app_db, settings_env) -> None:  # n
     assert err.value.code == 503
 
 
-def test_fifty_parallel_starts_make_one_room_and_one_dispatch(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_fifty_parallel_starts_make_one_room_and_one_dispatch(session, livekit_settings, fake_livekit) -> None:
     interview, raw = make_interview(session)
     fake_livekit.latency_seconds = 0.02  # widen the race window
     try:
@@ -154,7 +154,7 @@ def test_fifty_parallel_starts_make_one_room_and_one_dispatch(session, livekit_s
     assert _events(session, row).count("status_changed") == 1
 
 
-def test_the_database_lock_alone_serialises_starts(session, livekit_settings, fake_livekit, monkeypatch) -> None:  # noqa: ANN001
+def test_the_database_lock_alone_serialises_starts(session, livekit_settings, fake_livekit, monkeypatch) -> None:
     """As if each start ran in another worker process: no shared in-process lock."""
     import contextlib
 
@@ -176,7 +176,7 @@ def test_the_database_lock_alone_serialises_starts(session, livekit_settings, fa
     assert len(fake_livekit.calls_to("CreateDispatch")) == 1
 
 
-def test_a_text_mode_interview_gets_no_voice_room(session, livekit_settings, fake_livekit) -> None:  # noqa: ANN001
+def test_a_text_mode_interview_gets_no_voice_room(session, livekit_settings, fake_livekit) -> None:
     from interview_app.services.candidate_link import choose_text_mode
 
     interview, raw = make_interview(session)
@@ -187,14 +187,14 @@ def test_a_text_mode_interview_gets_no_voice_room(session, livekit_settings, fak
     assert _reload(session, interview).status == InterviewStatus.invited.value
 
 
-def test_first_start_reads_invite_candidate_and_template_in_one_select(session, livekit_settings, fake_livekit, app_db) -> None:  # noqa: ANN001
+def test_first_start_reads_invite_candidate_and_template_in_one_select(session, livekit_settings, fake_livekit, app_db) -> None:
     """The hot path of POST /api/interview/start (bench P2): one SELECT, then only the writes."""
     import sqlalchemy as sa
 
     _, raw = make_interview(session)
     statements: list[str] = []
 
-    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def note(_conn, _cursor, statement, *_args) -> None:
         statements.append(" ".join(statement.split()))
 
     sa.event.listen(app_db, "before_cursor_execute", note)
@@ -211,7 +211,7 @@ def test_first_start_reads_invite_candidate_and_template_in_one_select(session, 
     assert set(writes) == {"INSERT", "UPDATE"}, statements
 
 
-def test_start_with_the_template_gone_is_410_and_writes_nothing(session, livekit_settings, fake_livekit, app_db) -> None:  # noqa: ANN001
+def test_start_with_the_template_gone_is_410_and_writes_nothing(session, livekit_settings, fake_livekit, app_db) -> None:
     """The outer joins keep "this invite's details are missing" apart from "unknown link"."""
     import sqlalchemy as sa
 

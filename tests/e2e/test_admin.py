@@ -36,7 +36,7 @@ def sign_in(page: Page, url: str, email: str, password: str, path: str = "/admin
     expect(page.locator("#signed-in-as")).to_have_text(email, timeout=15_000)
 
 
-def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:  # noqa: ANN001
+def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:
     tag = uuid.uuid4().hex[:6]
     title, email = f"Site Reliability {tag}", f"robin.{tag}@example.com"
     sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/templates")
@@ -106,7 +106,7 @@ def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:  # n
     expect(page.locator("#welcome")).to_contain_text("Robin Vega", timeout=20_000)
 
 
-def test_status_change_from_another_process_appears_live(served_app, page: Page) -> None:  # noqa: ANN001
+def test_status_change_from_another_process_appears_live(served_app, page: Page) -> None:
     # Its own invitation: the one seeded at start-up is the demo link other browser tests open.
     interview_id = json.loads(served_app.cli("seed-demo", "--json").stdout)["interview_id"]
     sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"])
@@ -126,14 +126,14 @@ def test_status_change_from_another_process_appears_live(served_app, page: Page)
 
 
 @pytest.mark.parametrize("path", ADMIN_ROUTES)
-def test_admin_routes_show_nothing_without_a_session(served_app, page: Page, path: str) -> None:  # noqa: ANN001
+def test_admin_routes_show_nothing_without_a_session(served_app, page: Page, path: str) -> None:
     page.goto(served_app.url + path)
     expect(page.locator("#login-email")).to_be_visible(timeout=20_000)
     for selector in (".interview-row", "#candidate-table", "#template-table", "#admin-table", "#timeline", "#per-day-chart"):
         expect(page.locator(selector)).to_have_count(0)
 
 
-def test_reviewer_reads_interviews_but_cannot_manage(served_app, page: Page) -> None:  # noqa: ANN001
+def test_reviewer_reads_interviews_but_cannot_manage(served_app, page: Page) -> None:
     email = f"reviewer.{uuid.uuid4().hex[:6]}@example.com"
     served_app.cli("create-admin", email, "--role", "reviewer", stdin="reviewer-password-1\n")
     sign_in(page, served_app.url, email, "reviewer-password-1")
@@ -150,7 +150,7 @@ def test_reviewer_reads_interviews_but_cannot_manage(served_app, page: Page) -> 
     expect(page.locator("#reissue")).to_have_count(0)
 
 
-def test_sign_out_ends_the_session(served_app, page: Page) -> None:  # noqa: ANN001
+def test_sign_out_ends_the_session(served_app, page: Page) -> None:
     sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"])
     cookie = next(c for c in page.context.cookies() if c["name"] == "admin_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -164,7 +164,7 @@ def test_sign_out_ends_the_session(served_app, page: Page) -> None:  # noqa: ANN
     expect(page.locator("#candidate-table")).to_have_count(0)
 
 
-def test_wrong_passwords_are_throttled(served_app, page: Page) -> None:  # noqa: ANN001
+def test_wrong_passwords_are_throttled(served_app, page: Page) -> None:
     """LOGIN_MAX_FAILURES (default 5) wrong passwords from one browser that never signed in to the
     account make that browser wait, even with the right password; the form keeps the email.
 
@@ -199,7 +199,7 @@ def test_wrong_passwords_are_throttled(served_app, page: Page) -> None:  # noqa:
     expect(page.locator("#signed-in-as")).to_have_count(0)
 
 
-def test_csv_import_reports_bad_rows_and_imports_good_ones(served_app, page: Page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_csv_import_reports_bad_rows_and_imports_good_ones(served_app, page: Page, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:6]
     csv_file = tmp_path / "candidates.csv"
     csv_file.write_text(f"name,email,external_ref\nKim Good,kim.{tag}@example.com,K1\nNo Email,,\nLee Good,lee.{tag}@example.com,\n")
@@ -214,7 +214,7 @@ def test_csv_import_reports_bad_rows_and_imports_good_ones(served_app, page: Pag
     expect(page.locator(f"[data-candidate-email='lee.{tag}@example.com']")).to_be_visible()
 
 
-def test_overview_and_revoke_from_the_detail_page(served_app, page: Page) -> None:  # noqa: ANN001
+def test_overview_and_revoke_from_the_detail_page(served_app, page: Page) -> None:
     out = served_app.cli("seed-demo", "--json")  # a fresh invited interview of its own
     interview_id = json.loads(out.stdout)["interview_id"]
     sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/overview")
@@ -231,7 +231,7 @@ def test_overview_and_revoke_from_the_detail_page(served_app, page: Page) -> Non
     expect(page.locator("#reissue")).to_have_count(0)
 
 
-def test_a_webhook_endpoint_gets_signed_deliveries_and_send_again(served_app, page: Page) -> None:  # noqa: ANN001
+def test_a_webhook_endpoint_gets_signed_deliveries_and_send_again(served_app, page: Page) -> None:
     """An admin adds an endpoint (the secret is shown once), an event queued in the database reaches a
     real receiver on 127.0.0.1 through the app's own worker, signed with that secret; the delivery log
     shows it delivered and "Send again" delivers it once more."""
@@ -246,7 +246,7 @@ def test_a_webhook_endpoint_gets_signed_deliveries_and_send_again(served_app, pa
     got: list[tuple[dict[str, str], bytes]] = []
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             got.append((dict(self.headers), self.rfile.read(int(self.headers.get("Content-Length", 0)))))
             self.send_response(200)
             self.end_headers()
@@ -300,7 +300,7 @@ def test_a_webhook_endpoint_gets_signed_deliveries_and_send_again(served_app, pa
         engine.dispose()
 
 
-def test_calibration_compares_ai_and_human_scores(served_app, page: Page) -> None:  # noqa: ANN001
+def test_calibration_compares_ai_and_human_scores(served_app, page: Page) -> None:
     """Interviews with a done AI evaluation and reviewers' scorecards, seeded in the served app's database:
     the calibration page shows the template's newest version, the figures worked out by hand, the
     chart, another version on request, and downloads the CSV.
@@ -344,7 +344,15 @@ def test_calibration_compares_ai_and_human_scores(served_app, page: Page) -> Non
                 session.add(Evaluation(interview_id=interview.id, status="done", scores=scores, template_version=version))
                 for reviewer, given in cards:
                     rows = [{"criterion": k, "score": v, "note": ""} for k, v in given.items()]
-                    session.add(Scorecard(interview_id=interview.id, reviewer_id=reviewer.id, reviewer_email=reviewer.email, template_version=version, scores=rows))  # fmt: skip
+                    session.add(
+                        Scorecard(
+                            interview_id=interview.id,
+                            reviewer_id=reviewer.id,
+                            reviewer_email=reviewer.email,
+                            template_version=version,
+                            scores=rows,
+                        )
+                    )
             session.commit()
     finally:
         engine.dispose()

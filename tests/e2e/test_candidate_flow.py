@@ -270,7 +270,7 @@ def _phone_check(page: Page, name: str) -> list[str]:
     return ([f"{name}: scrolls sideways by {overflow}px"] if overflow > 1 else []) + [f"{name}: {v}" for v in found]
 
 
-def test_candidate_pages_fit_a_phone_and_pass_axe(served_app: ServedApp, livekit_app: ServedApp, browser) -> None:  # noqa: ANN001
+def test_candidate_pages_fit_a_phone_and_pass_axe(served_app: ServedApp, livekit_app: ServedApp, browser) -> None:
     """Every candidate page at 375×667 (screenshots in tests/artifacts/candidate-phone-*.png): nothing
     wider than the screen, and no serious or critical axe-core violation."""
     problems: list[str] = []
@@ -310,7 +310,7 @@ def test_candidate_pages_fit_a_phone_and_pass_axe(served_app: ServedApp, livekit
     assert not problems, "\n".join(problems)
 
 
-def test_the_candidate_reads_and_takes_the_interview_in_their_language(served_app: ServedApp, browser) -> None:  # noqa: ANN001
+def test_the_candidate_reads_and_takes_the_interview_in_their_language(served_app: ServedApp, browser) -> None:
     """A template offering English, Spanish and Arabic: an Arabic browser gets the page in Arabic, right
     to left (axe-clean, nothing sideways at phone width); the candidate switches to Spanish before
     consent, and the whole flow, the consent wording and the interviewer then speak Spanish."""
@@ -397,7 +397,7 @@ def test_keyboard_only_from_link_to_an_answer(served_app: ServedApp, page: Page)
     expect(page.locator("#ti-finished")).to_have_count(0)  # still going
 
 
-def test_adjustment_request_waits_for_the_hiring_team_then_extra_time_is_granted(served_app: ServedApp, browser) -> None:  # noqa: ANN001
+def test_adjustment_request_waits_for_the_hiring_team_then_extra_time_is_granted(served_app: ServedApp, browser) -> None:
     """A template that waits for an answer: the candidate asks for extra time with a note and cannot
     start; the admin sees the badge in the list, reads the note and grants +50 %; the candidate's
     page updates by itself and the interview runs with the longer limit."""

@@ -27,7 +27,7 @@ ANSWERS = [
 ]
 
 
-def _replies(page: Page):  # noqa: ANN202
+def _replies(page: Page):
     return page.locator(".ti-agent[data-streaming='']")
 
 

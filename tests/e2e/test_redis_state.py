@@ -10,7 +10,7 @@ from tests.e2e.conftest import start_app, stop_app
 REDIS_DB = 11
 
 
-def test_state_lives_in_redis_when_redis_url_is_set(browser, tmp_path_factory) -> None:  # noqa: ANN001
+def test_state_lives_in_redis_when_redis_url_is_set(browser, tmp_path_factory) -> None:
     client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     client.flushdb()
     proc, served = start_app(tmp_path_factory.mktemp("redis-app"), REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}")

@@ -27,7 +27,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="module")
-def reviewed(served_app, tmp_path_factory) -> dict:  # noqa: ANN001
+def reviewed(served_app, tmp_path_factory) -> dict:
     """A finished interview with a 26 s WAV recording, transcript, latency and an integrity event."""
     wav = tmp_path_factory.mktemp("audio") / "recording.wav"
     subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(wav), "synth", "26", "sine", "330"], check=True, timeout=60)
@@ -55,7 +55,7 @@ def reviewed(served_app, tmp_path_factory) -> dict:  # noqa: ANN001
     engine.dispose()
 
 
-def _drop_eval(route) -> None:  # noqa: ANN001
+def _drop_eval(route) -> None:
     response = route.fetch()
     headers = dict(response.headers)
     headers["content-security-policy"] = headers["content-security-policy"].replace(" 'unsafe-eval'", "")
@@ -63,7 +63,7 @@ def _drop_eval(route) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def page_without_eval(browser) -> Iterator[Page]:  # noqa: ANN001
+def page_without_eval(browser) -> Iterator[Page]:
     """A page that gets the detail page with its policy minus 'unsafe-eval' (only the page's toasts need it), so
     a script run through eval — as rx.call_script is — is a CSP violation. In a Chromium of its own: a document
     Playwright fulfils is outside the loopback network, and Local Network Access would block its websocket."""
@@ -74,13 +74,13 @@ def page_without_eval(browser) -> Iterator[Page]:  # noqa: ANN001
     strict.close()
 
 
-def _open(page, served_app, reviewed, *, signed_in: bool = True) -> None:  # noqa: ANN001
+def _open(page, served_app, reviewed, *, signed_in: bool = True) -> None:
     if signed_in:
         page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
     page.goto(f"{served_app.url}/admin/interviews/{reviewed['id']}")
 
 
-def test_player_and_transcript_with_click_to_seek(served_app, page_without_eval, reviewed) -> None:  # noqa: ANN001
+def test_player_and_transcript_with_click_to_seek(served_app, page_without_eval, reviewed) -> None:
     page = page_without_eval  # click-to-seek is a prop of the player, not a script to evaluate
     violations = watch_csp(page)
     _open(page, served_app, reviewed)
@@ -123,7 +123,7 @@ def test_player_and_transcript_with_click_to_seek(served_app, page_without_eval,
     assert views and all(v.actor == reviewed["admin_email"] for v in views)
 
 
-def test_search_filters_the_transcript(served_app, page, reviewed) -> None:  # noqa: ANN001
+def test_search_filters_the_transcript(served_app, page, reviewed) -> None:
     _open(page, served_app, reviewed)
     expect(page.locator(".transcript-line")).to_have_count(len(TRANSCRIPT), timeout=30_000)
     page.locator("#transcript-search").fill("percentiles")
@@ -131,7 +131,7 @@ def test_search_filters_the_transcript(served_app, page, reviewed) -> None:  # n
     expect(page.locator("#transcript-count")).to_have_text(f"1 of {len(TRANSCRIPT)} lines match")
 
 
-def test_without_a_session_nothing_is_shown(served_app, page, reviewed) -> None:  # noqa: ANN001
+def test_without_a_session_nothing_is_shown(served_app, page, reviewed) -> None:
     _open(page, served_app, reviewed, signed_in=False)
     expect(page.locator("#login-email")).to_be_visible(timeout=30_000)  # the detail page asks to sign in
     expect(page.locator("#review-sections")).to_have_count(0)
@@ -140,7 +140,7 @@ def test_without_a_session_nothing_is_shown(served_app, page, reviewed) -> None:
 
 
 @pytest.fixture(scope="module")
-def evaluated(served_app, reviewed) -> dict:  # noqa: ANN001
+def evaluated(served_app, reviewed) -> dict:
     """A finished interview with a done evaluation (evidence linked to transcript lines) and a recording."""
     engine = reviewed["engine"]
     storage = LocalStorage(
@@ -189,7 +189,7 @@ def evaluated(served_app, reviewed) -> dict:  # noqa: ANN001
     return {"id": str(interview.id), "candidate_id": interview.candidate_id}
 
 
-def test_evaluation_shows_scores_evidence_and_advisory_label(served_app, page, reviewed, evaluated) -> None:  # noqa: ANN001
+def test_evaluation_shows_scores_evidence_and_advisory_label(served_app, page, reviewed, evaluated) -> None:
     page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
     page.goto(f"{served_app.url}/admin/interviews/{evaluated['id']}")
     result = page.locator("#evaluation-result")
@@ -206,7 +206,7 @@ def test_evaluation_shows_scores_evidence_and_advisory_label(served_app, page, r
     page.screenshot(path=str(ARTIFACTS / "review-evaluation.png"), full_page=True)
 
 
-def test_admin_deletes_the_candidates_data(served_app, page, reviewed, evaluated) -> None:  # noqa: ANN001
+def test_admin_deletes_the_candidates_data(served_app, page, reviewed, evaluated) -> None:
     page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
     page.goto(f"{served_app.url}/admin/interviews/{evaluated['id']}")
     page.locator("#delete-candidate").click(timeout=30_000)
@@ -220,7 +220,7 @@ def test_admin_deletes_the_candidates_data(served_app, page, reviewed, evaluated
     assert not (Path(served_app.env["STORAGE_LOCAL_DIR"]) / "interviews" / evaluated["id"]).exists()
 
 
-def test_transcript_downloads_as_json_and_text(served_app, page, reviewed) -> None:  # noqa: ANN001
+def test_transcript_downloads_as_json_and_text(served_app, page, reviewed) -> None:
     import json
 
     _open(page, served_app, reviewed)
@@ -239,7 +239,7 @@ def test_transcript_downloads_as_json_and_text(served_app, page, reviewed) -> No
     assert "[00:04] Candidate: I built the billing pipeline" in text
 
 
-def test_a_thin_transcript_is_not_evaluated_and_the_page_says_why(served_app, page, reviewed) -> None:  # noqa: ANN001
+def test_a_thin_transcript_is_not_evaluated_and_the_page_says_why(served_app, page, reviewed) -> None:
     """Two words and an inaudible segment: the app's own evaluation worker refuses to score it (no model
     is asked); the reviewer reads "Not evaluated" with the reason and each criterion as insufficient evidence."""
     with Session(reviewed["engine"], expire_on_commit=False) as session:
@@ -264,7 +264,7 @@ def test_a_thin_transcript_is_not_evaluated_and_the_page_says_why(served_app, pa
 
 
 @pytest.fixture(scope="module")
-def scored(served_app, reviewed) -> dict:  # noqa: ANN001
+def scored(served_app, reviewed) -> dict:
     """A completed interview of a blind-review template: a done AI evaluation, a colleague's scorecard, a reviewer's session."""
     from interview_app.models import Candidate, InterviewTemplate, TranscriptSegment
     from interview_app.services.auth import create_admin
@@ -334,7 +334,7 @@ def scored(served_app, reviewed) -> dict:  # noqa: ANN001
     return {"id": str(interview.id), "name": candidate.name, "email": candidate.email, "token": token, "colleague": colleague.email}
 
 
-def test_a_blind_reviewer_scores_then_sees_colleagues_and_an_admin_decides(served_app, page, reviewed, scored) -> None:  # noqa: ANN001
+def test_a_blind_reviewer_scores_then_sees_colleagues_and_an_admin_decides(served_app, page, reviewed, scored) -> None:
     from interview_app.models import Interview
 
     page.context.add_cookies([{"name": "admin_session", "value": scored["token"], "url": served_app.url}])

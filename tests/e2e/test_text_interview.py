@@ -61,7 +61,7 @@ def reopen_chat(page: Page, link: str) -> None:
     expect(page.locator("#consent-checkbox")).to_have_count(0)
 
 
-def agent_messages(page: Page):  # noqa: ANN201
+def agent_messages(page: Page):
     return page.locator(".ti-agent[data-streaming='']")
 
 

@@ -153,7 +153,7 @@ def answer_times(questions: list[str]) -> list[tuple[float, str]]:
     return times
 
 
-def open_candidate(pw, stack: VoiceStack, wav: Path, *, phone: bool = False):  # noqa: ANN001, ANN201
+def open_candidate(pw, stack: VoiceStack, wav: Path, *, phone: bool = False):
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(wav))
     context = browser.new_context(**PHONE) if phone else browser.new_context(viewport={"width": 1000, "height": 900})
     return browser, context.new_page()

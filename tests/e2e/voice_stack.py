@@ -64,7 +64,7 @@ class ResultGate:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if gate.held.is_set():
                     gate.refused += 1

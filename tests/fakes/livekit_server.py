@@ -97,10 +97,10 @@ class FakeLiveKitServer(ServedInThread):
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 fake._handle(self)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 body = b'{"code":"bad_route","msg":"the fake LiveKit server speaks only the server API"}'
                 self.send_response(404)
                 self.send_header("Content-Type", "application/json")

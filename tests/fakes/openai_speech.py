@@ -275,10 +275,10 @@ class OpenAISpeechServer(ServedInThread):
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 fake._handle(self)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 fake._handle(self)
 
         return self._serve(Handler, name="fake-openai-speech", port=self._port)

@@ -78,7 +78,7 @@ Order = Callable[..., uuid.UUID]
 
 
 @pytest.fixture
-def greenhouse_env(settings_env, app_db: sa.Engine) -> Settings:  # noqa: ANN001
+def greenhouse_env(settings_env, app_db: sa.Engine) -> Settings:
     """The app on the test database with the Greenhouse integration on (the documented key)."""
     return settings_env(GREENHOUSE_API_KEY=DOC_API_KEY, APP_URL=APP_URL)
 

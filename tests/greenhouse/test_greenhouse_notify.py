@@ -56,7 +56,7 @@ class Greenhouse:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_PATCH = do_GET = do_POST = _answer  # noqa: N815
+            do_PATCH = do_GET = do_POST = _answer
 
             def log_message(self, *args: object) -> None:
                 pass

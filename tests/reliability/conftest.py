@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter) -> None:
     if not FIGURES:
         return
     terminalreporter.section("reliability figures")
@@ -172,7 +172,7 @@ def server_env(tmp_path: Path) -> dict[str, str]:
 def api_server_factory() -> Iterator:
     servers: list[ApiServer] = []
 
-    def make(env: dict[str, str], **kw) -> ApiServer:  # noqa: ANN003
+    def make(env: dict[str, str], **kw) -> ApiServer:
         srv = ApiServer(env, **kw)
         servers.append(srv)
         return srv

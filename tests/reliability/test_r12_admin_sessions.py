@@ -46,7 +46,7 @@ def admin_email(session: Session) -> str:
 
 
 @pytest.fixture
-def client(app_db) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app_db) -> Iterator[TestClient]:
     with TestClient(create_api(), raise_server_exceptions=False, follow_redirects=False) as c:
         yield c
 
@@ -79,7 +79,7 @@ def test_sign_in_sets_an_httponly_strict_cookie_and_goes_back(client: TestClient
     figure("R12 admin cookie", "HttpOnly; SameSite=Strict; Path=/ (Secure when APP_URL is https)")
 
 
-def test_cookies_are_secure_behind_https(client: TestClient, admin_email: str, settings_env) -> None:  # noqa: ANN001
+def test_cookies_are_secure_behind_https(client: TestClient, admin_email: str, settings_env) -> None:
     settings_env(APP_URL="https://hire.example.com")
     res = _sign_in(client, admin_email, origin="https://hire.example.com")
     assert res.status_code == 303

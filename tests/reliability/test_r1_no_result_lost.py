@@ -77,7 +77,7 @@ def _received(engine: sa.Engine, ids: list[str]) -> int:
         return conn.execute(q).scalar_one()
 
 
-def test_every_result_is_stored_exactly_once_through_kills(db_url: str, tmp_path: Path, server_env, api_server_factory, reporter) -> None:  # noqa: ANN001
+def test_every_result_is_stored_exactly_once_through_kills(db_url: str, tmp_path: Path, server_env, api_server_factory, reporter) -> None:
     engine = sa.create_engine(db_url)
     ids: list[str] = []
     from sqlmodel import Session

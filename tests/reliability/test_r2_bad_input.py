@@ -78,7 +78,7 @@ def livekit() -> FakeLiveKitServer:
 
 
 @pytest.fixture
-def app(sqlite_url: str, server_env: dict[str, str], livekit: FakeLiveKitServer, api_server_factory) -> tuple[ApiServer, dict[str, str]]:  # noqa: ANN001
+def app(sqlite_url: str, server_env: dict[str, str], livekit: FakeLiveKitServer, api_server_factory) -> tuple[ApiServer, dict[str, str]]:
     livekit.reset()
     tokens = seed(sqlite_url)
     env = server_env | livekit.env | {"DATABASE_URL": sqlite_url, "MAX_WEBHOOK_BYTES": "65536"}
@@ -127,7 +127,7 @@ def _schema_with_webhook_bodies() -> dict:
     return schema
 
 
-def test_schemathesis_generated_requests_never_5xx_and_refusals_write_nothing(app, sqlite_url: str) -> None:  # noqa: ANN001
+def test_schemathesis_generated_requests_never_5xx_and_refusals_write_nothing(app, sqlite_url: str) -> None:
     import schemathesis
     from schemathesis import GenerationMode
 
@@ -148,7 +148,7 @@ def test_schemathesis_generated_requests_never_5xx_and_refusals_write_nothing(ap
         phases=[Phase.explicit, Phase.generate],
     )
     @given(case=strategy)
-    def run(case) -> None:  # noqa: ANN001
+    def run(case) -> None:
         nonlocal before
         try:
             response = case.call(base_url=srv.url, timeout=10)
@@ -241,7 +241,7 @@ def _attacks(tokens: dict[str, str]) -> list[tuple[str, str, bytes, dict[str, st
     return out
 
 
-def test_attack_set_gets_documented_4xx_and_writes_nothing(app, sqlite_url: str) -> None:  # noqa: ANN001
+def test_attack_set_gets_documented_4xx_and_writes_nothing(app, sqlite_url: str) -> None:
     srv, tokens = app
     attacks = _attacks(tokens)
     wrong: list[str] = []
@@ -264,7 +264,7 @@ def test_attack_set_gets_documented_4xx_and_writes_nothing(app, sqlite_url: str)
     assert not wrong, "\n".join(wrong)
 
 
-def test_replay_of_a_delivered_result_changes_nothing(app, sqlite_url: str) -> None:  # noqa: ANN001
+def test_replay_of_a_delivered_result_changes_nothing(app, sqlite_url: str) -> None:
     srv, tokens = app
     body = result_body(tokens["running_id"], text="the first delivery")
     lk = livekit_body(tokens["valid_room"], event="participant_joined")
@@ -295,11 +295,11 @@ def test_replay_of_a_delivered_result_changes_nothing(app, sqlite_url: str) -> N
     assert after == before
 
 
-def test_livekit_webhook_without_content_length_is_capped(app, sqlite_url: str) -> None:  # noqa: ANN001
+def test_livekit_webhook_without_content_length_is_capped(app, sqlite_url: str) -> None:
     """A chunked body (no Content-Length) larger than MAX_WEBHOOK_BYTES is refused (413), nothing written."""
     srv, _ = app
 
-    def chunks():  # noqa: ANN202
+    def chunks():
         for _ in range(200):  # 200 x 64 KiB = 12.5 MiB, far over the 64 KiB limit
             yield b"a" * 65536
 

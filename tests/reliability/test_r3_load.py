@@ -44,7 +44,7 @@ def _pct(values: list[float], p: float) -> float:
 
 
 @pytest.mark.postgres
-def test_concurrent_starts_one_room_and_one_dispatch_each(pg_empty_url: str, server_env, api_server_factory, monkeypatch) -> None:  # noqa: ANN001
+def test_concurrent_starts_one_room_and_one_dispatch_each(pg_empty_url: str, server_env, api_server_factory, monkeypatch) -> None:
     # The fake is a ThreadingHTTPServer whose listen backlog is socketserver's default of 5; a LiveKit
     # server accepts far more, and 40 app threads calling at once could overflow it.
     monkeypatch.setattr(socketserver.TCPServer, "request_queue_size", 256)
@@ -154,7 +154,7 @@ def test_candidate_pages_hold_websockets_with_the_redis_state_manager(redis_app:
         t0 = time.monotonic()
 
         @sio.on("event", namespace=NAMESPACE)
-        async def on_event(update) -> None:  # noqa: ANN001
+        async def on_event(update) -> None:
             updates[token] += 1
             delta = update.get("delta", {}) if isinstance(update, dict) else {}
             for key, values in delta.items():

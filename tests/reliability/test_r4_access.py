@@ -155,7 +155,7 @@ def test_reviewers_write_only_audit_rows(cls: type[AdminState], people: dict[str
 
 
 @pytest.fixture
-def livekit(settings_env) -> Iterator[FakeLiveKitServer]:  # noqa: ANN001
+def livekit(settings_env) -> Iterator[FakeLiveKitServer]:
     server = FakeLiveKitServer().start()
     settings_env(**server.env)
     yield server

@@ -90,7 +90,7 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 
 @pytest.mark.reliability_slow
-def test_postgres_restart_under_load_recovers_within_5_s(pg_cluster: PgCluster, server_env, api_server_factory) -> None:  # noqa: ANN001
+def test_postgres_restart_under_load_recovers_within_5_s(pg_cluster: PgCluster, server_env, api_server_factory) -> None:
     migrate_to(pg_cluster.url)
     engine = sa.create_engine(pg_cluster.url)
     with Session(engine, expire_on_commit=False) as s:
@@ -190,7 +190,7 @@ class S3rver:
             "AWS_SECRET_ACCESS_KEY": "S3RVER",
         }
 
-    def client(self):  # noqa: ANN201
+    def client(self):
         import boto3
 
         return boto3.client(
@@ -209,7 +209,7 @@ def s3(tmp_path: Path) -> Iterator[S3rver]:
 
 
 @pytest.mark.reliability_slow
-def test_s3_down_while_results_arrive_nothing_is_lost(s3: S3rver, sqlite_url: str, tmp_path: Path, server_env, api_server_factory) -> None:  # noqa: ANN001
+def test_s3_down_while_results_arrive_nothing_is_lost(s3: S3rver, sqlite_url: str, tmp_path: Path, server_env, api_server_factory) -> None:
     bucket = "reliability-" + uuid.uuid4().hex[:8]
     s3.client().create_bucket(Bucket=bucket)
     engine = sa.create_engine(sqlite_url)
@@ -266,7 +266,7 @@ def test_s3_down_while_results_arrive_nothing_is_lost(s3: S3rver, sqlite_url: st
 def test_livekit_unreachable_start_is_503_with_a_sentence_and_writes_nothing(
     sqlite_url: str,
     server_env,
-    api_server_factory,  # noqa: ANN001
+    api_server_factory,
 ) -> None:
     engine = sa.create_engine(sqlite_url)
     with Session(engine, expire_on_commit=False) as s:

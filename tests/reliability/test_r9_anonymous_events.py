@@ -26,7 +26,7 @@ def _run(state: CandidateState, name: str, *args: object) -> None:
         asyncio.run(result)
 
 
-def test_page_events_keep_only_short_strings(session: Session, app_db, monkeypatch) -> None:  # noqa: ANN001
+def test_page_events_keep_only_short_strings(session: Session, app_db, monkeypatch) -> None:
     _, raw = make_interview(session)
     monkeypatch.setattr(CandidateState, "_raw_token", lambda self: raw)
     state = CandidateState(_reflex_internal_init=True)
@@ -49,7 +49,7 @@ def test_page_events_keep_only_short_strings(session: Session, app_db, monkeypat
     figure("R9 largest string kept from a 1.8 MB page event", f"{max(kept.values())} characters")
 
 
-def test_accepting_the_consent_again_stores_one_row(session: Session, app_db, monkeypatch) -> None:  # noqa: ANN001
+def test_accepting_the_consent_again_stores_one_row(session: Session, app_db, monkeypatch) -> None:
     interview, raw = make_interview(session)
     monkeypatch.setattr(CandidateState, "_raw_token", lambda self: raw)
     state = CandidateState(_reflex_internal_init=True)

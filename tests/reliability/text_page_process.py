@@ -79,7 +79,7 @@ async def drive(raw_token: str) -> None:
             await super()._run()
 
     class SlowScriptedLLM(ScriptedLLM):
-        def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_: Any):  # noqa: ANN001, ANN201
+        def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_: Any):
             return SlowStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
     text_host._host = text_host.TextInterviewHost(llm_factory=SlowScriptedLLM, single_process=True)

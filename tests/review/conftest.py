@@ -139,7 +139,7 @@ class ChatCompletionsServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
                 status, content = server.answers.pop(0) if server.answers else (500, "no canned answer left")
@@ -159,7 +159,7 @@ class ChatCompletionsServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args) -> None:  # noqa: ANN002
+            def log_message(self, *args) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -49,7 +49,7 @@ def no_foreign_jobs(app_db: sa.Engine) -> None:
 
 
 @pytest.fixture
-def openai_settings(settings_env, llm_server: ChatCompletionsServer):  # noqa: ANN001, ANN201
+def openai_settings(settings_env, llm_server: ChatCompletionsServer):
     return settings_env(LLM_PROVIDER="openai", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=llm_server.base_url, LLM_MODEL="judge-1")
 
 
@@ -60,7 +60,7 @@ def _reload(session: Session, ev: Evaluation) -> Evaluation:
 
 def test_scores_with_verified_quotes_and_completes_the_interview(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     interview, ev = finished_interview(session)
     llm_server.answer(good_answer())
 
@@ -85,7 +85,7 @@ def test_scores_with_verified_quotes_and_completes_the_interview(
     assert REAL_QUOTE in request["body"]["messages"][1]["content"]  # the transcript went to the model
 
 
-def test_scripted_provider_needs_an_llm_and_invents_nothing(session: Session, app_db: sa.Engine, settings_env) -> None:  # noqa: ANN001
+def test_scripted_provider_needs_an_llm_and_invents_nothing(session: Session, app_db: sa.Engine, settings_env) -> None:
     settings_env(LLM_PROVIDER="scripted")
     interview, ev = finished_interview(session)
     assert run_pending(app_db) == [(ev.id, "needs_llm")]
@@ -97,7 +97,7 @@ def test_scripted_provider_needs_an_llm_and_invents_nothing(session: Session, ap
 
 def test_a_job_left_running_by_a_crash_is_resumed_after_the_lease(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     interview, ev = finished_interview(session)
     assert claim_next(app_db) == ev.id  # ... and the process dies here
     assert claim_next(app_db) is None  # another process leaves it alone while the lease runs
@@ -111,7 +111,7 @@ def test_a_job_left_running_by_a_crash_is_resumed_after_the_lease(
 
 def test_server_errors_are_retried_then_reported(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     monkeypatch.setattr(ev_service, "RETRY_DELAY_SECONDS", 0)
     interview, ev = finished_interview(session)
     llm_server.answer("upstream overloaded", status=503)
@@ -147,7 +147,7 @@ def test_concurrent_workers_claim_each_job_once(session: Session, app_db: sa.Eng
     assert sorted(claimed) == sorted(jobs)
 
 
-def test_rerun_queues_a_fresh_evaluation(session: Session, app_db: sa.Engine, settings_env) -> None:  # noqa: ANN001
+def test_rerun_queues_a_fresh_evaluation(session: Session, app_db: sa.Engine, settings_env) -> None:
     settings_env(LLM_PROVIDER="scripted")
     interview, ev = finished_interview(session)
     run_pending(app_db)
@@ -163,20 +163,20 @@ def test_rerun_queues_a_fresh_evaluation(session: Session, app_db: sa.Engine, se
 
 def test_missing_candidate_answers_are_not_evaluated_without_calling_the_model(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     _, ev = finished_interview(session, segments=[("agent", "Hello, are you there?")])
     assert run_pending(app_db) == [(ev.id, "insufficient")]  # the insufficient-evidence gate (test_evidence_gate.py)
     assert "no answers from the candidate" in _reload(session, ev).summary
     assert llm_server.requests == []
 
 
-def test_process_ignores_a_job_it_did_not_claim(session: Session, app_db: sa.Engine, settings_env) -> None:  # noqa: ANN001
+def test_process_ignores_a_job_it_did_not_claim(session: Session, app_db: sa.Engine, settings_env) -> None:
     settings_env(LLM_PROVIDER="scripted")
     _, ev = finished_interview(session)
     assert process(app_db, ev.id) == "pending"
 
 
-def test_cli_evaluate_pending(session: Session, app_db: sa.Engine, settings_env, capsys) -> None:  # noqa: ANN001
+def test_cli_evaluate_pending(session: Session, app_db: sa.Engine, settings_env, capsys) -> None:
     from interview_app.cli import main
 
     settings_env(LLM_PROVIDER="scripted")
@@ -186,7 +186,7 @@ def test_cli_evaluate_pending(session: Session, app_db: sa.Engine, settings_env,
     assert _reload(session, ev).status == "needs_llm"
 
 
-def test_the_in_app_worker_works_off_jobs_until_cancelled(session: Session, app_db: sa.Engine, settings_env) -> None:  # noqa: ANN001
+def test_the_in_app_worker_works_off_jobs_until_cancelled(session: Session, app_db: sa.Engine, settings_env) -> None:
     import asyncio
 
     settings_env(LLM_PROVIDER="scripted")

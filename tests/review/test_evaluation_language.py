@@ -21,7 +21,8 @@ SPANISH = [
         "candidate",
         "Construí la facturación de Acme con PostgreSQL y una cola. Procesaba dos millones de facturas al mes, y yo diseñé "
         "los reintentos idempotentes para que un cobro nunca se hiciera dos veces. Cuando el servicio se volvía lento, primero "
-        "miraba los percentiles de latencia y el registro de consultas lentas antes de cambiar nada. Hoy añadiría trazas distribuidas desde el principio del proyecto.",
+        "miraba los percentiles de latencia y el registro de consultas lentas antes de cambiar nada. "
+        "Hoy añadiría trazas distribuidas desde el principio del proyecto.",
     ),
 ]  # long enough (63 words) for the insufficient-evidence gate
 

@@ -60,7 +60,7 @@ def no_foreign_jobs(app_db: sa.Engine) -> None:
 
 
 @pytest.fixture
-def openai_settings(settings_env, llm_server: ChatCompletionsServer, no_foreign_jobs: None):  # noqa: ANN001, ANN201
+def openai_settings(settings_env, llm_server: ChatCompletionsServer, no_foreign_jobs: None):
     return settings_env(LLM_PROVIDER="openai", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=llm_server.base_url, LLM_MODEL="judge-1")
 
 
@@ -214,7 +214,7 @@ def test_weighted_score_ignores_insufficient_entries() -> None:
 
 def test_an_empty_transcript_is_not_evaluated(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     interview, ev = interview_with(session, [])
     llm_server.answer({"criteria": [{"name": "Technical depth", "score": 5, "rationale": "r", "evidence": []}]})
     assert run_pending(app_db) == [(ev.id, INSUFFICIENT)]
@@ -224,7 +224,7 @@ def test_an_empty_transcript_is_not_evaluated(
 
 def test_three_short_answers_are_not_evaluated(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     turns = [
         asked("q1"),
         ("candidate", "The billing system at Acme, mostly PostgreSQL.", "q1"),
@@ -243,7 +243,7 @@ def test_three_short_answers_are_not_evaluated(
 
 def test_a_mostly_garbled_transcript_is_not_evaluated(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     turns = [
         asked("q1"),
         ("candidate", "[inaudible]", "q1"),
@@ -268,7 +268,7 @@ def test_a_mostly_garbled_transcript_is_not_evaluated(
 
 def test_an_unanswered_criterion_is_insufficient_and_never_reaches_the_model(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     turns = [asked("q1"), ("candidate", Q1_ANSWER, "q1"), asked("q2"), ("candidate", Q2_ANSWER, "q2"), asked("q3")]
     interview, ev = interview_with(session, turns)  # q3, the Communication question, got no answer
     llm_server.answer(
@@ -302,7 +302,7 @@ def test_an_unanswered_criterion_is_insufficient_and_never_reaches_the_model(
 
 def test_spanish_answers_are_counted_word_by_word(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     spanish = [
         asked("q1"),
         ("candidate", "Construí la facturación de Acme con PostgreSQL y una cola; procesaba dos millones de facturas al mes, "
@@ -325,7 +325,7 @@ def test_spanish_answers_are_counted_word_by_word(
 
 def test_arabic_answers_are_counted_word_by_word(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     arabic = [
         asked("q1"),
         ("candidate", "بنيت نظام الفوترة في أكمي باستخدام قاعدة بيانات وطابور رسائل.", "q1"),  # 10 words
@@ -341,7 +341,7 @@ def test_arabic_answers_are_counted_word_by_word(
     assert ev.scores[0]["reason"] == "Only 10 words of the candidate's answers relate to this criterion (at least 25 needed)."
 
 
-def test_the_scripted_provider_runs_the_gate_first(session: Session, app_db: sa.Engine, settings_env, no_foreign_jobs: None) -> None:  # noqa: ANN001
+def test_the_scripted_provider_runs_the_gate_first(session: Session, app_db: sa.Engine, settings_env, no_foreign_jobs: None) -> None:
     settings_env(LLM_PROVIDER="scripted")
     short, short_ev = interview_with(session, [asked("q1"), ("candidate", "Billing, mostly.", "q1")])
     enough, enough_ev = interview_with(session, [asked("q1"), ("candidate", Q1_ANSWER, "q1"), asked("q2"), ("candidate", Q2_ANSWER, "q2")])
@@ -357,7 +357,7 @@ def test_the_scripted_provider_runs_the_gate_first(session: Session, app_db: sa.
 
 
 @pytest.fixture
-def review_state():  # noqa: ANN201
+def review_state():
     import reflex as rx
 
     import interview_app.interview_app  # noqa: F401  (registers the states)
@@ -368,7 +368,7 @@ def review_state():  # noqa: ANN201
 
 def test_the_review_shows_an_interview_that_was_not_evaluated(
     review_state, session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     interview, _ = interview_with(session, [asked("q1"), ("candidate", "Billing at Acme.", "q1")])
     run_pending(app_db)
     data = load_review(session, interview.id)
@@ -387,7 +387,7 @@ def test_the_review_shows_an_interview_that_was_not_evaluated(
 
 def test_the_review_shows_insufficient_criteria_beside_scored_ones(
     review_state, session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, openai_settings
-) -> None:  # noqa: ANN001
+) -> None:
     turns = [
         asked("q1"),
         ("candidate", Q1_ANSWER, "q1"),

@@ -16,7 +16,7 @@ from tests.review.helpers import finished_interview
 
 
 @pytest.fixture
-def storage(settings_env, tmp_path: Path, app_db: sa.Engine) -> LocalStorage:  # noqa: ANN001
+def storage(settings_env, tmp_path: Path, app_db: sa.Engine) -> LocalStorage:
     s = storage_from_settings(settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "store"), RETENTION_DAYS="30"))
     assert isinstance(s, LocalStorage)
     return s
@@ -45,7 +45,7 @@ def _segments(session: Session, interview: Interview) -> int:
     return len(session.exec(select(TranscriptSegment).where(TranscriptSegment.interview_id == interview.id)).all())
 
 
-def test_retention_deletes_exactly_what_is_due(session: Session, storage: LocalStorage, settings_env) -> None:  # noqa: ANN001
+def test_retention_deletes_exactly_what_is_due(session: Session, storage: LocalStorage, settings_env) -> None:
     old = _stored_interview(session, storage, ended_days_ago=31)
     recent = _stored_interview(session, storage, ended_days_ago=29)
     running = _stored_interview(session, storage, ended_days_ago=40, status="processing")  # not finished: kept
@@ -79,7 +79,7 @@ def test_retention_deletes_exactly_what_is_due(session: Session, storage: LocalS
     assert not [i for i in apply_retention(session).items if i.interview_id in mine]  # nothing is due twice
 
 
-def test_zero_days_keeps_everything(session: Session, storage: LocalStorage, settings_env) -> None:  # noqa: ANN001
+def test_zero_days_keeps_everything(session: Session, storage: LocalStorage, settings_env) -> None:
     old = _stored_interview(session, storage, ended_days_ago=400)
     settings_env(RETENTION_DAYS="0")
     report = apply_retention(session)
@@ -87,7 +87,7 @@ def test_zero_days_keeps_everything(session: Session, storage: LocalStorage, set
     assert storage.exists(old.s3_recording_url)
 
 
-def test_retention_cli_dry_run_lists_and_run_deletes(session: Session, storage: LocalStorage, capsys) -> None:  # noqa: ANN001
+def test_retention_cli_dry_run_lists_and_run_deletes(session: Session, storage: LocalStorage, capsys) -> None:
     from interview_app.cli import main
 
     old = _stored_interview(session, storage, ended_days_ago=45)

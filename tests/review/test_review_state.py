@@ -18,7 +18,7 @@ from tests.review.helpers import finished_interview
 
 
 @pytest.fixture
-def review_state():  # noqa: ANN201
+def review_state():
     import interview_app.interview_app  # noqa: F401  (registers the states)
     from interview_app.state.review import ReviewState
 
@@ -27,7 +27,7 @@ def review_state():  # noqa: ANN201
 
 
 @pytest.fixture
-def stored(session: Session, settings_env, tmp_path: Path):  # noqa: ANN001, ANN201
+def stored(session: Session, settings_env, tmp_path: Path):
     storage = storage_from_settings(settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "store"), APP_URL="http://127.0.0.1:3999"))
     assert isinstance(storage, LocalStorage)
     interview, _ = finished_interview(session, evaluation=False)
@@ -44,7 +44,7 @@ def stored(session: Session, settings_env, tmp_path: Path):  # noqa: ANN001, ANN
     return interview, tokens
 
 
-def _at(state, interview_id: uuid.UUID, token: str) -> None:  # noqa: ANN001
+def _at(state, interview_id: uuid.UUID, token: str) -> None:
     state.router = RouterData.from_router_data(
         {
             "pathname": "/admin/interviews/[interview_id]",
@@ -54,7 +54,7 @@ def _at(state, interview_id: uuid.UUID, token: str) -> None:  # noqa: ANN001
     )
 
 
-def _call(state, name: str, *args):  # noqa: ANN001, ANN002, ANN202
+def _call(state, name: str, *args):
     return type(state).event_handlers[name].fn(state, *args)
 
 
@@ -65,7 +65,7 @@ def _views(session: Session, interview_id: uuid.UUID) -> list[InterviewEvent]:
     ).all()
 
 
-def test_without_a_session_every_handler_refuses(review_state, stored, session: Session) -> None:  # noqa: ANN001
+def test_without_a_session_every_handler_refuses(review_state, stored, session: Session) -> None:
     interview, _ = stored
     _at(review_state, interview.id, "not-a-session")
     _call(review_state, "load_review")
@@ -85,7 +85,7 @@ def test_without_a_session_every_handler_refuses(review_state, stored, session: 
     assert _views(session, interview.id) == []
 
 
-def test_a_reviewer_views_but_cannot_rerun_or_delete(review_state, stored, session: Session) -> None:  # noqa: ANN001
+def test_a_reviewer_views_but_cannot_rerun_or_delete(review_state, stored, session: Session) -> None:
     interview, tokens = stored
     token, email = tokens["reviewer"]
     _at(review_state, interview.id, token)
@@ -104,7 +104,7 @@ def test_a_reviewer_views_but_cannot_rerun_or_delete(review_state, stored, sessi
     assert session.exec(select(Evaluation).where(Evaluation.interview_id == interview.id)).one().status == "needs_llm"
 
 
-def test_an_admin_reruns_and_deletes(review_state, stored, session: Session) -> None:  # noqa: ANN001
+def test_an_admin_reruns_and_deletes(review_state, stored, session: Session) -> None:
     interview, tokens = stored
     token, email = tokens["admin"]
     _at(review_state, interview.id, token)
@@ -128,7 +128,7 @@ def test_an_admin_reruns_and_deletes(review_state, stored, session: Session) -> 
     assert audit.interview_id is None and audit.detail["interview_ids"] == [str(interview_id)]
 
 
-def test_an_expired_link_is_renewed_when_the_player_fails(review_state, stored, session: Session) -> None:  # noqa: ANN001
+def test_an_expired_link_is_renewed_when_the_player_fails(review_state, stored, session: Session) -> None:
     interview, tokens = stored
     _at(review_state, interview.id, tokens["reviewer"][0])
     _call(review_state, "load_review")

@@ -16,7 +16,7 @@ AUDIO = bytes(range(256)) * 40  # 10 240 bytes
 
 
 @pytest.fixture
-def local(settings_env, tmp_path: Path) -> LocalStorage:  # noqa: ANN001
+def local(settings_env, tmp_path: Path) -> LocalStorage:
     storage = storage_from_settings(settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "store"), APP_URL="http://127.0.0.1:3999"))
     assert isinstance(storage, LocalStorage)
     return storage
@@ -81,7 +81,7 @@ def test_range_requests_let_the_player_seek(local: LocalStorage, client: TestCli
     assert client.get(url, headers={"Range": f"bytes={len(AUDIO) + 5}-"}).status_code == 416
 
 
-def test_expired_url_is_refused(local: LocalStorage, client: TestClient, settings_env) -> None:  # noqa: ANN001
+def test_expired_url_is_refused(local: LocalStorage, client: TestClient, settings_env) -> None:
     key = local.put("interviews/i4/recording.ogg", AUDIO)
     signed_at = time.monotonic()
     url = local.presigned_url(key, ttl_seconds=2)  # whole seconds: opens for 2-3 s
@@ -116,7 +116,7 @@ def test_missing_file_is_404_after_a_valid_signature(local: LocalStorage, client
     assert "no longer exists" in response.json()["detail"]
 
 
-def test_concurrent_puts_of_one_key_never_collide(tmp_path) -> None:  # noqa: ANN001
+def test_concurrent_puts_of_one_key_never_collide(tmp_path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from interview_app.services.storage import LocalStorage

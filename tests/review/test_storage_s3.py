@@ -14,7 +14,7 @@ from tests.review.conftest import S3Server, make_bucket
 
 
 @pytest.fixture
-def s3_storage(s3_server: S3Server, settings_env) -> S3Storage:  # noqa: ANN001
+def s3_storage(s3_server: S3Server, settings_env) -> S3Storage:
     bucket = f"rev-{uuid.uuid4().hex[:10]}"
     make_bucket(s3_server, bucket)
     storage = storage_from_settings(settings_env(**s3_server.env(bucket)))
@@ -71,14 +71,14 @@ def test_fresh_presigned_url_plays_with_the_right_type(s3_storage: S3Storage, s3
     assert ranged.status_code == 206 and ranged.content == b"-audi"
 
 
-def test_ttl_comes_from_settings(s3_server: S3Server, settings_env) -> None:  # noqa: ANN001
+def test_ttl_comes_from_settings(s3_server: S3Server, settings_env) -> None:
     bucket = f"rev-{uuid.uuid4().hex[:10]}"
     make_bucket(s3_server, bucket)
     storage = storage_from_settings(settings_env(**s3_server.env(bucket), PRESIGN_TTL_SECONDS="120"))
     assert "X-Amz-Expires=120" in storage.presigned_url("interviews/x/recording.ogg")
 
 
-def _s3rver_storage(s3rver: S3Server, settings_env) -> S3Storage:  # noqa: ANN001
+def _s3rver_storage(s3rver: S3Server, settings_env) -> S3Storage:
     bucket = f"rev-{uuid.uuid4().hex[:10]}"
     make_bucket(s3rver, bucket)
     storage = storage_from_settings(settings_env(**s3rver.env(bucket)))
@@ -86,7 +86,7 @@ def _s3rver_storage(s3rver: S3Server, settings_env) -> S3Storage:  # noqa: ANN00
     return storage
 
 
-def test_s3rver_refuses_urls_tampered_in_what_it_checks(s3rver: S3Server, settings_env) -> None:  # noqa: ANN001
+def test_s3rver_refuses_urls_tampered_in_what_it_checks(s3rver: S3Server, settings_env) -> None:
     storage = _s3rver_storage(s3rver, settings_env)
     uri = storage.put("interviews/t/recording.ogg", b"secret-audio", "audio/ogg")
     fresh = storage.presigned_url(uri)
@@ -99,7 +99,7 @@ def test_s3rver_refuses_urls_tampered_in_what_it_checks(s3rver: S3Server, settin
 
 
 @pytest.mark.parametrize("server", ["s3rver", "s3rver_sigv4"])
-def test_expired_url_is_refused_and_a_fresh_one_works(server: str, request: pytest.FixtureRequest, settings_env) -> None:  # noqa: ANN001
+def test_expired_url_is_refused_and_a_fresh_one_works(server: str, request: pytest.FixtureRequest, settings_env) -> None:
     storage = _s3rver_storage(request.getfixturevalue(server), settings_env)
     uri = storage.put("interviews/e/recording.ogg", b"secret-audio", "audio/ogg")
     # X-Amz-Date has one-second resolution, so a URL signed with a TTL of n
@@ -114,7 +114,7 @@ def test_expired_url_is_refused_and_a_fresh_one_works(server: str, request: pyte
     assert b"expired" in expired.content
 
 
-def test_forged_and_tampered_urls_are_refused(s3rver_sigv4: S3Server, settings_env) -> None:  # noqa: ANN001
+def test_forged_and_tampered_urls_are_refused(s3rver_sigv4: S3Server, settings_env) -> None:
     """On the SigV4-verifying s3rver: only the exact URL we signed opens the object."""
     storage = _s3rver_storage(s3rver_sigv4, settings_env)
     uri = storage.put("interviews/t/recording.ogg", b"secret-audio", "audio/ogg")

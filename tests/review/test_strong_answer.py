@@ -225,7 +225,7 @@ def test_an_evaluation_run_sends_the_notes_of_the_scored_criteria_only(
     app_db: sa.Engine,
     llm_server: ChatCompletionsServer,
     openai_settings,  # noqa: F811
-) -> None:  # noqa: ANN001
+) -> None:
     template = make_template(session, questions=QUESTIONS, rubric=RUBRIC)
     interview, _ = make_interview(session, template=template)
     transition(session, interview, InterviewStatus.in_progress)
@@ -255,14 +255,14 @@ def test_an_evaluation_run_sends_the_notes_of_the_scored_criteria_only(
 
 
 @pytest.fixture
-def review_state():  # noqa: ANN201
+def review_state():
     import interview_app.interview_app  # noqa: F401  (registers the states)
     from interview_app.state.review import ReviewState
 
     return rx.State(_reflex_internal_init=True).get_substate(ReviewState.get_full_name().split(".")[1:])
 
 
-def _at(state, interview_id: uuid.UUID, token: str) -> None:  # noqa: ANN001
+def _at(state, interview_id: uuid.UUID, token: str) -> None:
     state.router = RouterData.from_router_data(
         {
             "pathname": "/admin/interviews/[interview_id]",
@@ -272,7 +272,7 @@ def _at(state, interview_id: uuid.UUID, token: str) -> None:  # noqa: ANN001
     )
 
 
-def test_the_review_lists_the_questions_with_their_notes_for_signed_in_reviewers(review_state, session: Session) -> None:  # noqa: ANN001
+def test_the_review_lists_the_questions_with_their_notes_for_signed_in_reviewers(review_state, session: Session) -> None:
     template = make_template(session, questions=QUESTIONS, rubric=RUBRIC)
     interview, _ = make_interview(session, template=template)
     data = load_review(session, interview.id)
@@ -338,7 +338,7 @@ def test_the_candidate_page_s_link_view_has_no_note(session: Session) -> None:
     assert all(n not in repr(view) for n in (NOTE_Q1, NOTE_Q2, NOTE_Q3))
 
 
-def test_the_plan_the_room_carries_has_no_strong_answer_note(session) -> None:  # noqa: ANN001
+def test_the_plan_the_room_carries_has_no_strong_answer_note(session) -> None:
     """The plan becomes LiveKit room metadata, which the candidate's browser receives: no note in it."""
     from interview_app.models import Candidate, InterviewTemplate
     from interview_app.services.interviews import build_plan

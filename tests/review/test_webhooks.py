@@ -71,7 +71,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
@@ -292,7 +292,7 @@ def test_enqueue_is_once_per_event_and_endpoint(session: Session) -> None:
 
 def test_a_finished_evaluation_queues_evaluation_ready(
     session: Session, app_db: sa.Engine, llm_server: ChatCompletionsServer, settings_env
-) -> None:  # noqa: ANN001
+) -> None:
     from tests.review.test_evaluation import good_answer
 
     settings_env(LLM_PROVIDER="openai", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=llm_server.base_url, LLM_MODEL="judge-1")
@@ -318,7 +318,7 @@ def test_a_finished_evaluation_queues_evaluation_ready(
 
 def test_an_insufficient_evaluation_queues_evaluation_ready_and_needs_llm_does_not(
     session: Session, app_db: sa.Engine, settings_env
-) -> None:  # noqa: ANN001
+) -> None:
     settings_env(LLM_PROVIDER="scripted")
     endpoint(session, "https://ats.example.com/evaluations", EVALUATION_READY)
     thin, thin_ev = finished_interview(session, segments=[("agent", "Tell me about it."), ("candidate", "Um, yes.")])
@@ -557,7 +557,7 @@ def test_deleting_a_candidate_deletes_the_deliveries_about_them(session: Session
     assert [r.payload["data"]["interview_id"] for r in deliveries(session)] == [str(other.id)]
 
 
-def test_retention_drops_deliveries_older_than_the_window(session: Session, settings_env) -> None:  # noqa: ANN001
+def test_retention_drops_deliveries_older_than_the_window(session: Session, settings_env) -> None:
     settings = settings_env(RETENTION_DAYS="30")
     endpoint(session, "https://ats.example.com/h", INTERVIEW_COMPLETED)
     [old] = enqueue(session, INTERVIEW_COMPLETED, {"interview_id": "old"}, now=utcnow() - timedelta(days=31))

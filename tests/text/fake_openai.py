@@ -41,7 +41,7 @@ class FakeOpenAI:
             def log_message(self, *_: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
                 if not self.path.endswith("/chat/completions"):
                     self.send_error(404)

@@ -47,7 +47,7 @@ def test_the_cap() -> None:
 
 
 @pytest.fixture
-def host(app_db, settings_env, tmp_path) -> TextInterviewHost:  # noqa: ANN001
+def host(app_db, settings_env, tmp_path) -> TextInterviewHost:
     settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "storage"))
     return TextInterviewHost(llm_factory=ScriptedLLM, lease_seconds=20, idle_seconds=600, single_process=True)
 

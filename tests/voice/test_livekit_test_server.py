@@ -82,7 +82,7 @@ class WebhookSink:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 try:
                     assert self.headers.get("Content-Type") == "application/webhook+json"

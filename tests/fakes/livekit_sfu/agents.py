@@ -137,7 +137,7 @@ class AgentDispatcher:
             pong = pb_agent.WorkerPong(last_timestamp=msg.ping.timestamp, timestamp=int(time.time() * 1000))
             self._spawn(worker.send(pb_agent.ServerMessage(pong=pong)))
 
-    def _spawn(self, coro) -> None:  # noqa: ANN001
+    def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

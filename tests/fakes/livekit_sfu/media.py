@@ -96,7 +96,7 @@ class PublishedAudio:
                 for sink in list(self.sinks.values()):
                     try:
                         sink(frame)
-                    except Exception:  # noqa: BLE001 - one broken consumer must not stop the others
+                    except Exception:
                         logger.exception("audio sink failed")
         except (MediaStreamError, asyncio.CancelledError):
             pass

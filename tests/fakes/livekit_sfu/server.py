@@ -209,7 +209,7 @@ class LiveKitTestServer:
         fut = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
         try:
             fut.result(timeout=15)
-        except Exception:  # noqa: BLE001 - stopping must not raise over a test's own failure
+        except Exception:
             logger.exception("LiveKit test server did not shut down cleanly")
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)

@@ -99,7 +99,7 @@ class WebhookSender:
             delivery = await self._queue.get()
             try:
                 await self._deliver(delivery)
-            except Exception:  # noqa: BLE001 - a broken receiver must not stop later events
+            except Exception:
                 logger.exception("webhook delivery failed")
 
     async def _deliver(self, delivery: WebhookDelivery) -> None:
