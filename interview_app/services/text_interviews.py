@@ -10,8 +10,12 @@ transaction (sync: the host runs them in a worker thread):
   :func:`touch` keeps ``Interview.updated_at`` fresh while a session is alive;
 - :func:`store_result` hands the :class:`InterviewResult` to the one result service
   (:func:`interview_app.services.results.accept_result`, source ``text-interview``);
-- :func:`orphaned` and :func:`end_orphaned` find and end interviews whose session was lost (app
-  restart, crash), with :data:`ORPHAN_REASON` and the messages stored so far as their transcript
+- :func:`take_over` gives a live session to this process when the one driving it stopped
+  renewing its lease (``Interview.updated_at``, touched by the owning process): a conditional
+  UPDATE, so of two processes racing for it exactly one wins; it returns what a session is
+  rebuilt from (the plan, the stored messages, the start time);
+- :func:`orphaned` and :func:`end_orphaned` find and end interviews nobody resumed for a long
+  time, with :data:`ORPHAN_REASON` and the messages stored so far as their transcript
   (outcome ``failed``: the hiring team sees what was said and why it stopped).
 
 Framework-free: imports neither reflex nor livekit.
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from interview_app.contracts import InterviewPlan, InterviewResult
@@ -98,6 +103,61 @@ def begin(raw_token: str, *, org_name: str, voice_configured: bool) -> Begun:
         record_event(session, interview.id, "text_interview_started", actor="candidate")
         plan = build_plan(interview, candidate, as_run(session, template, interview.template_version), org_name=org_name)
         return Begun(str(interview.id), plan)
+
+
+@dataclass(frozen=True)
+class Resumable:
+    """What a live session is rebuilt from after this process took the interview over."""
+
+    interview_id: str
+    plan: InterviewPlan
+    segments: list[SegmentContract]
+    started_at: datetime
+
+
+def take_over(interview_id: str, now: datetime, *, expired_before: datetime, org_name: str) -> Resumable | None:
+    """Take the lease of an in-progress text interview whose owner stopped renewing it.
+
+    The lease is ``Interview.updated_at``: the process driving a session touches it every few
+    seconds. One conditional UPDATE (``… WHERE updated_at < expired_before``) moves it to ``now``;
+    of two processes racing, the second finds the row no longer matching and gets None. None also
+    when the lease is still live (another process drives the interview).
+
+    Raises:
+        TextInterviewError: ``gone`` — it is not a running text interview (any more).
+    """
+    iid = uuid.UUID(interview_id)
+    with session_scope() as session:
+        interview = session.get(Interview, iid)
+        if interview is None or interview.status != InterviewStatus.in_progress.value or interview.mode != "text":
+            raise TextInterviewError("gone", "This interview is no longer running. Reload the page to see where it stands.")
+        taken = session.connection().execute(
+            sa_update(Interview)
+            .where(
+                col(Interview.id) == iid,
+                col(Interview.status) == InterviewStatus.in_progress.value,
+                col(Interview.mode) == "text",
+                col(Interview.updated_at) < expired_before,
+            )
+            .values(updated_at=now)
+        )
+        if taken.rowcount != 1:
+            return None
+    with session_scope() as session:
+        interview = session.get(Interview, iid)
+        assert interview is not None
+        candidate = session.get(Candidate, interview.candidate_id)
+        template = session.get(InterviewTemplate, interview.template_id)
+        if candidate is None or template is None:
+            return None
+        plan = build_plan(interview, candidate, as_run(session, template, interview.template_version), org_name=org_name)
+        record_event(session, iid, "text_interview_resumed", actor="system")
+        return Resumable(
+            interview_id=interview_id,
+            plan=plan,
+            segments=persisted_segments(session, iid),
+            started_at=as_aware(interview.started_at or now),
+        )
 
 
 def persist_messages(interview_id: str, segments: list[SegmentContract], now: datetime) -> None:
@@ -203,6 +263,7 @@ __all__ = [
     "ORPHAN_REASON",
     "RESULT_SOURCE",
     "Begun",
+    "Resumable",
     "TextInterviewError",
     "begin",
     "end_orphaned",
@@ -211,5 +272,6 @@ __all__ = [
     "persisted_segments",
     "record",
     "store_result",
+    "take_over",
     "touch",
 ]

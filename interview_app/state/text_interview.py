@@ -1,6 +1,8 @@
 """State of the text interview panel inside the candidate page (``CandidateState.step == "text"``).
 
-Thin: the conversation lives in :mod:`interview_app.text_host` (one host per backend process).
+Thin: the conversation lives in :mod:`interview_app.text_host` (one host per backend process;
+any process resumes an interview another one stopped driving — while the other's lease is live
+the candidate reads "one moment" and the event tries again, bounded).
 A background event per tab opens the interview, then mirrors the host's snapshot into this
 state: it awaits the host's notification of a change (streamed words, typing, progress) and
 wakes once a second otherwise (time left, the tab's lease, renewed while the tab's websocket is
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import reflex as rx
@@ -28,6 +30,10 @@ TICK_SECONDS = 1.0
 RENEW_SECONDS = 3.0
 #: A mirror whose tab stays disconnected this long stops (a reload starts a new one).
 GIVE_UP_SECONDS = 300.0
+#: While another app process still holds the interview's process lease ("one moment"), the
+#: page tries again this often, for at most the lease plus ``RESUME_SLACK_SECONDS``.
+RESUME_RETRY_SECONDS = 2.0
+RESUME_SLACK_SECONDS = 15.0
 
 _app: Any = None
 _generations = itertools.count(1)
@@ -141,15 +147,30 @@ class TextInterviewState(CandidateState):
         _mirrors[owner] = generation
         host = get_host()
         try:
-            snap = await host.open(raw_token, owner)
+            snap = await self._retrying(host, lambda: host.open(raw_token, owner))
         except TextInterviewError as err:
             async with self:
                 self._refuse(err)
             return
         async with self:
             self.ti_status = "active"
+            self.ti_error = ""
             self._apply(snap)
         await self._mirror(host, snap.interview_id, owner, generation)
+
+    async def _retrying(self, host: TextInterviewHost, call: Callable[[], Awaitable[Snapshot]]) -> Snapshot:
+        """``call()``, tried again while another process still drives the interview ("one moment")."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + host.process_lease.total_seconds() + RESUME_SLACK_SECONDS
+        while True:
+            try:
+                return await call()
+            except TextInterviewError as err:
+                if err.reason != "one_moment" or loop.time() >= give_up:
+                    raise
+                async with self:
+                    self.ti_error = self._say(err)
+            await asyncio.sleep(RESUME_RETRY_SECONDS)
 
     async def _mirror(self, host: TextInterviewHost, interview_id: str, owner: str, generation: int) -> None:
         loop = asyncio.get_running_loop()
@@ -188,7 +209,7 @@ class TextInterviewState(CandidateState):
 
     # -- the candidate's actions ---------------------------------------------------------------------
     @rx.event(background=True)
-    async def send_message(self, form_data: dict[str, Any]) -> None:
+    async def send_message(self, form_data: dict[str, Any]) -> Any:
         """Send the answer; when it cannot go now, say why and put the text back in the box.
 
         The form clears the box on submit, so an answer refused (e.g. Enter pressed while the
@@ -211,7 +232,9 @@ class TextInterviewState(CandidateState):
                 self._put_back("")
         host = get_host()
         try:
-            snap = await host.send(interview_id, owner, answer.text)
+            # The interview may have been driven by another app process until now: then this
+            # process takes it over (once that process's lease has lapsed) and answers.
+            snap = await self._retrying(host, lambda: host.send(interview_id, owner, answer.text))
         except TextInterviewError as err:
             async with self:
                 self.ti_sending = False
@@ -223,7 +246,11 @@ class TextInterviewState(CandidateState):
             return
         async with self:
             self.ti_sending = False
+            self.ti_error = ""
             self._apply(snap)
+        if owner not in _mirrors and not snap.finished:
+            # Resumed here: no mirror of this tab runs in this process yet (streaming, time left).
+            return TextInterviewState.open_interview
 
     @rx.event
     def set_confirm_end(self, value: bool) -> None:
@@ -236,8 +263,9 @@ class TextInterviewState(CandidateState):
             interview_id = self.ti_interview_id
             self.ti_confirm_end = False
             self.ti_sending = True
+        host = get_host()
         try:
-            snap = await get_host().end(interview_id, owner)
+            snap = await self._retrying(host, lambda: host.end(interview_id, owner))
         except TextInterviewError as err:
             async with self:
                 self.ti_sending = False

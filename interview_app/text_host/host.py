@@ -15,9 +15,16 @@ interview, owned by :class:`TextInterviewHost`. The host
   interviews that reached their time limit between turns;
 - on the end hands the :class:`InterviewResult` to the result service.
 
-What is persisted, and when, is :mod:`interview_app.services.text_interviews`. A session lives in
-memory only, so after an app restart it cannot be resumed; the sweeper then ends such *orphaned*
-interviews. Use from the backend's event loop only.
+What is persisted, and when, is :mod:`interview_app.services.text_interviews`. Any app process
+can serve any text interview: the process driving a session holds its *process lease*
+(``Interview.updated_at``, touched every ``process_lease / 3``); when the candidate's next event
+reaches a process that does not host the interview and that lease has expired (the owner died
+or stopped renewing), this process takes it over with one conditional UPDATE
+(:func:`~interview_app.services.text_interviews.take_over`: of two racing processes exactly one
+wins) and rebuilds the session from the database (:meth:`agent.text_mode.TextInterview.resume`).
+While another process's lease is live the candidate is told "one moment" (reason ``one_moment``)
+and the page retries. The sweeper ends as *orphaned* only interviews nobody touched for
+``orphan_after`` (default :data:`ORPHAN_AFTER_SECONDS`). Use from the backend's event loop only.
 """
 
 from __future__ import annotations
@@ -28,7 +35,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
-from typing import NoReturn
 
 from livekit.agents import llm
 
@@ -47,10 +53,12 @@ logger = logging.getLogger(__name__)
 
 #: How long a finished session stays in memory so its tab can still show the end.
 FINISHED_KEEP_SECONDS = 600
-#: A live session touches ``Interview.updated_at`` this often; other processes treat an
-#: in-progress text interview untouched for ``STALE_FACTOR`` times as long as orphaned.
-TOUCH_SECONDS = 15
-STALE_FACTOR = 8
+#: The process lease: a process that stopped touching ``Interview.updated_at`` for this long
+#: loses its live text interviews to whichever process the candidate's next event reaches.
+PROCESS_LEASE_SECONDS = 30
+#: An in-progress text interview untouched this long (nobody came back to resume it) is ended as
+#: orphaned (outcome ``failed``, what was said is kept).
+ORPHAN_AFTER_SECONDS = 3600
 
 
 class TextInterviewHost:
@@ -65,15 +73,19 @@ class TextInterviewHost:
         idle_seconds: int | None = None,
         single_process: bool | None = None,
         deadline_poll_seconds: float = 5.0,
+        process_lease_seconds: float = PROCESS_LEASE_SECONDS,
+        orphan_after_seconds: float = ORPHAN_AFTER_SECONDS,
     ) -> None:
+        """``single_process`` is accepted for older callers and changes nothing any more: with
+        one process or several, an interview not hosted here is resumed, not ended."""
         settings = get_settings()
         self.clock = clock
         self.llm_factory = llm_factory
         self.lease = timedelta(seconds=lease_seconds if lease_seconds is not None else settings.text_interview_lease_seconds)
         self.idle = timedelta(seconds=idle_seconds if idle_seconds is not None else settings.text_interview_idle_minutes * 60)
-        # Without Redis the app runs one backend process: an in-progress text interview that is
-        # not hosted here has no session anywhere. With several processes, wait for staleness.
         self.single_process = (not settings.redis_url) if single_process is None else single_process
+        self.process_lease = timedelta(seconds=process_lease_seconds)
+        self.orphan_after = timedelta(seconds=max(orphan_after_seconds, process_lease_seconds))
         self.deadline_poll_seconds = deadline_poll_seconds
         self.sessions: dict[str, HostedInterview] = {}
         self._open_lock = asyncio.Lock()
@@ -82,9 +94,12 @@ class TextInterviewHost:
     async def open(self, raw_token: str, owner: str) -> Snapshot:
         """Start the interview behind ``raw_token`` or resume it, for the tab ``owner``.
 
+        An interview running in text mode that this process does not host is taken over when its
+        process lease has expired, and rebuilt from the database.
+
         Raises:
-            TextInterviewError: the link cannot be used, another tab holds the interview, or the
-                interview was interrupted (then it is ended and the reason says so).
+            TextInterviewError: the link cannot be used, another tab holds the interview, or
+                another process still drives it (``one_moment``: try again shortly).
         """
         settings = get_settings()
         async with self._open_lock:
@@ -95,7 +110,7 @@ class TextInterviewHost:
             now = self.clock()
             if begun.plan is None:
                 if hosted is None:
-                    await self._refuse_orphan(begun.interview_id, now)
+                    return (await self._resume(begun.interview_id, owner, now)).snapshot()
                 self._take_lease(hosted, owner, now)
                 return hosted.snapshot()
             hosted = HostedInterview(begun.interview_id, owner=owner, lease_until=now + self.lease, last_activity=now)
@@ -131,22 +146,64 @@ class TextInterviewHost:
             hosted.end_turn()
             await self._persist(hosted)
 
-    async def _refuse_orphan(self, interview_id: str, now: datetime) -> NoReturn:
-        """An in-progress text interview with no session here: ended if it is orphaned."""
-        if self.single_process or interview_id in await asyncio.to_thread(steps.orphaned, set(self.sessions), now - self._stale()):
-            await asyncio.to_thread(steps.end_orphaned, interview_id, now)
-            raise TextInterviewError(
-                "interrupted",
-                "Your interview was interrupted by a problem on our side and could not be continued. "
-                "What you wrote so far is saved; the hiring team will contact you about next steps.",
-            )
-        raise TextInterviewError(
-            "elsewhere",
-            "This interview is open on another server connection. Close other tabs with this link, wait a minute, then reload this page.",
-        )
+    async def _resume(self, interview_id: str, owner: str, now: datetime) -> HostedInterview:
+        """Take over an interview another process drove and rebuild its session here (open lock held).
 
-    def _stale(self) -> timedelta:
-        return max(timedelta(seconds=TOUCH_SECONDS * STALE_FACTOR), self.lease * 2)
+        Raises:
+            TextInterviewError: ``one_moment`` while the other process's lease is live;
+                ``gone`` when it is no longer a running text interview.
+        """
+        resumable = await asyncio.to_thread(
+            steps.take_over, interview_id, now, expired_before=now - self.process_lease, org_name=get_settings().org_name
+        )
+        if resumable is None:
+            raise TextInterviewError(
+                "one_moment", "One moment: your interview is being moved to another server. This page tries again by itself."
+            )
+        hosted = HostedInterview(interview_id, owner=owner, lease_until=now + self.lease, last_activity=now)
+        hosted.persisted = len(resumable.segments)
+        hosted.last_touch = now
+        self.sessions[interview_id] = hosted
+        async with hosted.lock:
+            model = self.llm_factory() if self.llm_factory else build_llm()
+            clock = lambda: self.clock().timestamp()  # noqa: E731
+            try:
+                ti = await TextInterview.resume(
+                    resumable.plan,
+                    resumable.segments,
+                    started_at=resumable.started_at.timestamp(),
+                    llm_model=model,
+                    clock=clock,
+                    deadline_poll_seconds=self.deadline_poll_seconds,
+                    transcription=hosted.reply,
+                )
+            except Exception:  # noqa: BLE001 - another process (or this one, later) may try again
+                logger.exception("text interview %s could not be resumed", interview_id)
+                self.sessions.pop(interview_id, None)
+                raise TextInterviewError(
+                    "one_moment", "One moment: your interview is being moved to another server. This page tries again by itself."
+                ) from None
+            hosted.interview = ti
+            ti.session.on("conversation_item_added", hosted.on_item)
+            logger.info("text interview %s resumed in this process (%d messages)", interview_id, len(resumable.segments))
+            try:
+                if resumable.segments and resumable.segments[-1].speaker == "candidate":
+                    await ti.answer_pending()  # the candidate's last message was never answered
+            finally:
+                hosted.end_turn()
+            await self._persist(hosted)
+            if ti.finished:
+                await self._finish(hosted)
+        return hosted
+
+    async def _hosted_or_resumed(self, interview_id: str, owner: str) -> HostedInterview:
+        """The session of ``interview_id`` here, resumed from the database when another process drove it."""
+        hosted = self.sessions.get(interview_id)
+        if hosted is not None:
+            return hosted
+        async with self._open_lock:
+            hosted = self.sessions.get(interview_id)
+            return hosted if hosted is not None else await self._resume(interview_id, owner, self.clock())
 
     def _take_lease(self, hosted: HostedInterview, owner: str, now: datetime) -> None:
         if hosted.owner != owner and hosted.lease_until > now and not hosted.finished:
@@ -174,10 +231,8 @@ class TextInterviewHost:
         hosted = self.sessions.get(interview_id)
         return hosted is not None and hosted.owner == owner
 
-    def _owned(self, interview_id: str, owner: str) -> HostedInterview:
-        hosted = self.sessions.get(interview_id)
-        if hosted is None:
-            raise TextInterviewError("gone", "This interview is no longer running here. Reload the page to see where it stands.")
+    async def _owned(self, interview_id: str, owner: str) -> HostedInterview:
+        hosted = await self._hosted_or_resumed(interview_id, owner)
         if hosted.owner != owner:
             raise TextInterviewError(
                 "open_elsewhere", "This interview continues in another browser tab or window. Close this one and continue there."
@@ -202,7 +257,7 @@ class TextInterviewHost:
         ``text`` goes through :func:`interview_app.sanitize.candidate_text` first (whoever calls):
         e.g. a lone surrogate would otherwise make the agent's pydantic models drop the answer.
         """
-        hosted = self._owned(interview_id, owner)
+        hosted = await self._owned(interview_id, owner)
         answer = candidate_text(text)
         text = answer.text.strip()
         if not text:
@@ -242,7 +297,7 @@ class TextInterviewHost:
 
     async def end(self, interview_id: str, owner: str) -> Snapshot:
         """The candidate pressed "End interview" (and confirmed)."""
-        hosted = self._owned(interview_id, owner)
+        hosted = await self._owned(interview_id, owner)
         async with hosted.lock:
             if not hosted.finished:
                 await self._finish(hosted, end_reason="ended by the candidate")
@@ -300,7 +355,7 @@ class TextInterviewHost:
         live = [
             h.interview_id
             for h in self.sessions.values()
-            if not h.finished and (h.last_touch is None or now - h.last_touch >= timedelta(seconds=TOUCH_SECONDS))
+            if not h.finished and (h.last_touch is None or now - h.last_touch >= self.process_lease / 3)
         ]
         if live:
             await asyncio.to_thread(steps.touch, live, now)
@@ -336,9 +391,9 @@ class TextInterviewHost:
                     await self._finish(hosted)
 
     async def recover_orphans(self) -> list[str]:
-        """End in-progress text interviews that no process hosts any more (see the module doc)."""
+        """End in-progress text interviews nobody touched for ``orphan_after`` (see the module doc)."""
         now = self.clock()
-        stale_before = now if self.single_process else now - self._stale()
+        stale_before = now - self.orphan_after
         ended = []
         for iid in await asyncio.to_thread(steps.orphaned, set(self.sessions), stale_before):
             try:
@@ -351,7 +406,7 @@ class TextInterviewHost:
         return ended
 
     async def aclose(self) -> None:
-        """Stop every session without ending the interviews (the next start recovers them)."""
+        """Stop every session without ending the interviews (any process resumes them once the lease lapses)."""
         for hosted in list(self.sessions.values()):
             if hosted.interview is not None and not hosted.finished:
                 with contextlib.suppress(Exception):

@@ -7,6 +7,7 @@ time is an injected clock, so inactivity and leases are tested without waiting.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 
 from agent.scripted import ScriptedLLM
 from interview_app.models import Evaluation, Interview, InterviewEvent, TranscriptSegment
+from interview_app.services import text_interviews as steps
 from interview_app.text_host import ORPHAN_REASON, RESULT_SOURCE, TextInterviewError, TextInterviewHost
 from tests.factories import make_interview
 from tests.text.fake_openai import FakeOpenAI
@@ -203,7 +205,7 @@ async def test_bad_input_is_refused_with_a_sentence(host: TextInterviewHost, ses
         assert err.value.reason == reason and err.value.message.endswith(".")
 
 
-async def test_after_a_restart_an_orphaned_interview_is_ended_with_its_messages(
+async def test_an_interview_nobody_resumes_is_ended_as_orphaned_after_the_bound(
     app_db,
     session: Session,
     clock: Clock,  # noqa: ANN001
@@ -215,7 +217,11 @@ async def test_after_a_restart_an_orphaned_interview_is_ended_with_its_messages(
     await before.aclose()  # the process stops; nothing ended the interview
     assert fresh(session, interview.id).status == "in_progress"
 
-    after = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True)
+    after = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True, orphan_after_seconds=3600)
+    clock.advance(minutes=5)  # long past the process lease: resumable, so not an orphan
+    assert str(interview.id) not in await after.recover_orphans()
+    assert fresh(session, interview.id).status == "in_progress"
+    clock.advance(minutes=56)  # nobody came back for over an hour
     assert str(interview.id) in await after.recover_orphans()  # (PostgreSQL is shared by the run)
     row = fresh(session, interview.id)
     assert row.status == "failed" and row.end_reason == ORPHAN_REASON
@@ -228,24 +234,134 @@ async def test_after_a_restart_an_orphaned_interview_is_ended_with_its_messages(
     assert err.value.reason == "failed"
 
 
-async def test_with_several_processes_only_stale_interviews_are_orphans(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
-    interview, raw = make_interview(session)
-    owner = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=False)
-    await owner.open(raw, "tab-a")
-    other = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=False)
-    assert str(interview.id) not in await other.recover_orphans()
-    with pytest.raises(TextInterviewError) as err:  # a reload that lands on another process
-        await other.open(raw, "tab-a")
-    assert err.value.reason == "elsewhere"
+def two_hosts(clock: Clock, **kwargs: float) -> tuple[TextInterviewHost, TextInterviewHost]:
+    """Two app processes sharing the database (lease 30 s, as by default)."""
+    return tuple(  # type: ignore[return-value]
+        TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=False, process_lease_seconds=30, **kwargs) for _ in range(2)
+    )
 
-    clock.advance(minutes=1)
-    await owner.sweep()  # the live owner keeps the interview fresh
-    clock.advance(minutes=1)
-    assert str(interview.id) not in await other.recover_orphans()
-    clock.advance(minutes=5)  # the owner is gone: nothing touched it for long
-    assert str(interview.id) in await other.recover_orphans()
-    assert fresh(session, interview.id).status == "failed"
-    await owner.aclose()
+
+def conversation(session: Session, interview_id: uuid.UUID) -> list[tuple[str, str]]:
+    session.expire_all()
+    rows = session.exec(
+        select(TranscriptSegment).where(TranscriptSegment.interview_id == interview_id).order_by(TranscriptSegment.seq)
+    ).all()
+    # The factory's names carry a random suffix ("Casey 72828c"): the same for every interview here.
+    return [(s.speaker, re.sub(r"\b[0-9a-f]{6}\b", "xxxxxx", s.text)) for s in rows]
+
+
+async def test_a_killed_process_costs_a_pause_not_the_interview(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    # The same interview without any interruption, for comparison.
+    reference, raw_ref = make_interview(session)
+    alone = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM)
+    snap = await alone.open(raw_ref, "tab-r")
+    for answer in ANSWERS:
+        snap = await alone.send(snap.interview_id, "tab-r", answer)
+    assert snap.finished
+    expected = conversation(session, reference.id)
+
+    interview, raw = make_interview(session)
+    a, b = two_hosts(clock)
+    snap = await a.open(raw, "tab-a")
+    snap = await a.send(snap.interview_id, "tab-a", ANSWERS[0])
+    before, left_at_a = snap.messages, snap.seconds_left
+    clock.advance(seconds=10)
+    await a.sweep()  # alive: renews its lease
+    with pytest.raises(TextInterviewError) as err:  # the candidate's event lands on B meanwhile
+        await b.send(snap.interview_id, "tab-a", ANSWERS[1])
+    assert err.value.reason == "one_moment"
+    assert fresh(session, interview.id).status == "in_progress"
+
+    # A dies (dropped without ending): nothing renews its lease any more.
+    clock.advance(seconds=31)
+    snap = await b.send(snap.interview_id, "tab-a", ANSWERS[1])
+    assert [(m.speaker, m.text) for m in snap.messages[: len(before)]] == [(m.speaker, m.text) for m in before]
+    assert (snap.messages[-2].speaker, snap.messages[-2].text) == ("candidate", ANSWERS[1])
+    assert snap.question_number == 2 and snap.questions_covered == 1 and snap.question_count == 3
+    # The time budget runs on from the interview's start (started_at in the database + the plan's duration).
+    started = fresh(session, interview.id).started_at
+    assert started is not None
+    elapsed = (clock() - started.replace(tzinfo=UTC)).total_seconds()
+    assert left_at_a == 1200 and abs(snap.seconds_left - (left_at_a - elapsed)) <= 1
+    assert events(session, interview.id, "text_interview_resumed")
+    for answer in ANSWERS[2:]:
+        snap = await b.send(snap.interview_id, "tab-a", answer)
+    assert snap.finished and snap.end_reason == "all questions covered"
+
+    got = conversation(session, interview.id)
+    assert got == expected  # every message exactly once, in order; the interviewer went on from where A was
+    assert len(events(session, interview.id, "text_message")) == len(got)
+    row = fresh(session, interview.id)
+    assert row.status == "processing" and row.s3_transcript_url
+    assert session.exec(select(Evaluation).where(Evaluation.interview_id == interview.id)).first() is not None
+    assert events(session, interview.id, "result_received")[0].detail["source"] == RESULT_SOURCE
+    for h in (alone, a, b):
+        await h.aclose()
+
+
+async def test_a_reload_on_another_process_resumes_after_the_lease(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)
+    a, b = two_hosts(clock)
+    first = await a.open(raw, "tab-a")
+    first = await a.send(first.interview_id, "tab-a", ANSWERS[0])
+    assert str(interview.id) not in await b.recover_orphans()
+    with pytest.raises(TextInterviewError) as err:  # a live lease elsewhere: one moment, not a failure
+        await b.open(raw, "tab-a")
+    assert err.value.reason == "one_moment" and "One moment" in err.value.message
+    clock.advance(seconds=20)
+    await a.sweep()
+    clock.advance(seconds=20)  # 40 s since the start, but A renewed 20 s ago
+    with pytest.raises(TextInterviewError) as err:
+        await b.open(raw, "tab-a")
+    assert err.value.reason == "one_moment"
+    clock.advance(seconds=15)
+    snap = await b.open(raw, "tab-a")  # A stopped renewing 35 s ago
+    assert [(m.speaker, m.text) for m in snap.messages] == [(m.speaker, m.text) for m in first.messages]
+    assert snap.question_number == 1 and not snap.thinking and not snap.finished
+    assert fresh(session, interview.id).status == "in_progress"
+    snap = await b.send(snap.interview_id, "tab-a", ANSWERS[1])
+    assert snap.question_number == 2
+    await b.end(snap.interview_id, "tab-a")
+    assert conversation_events(session, interview.id)[: len(snap.messages)] == [(m.speaker, m.text) for m in snap.messages]
+    assert fresh(session, interview.id).status == "processing"
+    for h in (a, b):
+        await h.aclose()
+
+
+async def test_two_processes_racing_for_an_expired_lease_exactly_one_wins(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)
+    a, b = two_hosts(clock)
+    c = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, process_lease_seconds=30)
+    snap = await a.open(raw, "tab-a")
+    snap = await a.send(snap.interview_id, "tab-a", ANSWERS[0])
+    clock.advance(seconds=31)
+    outcomes = await asyncio.gather(
+        b.send(snap.interview_id, "tab-a", ANSWERS[1]), c.send(snap.interview_id, "tab-a", ANSWERS[1]), return_exceptions=True
+    )
+    won = [o for o in outcomes if not isinstance(o, BaseException)]
+    lost = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(won) == 1 and len(lost) == 1
+    assert isinstance(lost[0], TextInterviewError) and lost[0].reason == "one_moment"
+    assert sum(str(interview.id) in h.sessions for h in (b, c)) == 1
+    texts = [t for s, t in conversation_events(session, interview.id) if s == "candidate"]
+    assert texts == ANSWERS[:2]  # the answer was taken once
+
+    # The database step itself, from two threads at once: one UPDATE matches, the other does not.
+    clock.advance(seconds=31)
+    now = clock()
+    results = await asyncio.gather(
+        *(
+            asyncio.to_thread(steps.take_over, str(interview.id), now, expired_before=now - timedelta(seconds=30), org_name="Acme")
+            for _ in range(2)
+        )
+    )
+    assert sum(r is not None for r in results) == 1
+    for h in (a, b, c):
+        await h.aclose()
+
+
+def conversation_events(session: Session, interview_id: uuid.UUID) -> list[tuple[str, str]]:
+    return [(e.detail["speaker"], e.detail["text"]) for e in events(session, interview_id, "text_message")]
 
 
 async def test_voice_interview_is_not_taken_over(host: TextInterviewHost, session: Session, settings_env) -> None:  # noqa: ANN001
