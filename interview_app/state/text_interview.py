@@ -143,6 +143,8 @@ class TextInterviewState(CandidateState):
                 self.ti_status = "starting"
             self.ti_notice = ""
             self.ti_error = ""
+            # A send whose process died never cleared this; the conversation decides again below.
+            self.ti_sending = False
         generation = next(_generations)
         _mirrors[owner] = generation
         host = get_host()

@@ -35,6 +35,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from livekit.agents import llm
 
@@ -142,7 +143,7 @@ class TextInterviewHost:
                     "failed", "The interviewer could not start. Please try again later or contact the hiring team."
                 ) from None
             hosted.interview = ti
-            ti.session.on("conversation_item_added", hosted.on_item)
+            self._watch(hosted)
             hosted.end_turn()
             await self._persist(hosted)
 
@@ -184,7 +185,7 @@ class TextInterviewHost:
                     "one_moment", "One moment: your interview is being moved to another server. This page tries again by itself."
                 ) from None
             hosted.interview = ti
-            ti.session.on("conversation_item_added", hosted.on_item)
+            self._watch(hosted)
             logger.info("text interview %s resumed in this process (%d messages)", interview_id, len(resumable.segments))
             try:
                 if resumable.segments and resumable.segments[-1].speaker == "candidate":
@@ -195,6 +196,25 @@ class TextInterviewHost:
             if ti.finished:
                 await self._finish(hosted)
         return hosted
+
+    def _watch(self, hosted: HostedInterview) -> None:
+        """Wake the page on every new message; store the candidate's message at once.
+
+        Stored before the interviewer's reply, a message survives a process killed mid-answer:
+        the process that resumes the interview answers it.
+        """
+        ti = hosted.interview
+        assert ti is not None
+        tasks: set[asyncio.Task[None]] = set()
+
+        def on_item(ev: Any) -> None:
+            hosted.on_item(ev)
+            if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
+                task = asyncio.get_running_loop().create_task(self._persist(hosted))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+        ti.session.on("conversation_item_added", on_item)
 
     async def _hosted_or_resumed(self, interview_id: str, owner: str) -> HostedInterview:
         """The session of ``interview_id`` here, resumed from the database when another process drove it."""
@@ -308,12 +328,13 @@ class TextInterviewHost:
         ti = hosted.interview
         if ti is None:
             return
-        new = list(ti.collector.segments[hosted.persisted :])
-        now = self.clock()
-        if new:
-            await asyncio.to_thread(steps.persist_messages, hosted.interview_id, new, now)
-            hosted.persisted += len(new)
-            hosted.last_touch = now
+        async with hosted.persist_lock:
+            new = list(ti.collector.segments[hosted.persisted :])
+            now = self.clock()
+            if new:
+                await asyncio.to_thread(steps.persist_messages, hosted.interview_id, new, now)
+                hosted.persisted += len(new)
+                hosted.last_touch = now
 
     async def _finish(self, hosted: HostedInterview, *, end_reason: str | None = None) -> None:
         """Close the session and hand the result to the result service (caller holds the lock)."""

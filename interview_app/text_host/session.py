@@ -59,6 +59,8 @@ class HostedInterview:
     end_reason: str = ""
     pending_result: InterviewResult | None = None
     last_touch: datetime | None = None
+    #: Held while messages are being stored (one writer: each message is stored once).
+    persist_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reply: ChatReplyOutput = field(init=False)
     _changed: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 

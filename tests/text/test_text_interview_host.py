@@ -512,3 +512,33 @@ async def test_at_the_time_limit_the_interviewer_closes_and_the_sweeper_ends_it(
     assert "reached the end of our time" in snap.messages[-1].text
     row = fresh(session, interview.id)
     assert row.status == "processing" and row.end_reason == "time limit reached"
+
+
+async def test_a_process_killed_mid_answer_the_next_one_answers_the_message(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+    interview, raw = make_interview(session)
+    a, b = (TextInterviewHost(clock=clock, llm_factory=SlowLLM, process_lease_seconds=30) for _ in range(2))
+    snap = await a.open(raw, "tab-a")
+    snap = await a.send(snap.interview_id, "tab-a", ANSWERS[0])
+    in_flight = asyncio.create_task(a.send(snap.interview_id, "tab-a", ANSWERS[1]))
+    for _ in range(250):  # the candidate's message is stored before the interviewer replies
+        if ("candidate", ANSWERS[1]) in conversation_events(session, interview.id):
+            break
+        await asyncio.sleep(0.02)
+    assert conversation_events(session, interview.id)[-1] == ("candidate", ANSWERS[1])
+    in_flight.cancel()  # A dies mid-answer: the reply is never stored
+    await a.aclose()
+    with pytest.raises(asyncio.CancelledError):
+        await in_flight
+
+    clock.advance(seconds=31)
+    snap = await b.open(raw, "tab-a")  # the page reloads through B
+    assert (snap.messages[-2].speaker, snap.messages[-2].text) == ("candidate", ANSWERS[1])
+    assert snap.messages[-1].speaker == "agent" and not snap.thinking and snap.question_number == 2
+    for answer in ANSWERS[2:]:
+        snap = await b.send(snap.interview_id, "tab-a", answer)
+    assert snap.finished
+    stored = conversation_events(session, interview.id)
+    assert [t for s, t in stored if s == "candidate"] == ANSWERS
+    assert [(s, t) for s, t in stored] == [(m.speaker, m.text) for m in snap.messages]
+    assert fresh(session, interview.id).status == "processing"
+    await b.aclose()
