@@ -189,6 +189,7 @@ MESSAGES: dict[str, str] = {
     "text.err.incomplete": "This interview is not set up completely. Please contact the hiring team.",
     "text.err.interrupted": "Your interview was interrupted by a problem on our side and could not be continued. What you wrote "
     "so far is saved; the hiring team will contact you about next steps.",
+    "text.err.one_moment": "One moment: your interview is being moved to another server. This page tries again by itself.",
     "text.err.elsewhere": "This interview is open on another server connection. Close other tabs with this link, wait a minute, "
     "then reload this page.",
 }

@@ -202,6 +202,7 @@ MESSAGES: dict[str, str] = {
     "selección.",
     "text.err.interrupted": "Su entrevista se interrumpió por un problema de nuestra parte y no se pudo continuar. Lo que escribió hasta "
     "ahora está guardado; el equipo de selección se pondrá en contacto con usted sobre los próximos pasos.",
+    "text.err.one_moment": "Un momento: su entrevista se está trasladando a otro servidor. Esta página vuelve a intentarlo sola.",
     "text.err.elsewhere": "Esta entrevista está abierta en otra conexión con el servidor. Cierre las demás pestañas con este enlace, "
     "espere un minuto y vuelva a cargar esta página.",
 }

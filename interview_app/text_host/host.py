@@ -128,7 +128,7 @@ class TextInterviewHost:
                 ti = await TextInterview.start(
                     plan, llm_model=model, clock=clock, deadline_poll_seconds=self.deadline_poll_seconds, transcription=hosted.reply
                 )
-            except Exception as err:  # noqa: BLE001 - the candidate gets a sentence, the log the traceback
+            except Exception as err:
                 logger.exception("text interview %s could not start", hosted.interview_id)
                 self.sessions.pop(hosted.interview_id, None)
                 result = InterviewResult(
@@ -178,7 +178,7 @@ class TextInterviewHost:
                     deadline_poll_seconds=self.deadline_poll_seconds,
                     transcription=hosted.reply,
                 )
-            except Exception:  # noqa: BLE001 - another process (or this one, later) may try again
+            except Exception:
                 logger.exception("text interview %s could not be resumed", interview_id)
                 self.sessions.pop(interview_id, None)
                 raise TextInterviewError(
@@ -302,7 +302,7 @@ class TextInterviewHost:
             hosted.bump()
             try:
                 await ti.send(text)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("text interview %s: the interviewer failed on a message", interview_id)
                 raise TextInterviewError(
                     "llm",
@@ -358,7 +358,7 @@ class TextInterviewHost:
         except ResultRejected as err:
             logger.warning("text interview %s: result not stored yet (%s); retrying", hosted.interview_id, err.message)
             return
-        except Exception:  # noqa: BLE001 - retried by the sweeper
+        except Exception:
             logger.exception("text interview %s: result not stored yet; retrying", hosted.interview_id)
             return
         hosted.pending_result = None
@@ -371,7 +371,7 @@ class TextInterviewHost:
         for hosted in list(self.sessions.values()):
             try:
                 await self._sweep_one(hosted, now)
-            except Exception:  # noqa: BLE001 - one bad session never stops the sweeper
+            except Exception:
                 logger.exception("text interview %s: sweep failed", hosted.interview_id)
         live = [
             h.interview_id
@@ -419,7 +419,7 @@ class TextInterviewHost:
         for iid in await asyncio.to_thread(steps.orphaned, set(self.sessions), stale_before):
             try:
                 status = await asyncio.to_thread(steps.end_orphaned, iid, now)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("text interview %s: could not end the orphaned interview", iid)
                 continue
             logger.warning("text interview %s had no live session; ended (%s)", iid, status)
@@ -455,7 +455,7 @@ async def text_interview_sweeper(interval_seconds: float = 5.0) -> AsyncIterator
         while True:
             try:
                 await host.sweep()
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly down; try again
+            except Exception:
                 logger.exception("text interview sweep failed")
             await asyncio.sleep(interval_seconds)
 

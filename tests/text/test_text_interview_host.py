@@ -45,7 +45,7 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
-def _storage(settings_env, tmp_path) -> None:  # noqa: ANN001, PT004
+def _storage(settings_env, tmp_path) -> None:
     settings_env(STORAGE_LOCAL_DIR=str(tmp_path / "storage"))
 
 
@@ -55,7 +55,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def host(app_db, clock: Clock):  # noqa: ANN001, ANN201
+def host(app_db, clock: Clock):
     h = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, lease_seconds=20, idle_seconds=600, single_process=True)
     yield h
 
@@ -208,7 +208,7 @@ async def test_bad_input_is_refused_with_a_sentence(host: TextInterviewHost, ses
 async def test_an_interview_nobody_resumes_is_ended_as_orphaned_after_the_bound(
     app_db,
     session: Session,
-    clock: Clock,  # noqa: ANN001
+    clock: Clock,
 ) -> None:
     interview, raw = make_interview(session)
     before = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True)
@@ -250,7 +250,7 @@ def conversation(session: Session, interview_id: uuid.UUID) -> list[tuple[str, s
     return [(s.speaker, re.sub(r"\b[0-9a-f]{6}\b", "xxxxxx", s.text)) for s in rows]
 
 
-async def test_a_killed_process_costs_a_pause_not_the_interview(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+async def test_a_killed_process_costs_a_pause_not_the_interview(app_db, session: Session, clock: Clock) -> None:
     # The same interview without any interruption, for comparison.
     reference, raw_ref = make_interview(session)
     alone = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM)
@@ -299,7 +299,7 @@ async def test_a_killed_process_costs_a_pause_not_the_interview(app_db, session:
         await h.aclose()
 
 
-async def test_a_reload_on_another_process_resumes_after_the_lease(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+async def test_a_reload_on_another_process_resumes_after_the_lease(app_db, session: Session, clock: Clock) -> None:
     interview, raw = make_interview(session)
     a, b = two_hosts(clock)
     first = await a.open(raw, "tab-a")
@@ -328,7 +328,7 @@ async def test_a_reload_on_another_process_resumes_after_the_lease(app_db, sessi
         await h.aclose()
 
 
-async def test_two_processes_racing_for_an_expired_lease_exactly_one_wins(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+async def test_two_processes_racing_for_an_expired_lease_exactly_one_wins(app_db, session: Session, clock: Clock) -> None:
     interview, raw = make_interview(session)
     a, b = two_hosts(clock)
     c = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, process_lease_seconds=30)
@@ -364,7 +364,7 @@ def conversation_events(session: Session, interview_id: uuid.UUID) -> list[tuple
     return [(e.detail["speaker"], e.detail["text"]) for e in events(session, interview_id, "text_message")]
 
 
-async def test_voice_interview_is_not_taken_over(host: TextInterviewHost, session: Session, settings_env) -> None:  # noqa: ANN001
+async def test_voice_interview_is_not_taken_over(host: TextInterviewHost, session: Session, settings_env) -> None:
     interview, raw = make_interview(session)
     row = fresh(session, interview.id)
     row.status = "in_progress"  # a voice interview already running (set directly: test setup)
@@ -386,7 +386,7 @@ class SlowLLM(llm.LLM):
     def model(self) -> str:
         return "slow-scripted"
 
-    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_: object) -> llm.LLMStream:  # noqa: ANN001
+    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_: object) -> llm.LLMStream:
         return _SlowStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 
@@ -398,7 +398,7 @@ class _SlowStream(llm.LLMStream):
                 self._event_ch.send_nowait(chunk)
 
 
-async def test_the_reply_streams_into_the_snapshot_while_it_is_generated(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+async def test_the_reply_streams_into_the_snapshot_while_it_is_generated(app_db, session: Session, clock: Clock) -> None:
     _, raw = make_interview(session)
     host = TextInterviewHost(clock=clock, llm_factory=SlowLLM, single_process=True)
     snap = await host.open(raw, "tab-a")
@@ -420,7 +420,7 @@ async def test_the_reply_streams_into_the_snapshot_while_it_is_generated(app_db,
     await host.aclose()
 
 
-async def test_a_waiting_page_is_woken_by_each_change_not_by_a_timer(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+async def test_a_waiting_page_is_woken_by_each_change_not_by_a_timer(app_db, session: Session, clock: Clock) -> None:
     _, raw = make_interview(session)
     host = TextInterviewHost(clock=clock, llm_factory=SlowLLM, single_process=True)
     snap = await host.open(raw, "tab-a")
@@ -455,7 +455,7 @@ async def test_with_an_openai_compatible_llm_the_same_interviewer_streams_its_re
     app_db,
     session: Session,
     clock: Clock,
-    settings_env,  # noqa: ANN001
+    settings_env,
 ) -> None:
     fake = FakeOpenAI().start()
     try:
@@ -494,7 +494,7 @@ def interview_question(interview: Interview, session: Session) -> str:
     return session.get(InterviewTemplate, interview.template_id).questions[0]["text"]
 
 
-async def test_at_the_time_limit_the_interviewer_closes_and_the_sweeper_ends_it(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+async def test_at_the_time_limit_the_interviewer_closes_and_the_sweeper_ends_it(app_db, session: Session, clock: Clock) -> None:
     interview, raw = make_interview(session)  # the template allows 20 minutes
     host = TextInterviewHost(clock=clock, llm_factory=ScriptedLLM, single_process=True, deadline_poll_seconds=0.05)
     snap = await host.open(raw, "tab-a")
@@ -514,7 +514,7 @@ async def test_at_the_time_limit_the_interviewer_closes_and_the_sweeper_ends_it(
     assert row.status == "processing" and row.end_reason == "time limit reached"
 
 
-async def test_a_process_killed_mid_answer_the_next_one_answers_the_message(app_db, session: Session, clock: Clock) -> None:  # noqa: ANN001
+async def test_a_process_killed_mid_answer_the_next_one_answers_the_message(app_db, session: Session, clock: Clock) -> None:
     interview, raw = make_interview(session)
     a, b = (TextInterviewHost(clock=clock, llm_factory=SlowLLM, process_lease_seconds=30) for _ in range(2))
     snap = await a.open(raw, "tab-a")
