@@ -1,35 +1,34 @@
 """LiveKit for the app: candidate tokens, rooms, agent dispatch, webhook verification.
 
 One place for the candidate's grants and token lifetime. The server API calls are
-synchronous: livekit-api's messages and access tokens sent over a per-process pool of
-keep-alive HTTP connections from the calling thread, so they can be made while a
-database row lock is held in a request's worker thread without blocking an event loop
-that other requests share, and without a hand-over to another thread.
+synchronous wrappers around livekit-api's ``LiveKitAPI``, which runs on one event loop
+thread per process owning one keep-alive aiohttp session: they can be made from any
+thread — a request's worker thread holding a database row lock included — without
+blocking an event loop that other requests share.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
-import http.client
-import json
+import contextlib
 import os
-import select
-import ssl
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
-from google.protobuf.message import Message
+import aiohttp
 from livekit import api
+from livekit.api.room_service import RoomService
 from livekit.protocol.webhook import WebhookEvent
 
 from interview_app.settings import Settings
 
-M = TypeVar("M", bound=Message)
+T = TypeVar("T")
 
 #: Track sources a candidate may publish (LiveKit TrackSource names).
 CANDIDATE_SOURCES = ["microphone", "camera"]
@@ -39,9 +38,11 @@ ROOM_DEPARTURE_TIMEOUT_SECONDS = 120
 ROOM_EMPTY_TIMEOUT_SECONDS = 600
 #: Seconds to open a connection to the server API (a refused connection fails at once).
 CONNECT_TIMEOUT_SECONDS = 5.0
-#: Seconds any one send or read of a server API call may wait.
+#: Seconds one request to the server API may take (livekit-api's failover tries up to 3 regions).
 API_TIMEOUT_SECONDS = 10.0
-_USER_AGENT = f"interview-app (livekit-api/{api.__version__})"
+#: Seconds one server API call may take in all, its retry and livekit-api's failover included (the
+#: start makes two while it holds the interview's row lock).
+CALL_DEADLINE_SECONDS = 25.0
 
 
 class LiveKitUnavailable(Exception):
@@ -96,163 +97,105 @@ def browser_url(settings: Settings) -> str:
     return url
 
 
-class _NotSent(ConnectionError):
-    """No connection to the server could be opened: nothing was sent, any call may be repeated."""
+class _ServerApi:
+    """livekit-api's ``LiveKitAPI`` on one keep-alive aiohttp session, owned by an event loop thread.
 
-
-class _ConnectionLost(ConnectionError):
-    """The connection broke while the request was sent or answered: the server may have acted."""
-
-
-def _is_dropped(conn: http.client.HTTPConnection) -> bool:
-    """An idle keep-alive connection the server has closed (readable at EOF) or that carries stray bytes."""
-    sock = conn.sock
-    if sock is None:
-        return True
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
-
-
-class _TwirpClient:
-    """LiveKit's server API (Twirp: protobuf over HTTP POST) on a pool of keep-alive connections.
-
-    One per process and server, shared by the request threads: each call borrows an idle
-    connection (or opens one), sends the request from the calling thread and gives the
-    connection back. The messages, their serialization, the access tokens and the error type
-    are livekit-api's; only the transport is ours. livekit-api's own client is asyncio (aiohttp):
-    driving it from a request thread meant a hand-over to an event-loop thread and back on every
-    start, ≈ 1 ms more CPU per start than this (bench P2, docs/ARCHITECTURE.md).
+    One per process and server, shared by every caller: aiohttp sessions belong to the loop they
+    were made on, and the app's callers are threads (a request's worker thread holding the
+    interview's row lock, ``asyncio.to_thread`` from a Reflex event handler, tests and the CLI),
+    some of them without a loop and none with one that outlives them. So the loop lives on a
+    daemon thread of its own, and ``run`` hands a coroutine to it and waits for the answer.
     """
 
-    MAX_IDLE = 32
+    #: Seconds a server token that names no room is reused (it is valid twice as long).
     SHARED_TOKEN_SECONDS = 300
 
     def __init__(self, url: str, api_key: str, api_secret: str) -> None:
-        parsed = urlsplit(url)
-        scheme = {"ws": "http", "wss": "https"}.get(parsed.scheme, parsed.scheme)
-        if scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError(f"not a LiveKit server URL: {url!r}")
-        self._https = scheme == "https"
-        self._host = parsed.hostname
-        self._port = parsed.port or (443 if self._https else 80)
-        self._prefix = parsed.path.rstrip("/") + "/twirp/livekit."  # a base path behind a proxy is kept
-        self._api_key, self._api_secret = api_key, api_secret
-        self._idle: list[http.client.HTTPConnection] = []
-        self._tokens: dict[tuple[bool, ...], tuple[str, float]] = {}
-        self._lock = threading.Lock()
+        self._url, self._api_key, self._api_secret = url, api_key, api_secret
+        self._shared: dict[tuple[bool, bool], tuple[RoomService, float]] = {}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="livekit-api", daemon=True)
+        self._thread.start()
+        self._session: aiohttp.ClientSession | None = None
+        self.lk: api.LiveKitAPI
+        #: The same session without livekit-api's region failover, which replays a request after a
+        #: transport error or a 5xx: for the call that must not run twice (agent dispatch).
+        self.lk_once: api.LiveKitAPI
+        self.lk, self.lk_once = self.run(self._open(url, api_key, api_secret), "connect")
 
-    def _connect(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection
-        if self._https:
-            conn = http.client.HTTPSConnection(
-                self._host, self._port, timeout=CONNECT_TIMEOUT_SECONDS, context=ssl.create_default_context()
-            )
-        else:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=CONNECT_TIMEOUT_SECONDS)
-        try:
-            conn.connect()  # http.client sets TCP_NODELAY; small requests go out in one send
-        except TimeoutError:
-            conn.close()
-            raise
-        except OSError as err:
-            conn.close()
-            raise _NotSent(f"{err.__class__.__name__}: {err}") from err
-        assert conn.sock is not None
-        conn.sock.settimeout(API_TIMEOUT_SECONDS)
-        return conn
+    async def _open(self, url: str, api_key: str, api_secret: str) -> tuple[api.LiveKitAPI, api.LiveKitAPI]:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS, sock_connect=CONNECT_TIMEOUT_SECONDS),
+            cookie_jar=aiohttp.DummyCookieJar(),  # the server API sets none; spares a cookie match per call
+        )
+        return (
+            api.LiveKitAPI(url, api_key, api_secret, session=self._session),
+            api.LiveKitAPI(url, api_key, api_secret, session=self._session, failover=False),
+        )
 
-    def _borrow(self) -> http.client.HTTPConnection:
-        while True:
-            with self._lock:
-                conn = self._idle.pop() if self._idle else None
-            if conn is None:
-                return self._connect()
-            if not _is_dropped(conn):
-                return conn
-            conn.close()  # closed by the server while idle: not worth a failed request
+    def room_service(self, grants: api.VideoGrants) -> RoomService:
+        """livekit-api's RoomService for calls whose grants name no room (create, list), on the loop.
 
-    def _give_back(self, conn: http.client.HTTPConnection) -> None:
-        with self._lock:
-            if len(self._idle) < self.MAX_IDLE:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    def token(self, grants: api.VideoGrants) -> str:
-        """An access token for server API calls with these grants.
-
-        One naming no room (``room_create``, ``room_list``) is signed once and reused for
-        ``SHARED_TOKEN_SECONDS`` (it is valid twice as long): signing was ≈ 15 % of the start
-        path's CPU (bench P2). A token for one room's admin is signed per call.
+        livekit-api signs a token for every call (≈ 0.1–0.15 ms of CPU each, bench P2). One that
+        names no room is the same for every call, so it is signed once per ``SHARED_TOKEN_SECONDS``
+        and given to livekit-api's token mode (``LiveKitAPI.with_token``, same session). A token
+        for one room (dispatch, participants) is still signed by livekit-api per call.
         """
-        if grants.room:
-            return api.AccessToken(self._api_key, self._api_secret).with_grants(grants).with_ttl(timedelta(minutes=10)).to_jwt()
-        key = (grants.room_create, grants.room_list, grants.room_admin, grants.room_record)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._tokens.get(key)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        ttl = timedelta(seconds=2 * self.SHARED_TOKEN_SECONDS)
-        token = api.AccessToken(self._api_key, self._api_secret).with_grants(grants).with_ttl(ttl).to_jwt()
-        with self._lock:
-            self._tokens[key] = (token, now + self.SHARED_TOKEN_SECONDS)
-        return token
+        key, now = (bool(grants.room_create), bool(grants.room_list)), time.monotonic()
+        cached = self._shared.get(key)
+        if cached is None or cached[1] <= now:
+            ttl = timedelta(seconds=2 * self.SHARED_TOKEN_SECONDS)
+            token = api.AccessToken(self._api_key, self._api_secret).with_grants(grants).with_ttl(ttl).to_jwt()
+            service = api.LiveKitAPI.with_token(token, self._url, session=self._session).room
+            self._shared[key] = cached = (service, now + self.SHARED_TOKEN_SECONDS)
+        return cached[0]
 
-    def call(self, service: str, method: str, request: Message, token: str, response_type: type[M], request_id: str) -> M:
-        """One Twirp call; raises ``api.TwirpError`` (the server refused), ``_NotSent``, ``_ConnectionLost`` or ``TimeoutError``."""
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/protobuf",
-            "User-Agent": _USER_AGENT,
-            "X-Livekit-Request-Id": request_id,  # the server can recognise a repeated request
-        }
-        conn = self._borrow()
-        try:
-            conn.request("POST", f"{self._prefix}{service}/{method}", body=request.SerializeToString(), headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-        except TimeoutError:
-            conn.close()
-            raise
-        except (OSError, http.client.HTTPException) as err:
-            conn.close()
-            raise _ConnectionLost(f"{err.__class__.__name__}: {err}") from err
-        if response.will_close:
-            conn.close()
-        else:
-            self._give_back(conn)
-        if response.status == 200:
-            return response_type.FromString(body)
-        try:  # Twirp errors are JSON whatever the content type
-            error = json.loads(body)
-        except ValueError:
-            error = {}
-        if not isinstance(error, dict):
-            error = {}
-        raise api.TwirpError(str(error.get("code", "unknown")), str(error.get("msg", "")), status=response.status)
+    def run(self, coro: Coroutine[Any, Any, T], what: str) -> T:
+        """Run ``coro`` on the client's loop and wait for it.
+
+        Its steps keep their own deadlines (``_step``); the wait here only bounds a loop that stopped
+        answering, as ``LiveKitUnavailable`` naming ``what``. A task and a plain lock rather than
+        ``run_coroutine_threadsafe``'s chained futures and condition: half the CPU of the hand-over
+        and back (≈ 35 against 70 µs measured), which every start pays once.
+        """
+        if threading.current_thread() is self._thread:  # pragma: no cover - would deadlock; no caller does this
+            coro.close()
+            raise RuntimeError("LiveKit server API called from its own loop thread")
+        finished = threading.Lock()
+        finished.acquire()
+        tasks: list[asyncio.Task[T]] = []
+
+        def begin() -> None:
+            tasks.append(self._loop.create_task(coro))
+            tasks[0].add_done_callback(lambda _: finished.release())
+
+        self._loop.call_soon_threadsafe(begin)
+        if not finished.acquire(timeout=2 * CALL_DEADLINE_SECONDS + 5):
+            self._loop.call_soon_threadsafe(lambda: tasks and tasks[0].cancel())
+            raise _unavailable(TimeoutError(), what)
+        return tasks[0].result()
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        if self._session is not None:
+            with contextlib.suppress(Exception):  # best effort at process exit
+                self.run(self._session.close(), "close the session")
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=2)
+        if not self._thread.is_alive():
+            self._loop.close()
 
 
-_CLIENTS: dict[tuple[int, str, str, str], _TwirpClient] = {}
+_CLIENTS: dict[tuple[int, str, str, str], _ServerApi] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def _client(settings: Settings) -> _TwirpClient:
+def _client(settings: Settings) -> _ServerApi:
     """This process's client for the configured server (a forked child builds its own)."""
     key = (os.getpid(), settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
         if client is None:
-            client = _CLIENTS[key] = _TwirpClient(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
+            client = _CLIENTS[key] = _ServerApi(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
         return client
 
 
@@ -265,86 +208,129 @@ def _close_clients() -> None:
         client.close()
 
 
+#: No connection could be opened: nothing was sent, any call may be repeated.
+_NOT_SENT = (aiohttp.ClientConnectorError,)
+#: The connection broke while the request was sent or answered (a reused keep-alive connection the
+#: server closed, or a drop after it read the request): the server may have acted.
+_CONNECTION_LOST = (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionResetError, aiohttp.ClientOSError, aiohttp.ClientPayloadError)
 #: What a failed server call raises: the server's refusal, or no usable answer.
-_FAILURES = (api.TwirpError, OSError, http.client.HTTPException)
+_FAILURES = (api.TwirpError, aiohttp.ClientError, TimeoutError, OSError)
 
 
 def _unavailable(err: BaseException, what: str) -> LiveKitUnavailable:
     if isinstance(err, api.TwirpError):
         return LiveKitUnavailable(f"The LiveKit server refused to {what} ({err.code}: {err.message}).")
-    cause = err.__cause__ if isinstance(err, (_NotSent, _ConnectionLost)) and err.__cause__ is not None else err
-    return LiveKitUnavailable(f"The LiveKit server could not be reached to {what} ({cause.__class__.__name__}).")
+    if isinstance(err, TimeoutError):  # aiohttp's own timeout classes say the same thing
+        reason = "TimeoutError"
+    elif isinstance(err, aiohttp.ClientConnectorError):
+        reason = err.os_error.__class__.__name__  # e.g. ConnectionRefusedError
+    else:
+        reason = err.__class__.__name__
+    return LiveKitUnavailable(f"The LiveKit server could not be reached to {what} ({reason}).")
+
+
+async def _retry_once(call: Callable[[], Awaitable[T]]) -> T:
+    """``call``, and once more if its connection could not be opened or dropped (idempotent calls only)."""
+    try:
+        return await call()
+    except TimeoutError:
+        raise  # aiohttp's timeouts are OSErrors too; never repeated here
+    except (*_NOT_SENT, *_CONNECTION_LOST):
+        return await call()
+
+
+async def _step(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """``call`` within the call deadline; a failure becomes ``LiveKitUnavailable`` naming ``what``."""
+    try:
+        async with asyncio.timeout(CALL_DEADLINE_SECONDS):
+            return await call()
+    except _FAILURES as err:
+        raise _unavailable(err, what) from err
 
 
 class LiveKitRooms:
     """The server API calls the start flow makes (synchronous; one shared client per process).
 
+    Each method is one coroutine on the client's loop, so one hand-over between threads per call
+    (``open_room_with_agent``: one for both of the start's calls).
+
     Retry rule: a call whose connection could not be opened is retried once (nothing was sent).
-    ``room_exists`` and ``create_room`` (livekit-server returns the existing room) are also retried
-    once when a connection drops. ``dispatch_agent`` is not replayed blindly: after a dropped
-    connection it first lists the room's dispatches and returns the one it may already have made.
-    Timeouts and server errors are never retried here. A repeated call carries the same
-    ``X-Livekit-Request-Id``.
+    ``room_exists``, ``agent_in_room`` and ``create_room`` (livekit-server returns the existing
+    room) are also retried once when a connection drops. ``dispatch_agent`` is not replayed blindly:
+    it runs without livekit-api's region failover, and after a dropped connection it first lists
+    the room's dispatches and returns the one it may already have made. Timeouts and server errors
+    are never retried here; livekit-api's failover (LiveKit Cloud hosts only) may replay the
+    idempotent calls in another region.
     """
 
     def __init__(self, settings: Settings) -> None:
         settings.require_livekit()
         self._settings = settings
-        self._client = _client(settings)
+        _client(settings)  # the loop thread and session exist before the first call
 
-    def _idempotent(self, service: str, method: str, request: Message, grants: api.VideoGrants, response_type: type[M]) -> M:
-        token, request_id = self._client.token(grants), str(uuid.uuid4())
-        try:
-            return self._client.call(service, method, request, token, response_type, request_id)
-        except (_NotSent, _ConnectionLost):
-            return self._client.call(service, method, request, token, response_type, request_id)
+    @property
+    def _client(self) -> _ServerApi:
+        return _client(self._settings)  # looked up per call: an object made before a fork still works after it
 
     def room_exists(self, room_name: str) -> bool:
-        try:
-            res = self._idempotent(
-                "RoomService", "ListRooms", api.ListRoomsRequest(names=[room_name]), api.VideoGrants(room_list=True), api.ListRoomsResponse
-            )
-        except _FAILURES as err:
-            raise _unavailable(err, "look the room up") from err
+        request = api.ListRoomsRequest(names=[room_name])
+        lister = self._client.room_service
+
+        async def listed() -> api.ListRoomsResponse:
+            return await lister(api.VideoGrants(room_list=True)).list_rooms(request)
+
+        what = "look the room up"
+        res = self._client.run(_step(what, lambda: _retry_once(listed)), what)
         return any(r.name == room_name for r in res.rooms)
 
     def agent_in_room(self, room_name: str) -> bool:
         """Whether an agent participant (the interviewer) is in the room right now."""
+        room = self._client.lk.room
+        request = api.ListParticipantsRequest(room=room_name)
         try:
-            res = self._idempotent(
-                "RoomService",
-                "ListParticipants",
-                api.ListParticipantsRequest(room=room_name),
-                api.VideoGrants(room_admin=True, room=room_name),
-                api.ListParticipantsResponse,
-            )
-        except _FAILURES as err:
-            if isinstance(err, api.TwirpError) and err.code == api.TwirpErrorCode.NOT_FOUND:
+            what = "list the room's participants"
+            res = self._client.run(_step(what, lambda: _retry_once(lambda: room.list_participants(request))), what)
+        except LiveKitUnavailable as err:
+            cause = err.__cause__
+            if isinstance(cause, api.TwirpError) and cause.code == api.TwirpErrorCode.NOT_FOUND:
                 return False  # the room is gone, and the interviewer with it
-            raise _unavailable(err, "list the room's participants") from err
+            raise
         return any(p.kind == api.ParticipantInfo.Kind.AGENT for p in res.participants)
 
-    def create_room(self, room_name: str, metadata: str) -> None:
-        """Create the room (livekit-server returns the existing one for a known name)."""
-        request = api.CreateRoomRequest(
+    @staticmethod
+    def _create_room_request(room_name: str, metadata: str) -> api.CreateRoomRequest:
+        return api.CreateRoomRequest(
             name=room_name,
             metadata=metadata,
             empty_timeout=ROOM_EMPTY_TIMEOUT_SECONDS,
             departure_timeout=ROOM_DEPARTURE_TIMEOUT_SECONDS,
             max_participants=4,
         )
-        try:
-            self._idempotent("RoomService", "CreateRoom", request, api.VideoGrants(room_create=True), api.Room)
-        except _FAILURES as err:
-            raise _unavailable(err, "create the interview room") from err
+
+    def create_room(self, room_name: str, metadata: str) -> None:
+        """Create the room (livekit-server returns the existing one for a known name)."""
+        self._client.run(self._create_room(room_name, metadata), "create the interview room")
+
+    def _create_room(self, room_name: str, metadata: str) -> Coroutine[Any, Any, api.Room]:
+        request, creator = self._create_room_request(room_name, metadata), self._client.room_service
+
+        async def created() -> api.Room:
+            return await creator(api.VideoGrants(room_create=True)).create_room(request)
+
+        return _step("create the interview room", lambda: _retry_once(created))
 
     def open_room_with_agent(self, room_name: str, agent_name: str, metadata: str) -> str:
-        """``create_room`` then ``dispatch_agent``: the dispatch id (the start path's two calls).
+        """``create_room`` then ``dispatch_agent`` in one trip to the client's loop; the dispatch id.
 
-        A failure names the step that failed.
+        The same calls and retry rules as the two methods, one hand-over between threads instead
+        of two (the start path, bench P2). A failure names the step that failed.
         """
-        self.create_room(room_name, metadata)
-        return self.dispatch_agent(room_name, agent_name, metadata)
+
+        async def both() -> str:
+            await self._create_room(room_name, metadata)
+            return await self._dispatch(room_name, agent_name, metadata)
+
+        return self._client.run(both(), "prepare the interview room")
 
     def dispatch_agent(self, room_name: str, agent_name: str, metadata: str) -> str:
         """Explicitly dispatch the interviewer to the room; returns the dispatch id.
@@ -353,28 +339,26 @@ class LiveKitRooms:
         is only repeated after ``ListDispatch`` shows the room has no dispatch of ``agent_name``
         with this metadata.
         """
+        return self._client.run(self._dispatch(room_name, agent_name, metadata), "dispatch the interviewer")
+
+    async def _dispatch(self, room_name: str, agent_name: str, metadata: str) -> str:
+        dispatch = self._client.lk_once.agent_dispatch
         request = api.CreateAgentDispatchRequest(agent_name=agent_name, room=room_name, metadata=metadata)
-        grants = api.VideoGrants(room_admin=True, room=room_name)
-        token, request_id = self._client.token(grants), str(uuid.uuid4())
-        try:
+
+        async def once() -> api.AgentDispatch:
             try:
-                return self._client.call("AgentDispatchService", "CreateDispatch", request, token, api.AgentDispatch, request_id).id
-            except _NotSent:
+                return await dispatch.create_dispatch(request)
+            except TimeoutError:
+                raise
+            except _NOT_SENT:
                 pass
-            except _ConnectionLost:
-                listed = self._idempotent(
-                    "AgentDispatchService",
-                    "ListDispatch",
-                    api.ListAgentDispatchRequest(room=room_name),
-                    grants,
-                    api.ListAgentDispatchResponse,
-                )
-                for existing in listed.agent_dispatches:
+            except _CONNECTION_LOST:
+                for existing in await _retry_once(lambda: dispatch.list_dispatch(room_name)):
                     if existing.agent_name == agent_name and existing.metadata == metadata:
-                        return existing.id
-            return self._client.call("AgentDispatchService", "CreateDispatch", request, token, api.AgentDispatch, request_id).id
-        except _FAILURES as err:
-            raise _unavailable(err, "dispatch the interviewer") from err
+                        return existing
+            return await dispatch.create_dispatch(request)
+
+        return (await _step("dispatch the interviewer", once)).id
 
 
 class WebhookRejected(Exception):

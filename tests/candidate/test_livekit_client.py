@@ -1,4 +1,4 @@
-"""LiveKitRooms' shared client: a pool of keep-alive connections per process, and the retry rule.
+"""LiveKitRooms' shared client: livekit-api on one keep-alive aiohttp session per process, and the retry rule.
 
 A small TCP proxy sits between the client and the fake LiveKit server; it counts the connections
 it accepts and can drop a connection right after forwarding a request, before any answer — the
@@ -214,20 +214,55 @@ def test_server_api_tokens_without_a_room_are_reused_until_they_near_expiry(
 
     signed: list[str] = []
     to_jwt = api.AccessToken.to_jwt
-    monkeypatch.setattr(api.AccessToken, "to_jwt", lambda self: signed.append("x") or to_jwt(self))
+
+    def counted(self: api.AccessToken) -> str:
+        signed.append(to_jwt(self))
+        return signed[-1]
+
+    monkeypatch.setattr(api.AccessToken, "to_jwt", counted)
     client = rooms._client
-    first = client.token(api.VideoGrants(room_create=True))
-    assert client.token(api.VideoGrants(room_create=True)) == first and len(signed) == 1  # signed once
-    client.token(api.VideoGrants(room_list=True))
+    rooms.create_room("room-g", "{}")
+    rooms.create_room("room-h", "{}")
+    assert len(signed) == 1  # signed once
+    assert rooms.room_exists("room-g")
     assert len(signed) == 2  # other grants, another token
-    client.token(api.VideoGrants(room_admin=True, room="room-g"))
-    client.token(api.VideoGrants(room_admin=True, room="room-g"))
-    assert len(signed) == 4  # one room's admin token: signed per call
-    claims = jwt.decode(first, fake_livekit.api_secret, algorithms=["HS256"])
+    rooms.dispatch_agent("room-g", "interviewer", "{}")
+    rooms.dispatch_agent("room-h", "interviewer", "{}")
+    assert len(signed) == 4  # one room's admin token: signed per call (by livekit-api)
+    claims = jwt.decode(signed[0], fake_livekit.api_secret, algorithms=["HS256"])
     assert claims["exp"] - claims["nbf"] == 2 * client.SHARED_TOKEN_SECONDS  # valid twice as long as it is reused
     later = time.monotonic() + client.SHARED_TOKEN_SECONDS + 1
     monkeypatch.setattr(livekit.time, "monotonic", lambda: later)
-    client.token(api.VideoGrants(room_create=True))
+    rooms.create_room("room-i", "{}")
     assert len(signed) == 5  # renewed
-    rooms.create_room("room-g", "{}")  # the server accepts what the client sends
-    assert "room-g" in fake_livekit.rooms
+    assert {"room-g", "room-h", "room-i"} <= set(fake_livekit.rooms)  # the server accepts what the client sends
+    assert all(c.status == 200 for c in fake_livekit.calls)
+
+
+def test_a_call_from_a_thread_running_an_event_loop_completes(rooms: LiveKitRooms, fake_livekit: FakeLiveKitServer) -> None:
+    """The session lives on the client's own loop, so a caller's loop (a Reflex handler's) is no obstacle."""
+    import asyncio
+
+    async def handler() -> str:
+        return rooms.open_room_with_agent("room-j", "interviewer", "{}")
+
+    dispatch_id = asyncio.run(handler())
+    assert [d.id for d in fake_livekit.dispatches["room-j"]] == [dispatch_id]
+
+
+def test_a_call_past_its_deadline_is_unavailable_and_not_repeated(
+    rooms: LiveKitRooms, fake_livekit: FakeLiveKitServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from interview_app.services import livekit
+
+    monkeypatch.setattr(livekit, "CALL_DEADLINE_SECONDS", 0.3)
+    fake_livekit.latency_seconds = 1.0
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(LiveKitUnavailable, match=r"could not be reached to create the interview room \(TimeoutError\)"):
+            rooms.open_room_with_agent("room-k", "interviewer", "{}")
+        assert time.monotonic() - t0 < 0.9  # the start (and its row lock) waits no longer than the deadline
+        time.sleep(1.2)  # the server finishes the request the client gave up on
+    finally:
+        fake_livekit.latency_seconds = 0.0
+    assert len(fake_livekit.calls_to("CreateRoom")) == 1 and not fake_livekit.calls_to("CreateDispatch")
