@@ -187,7 +187,7 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def page(browser, tmp_path: Path) -> Iterator:  # noqa: ANN001
+def page(browser, tmp_path: Path) -> Iterator:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     pg = context.new_page()
     yield pg
@@ -205,12 +205,12 @@ AXE_JS = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
-def sideways_overflow(page) -> int:  # noqa: ANN001
+def sideways_overflow(page) -> int:
     """How many pixels the page is wider than the screen (0 when nothing scrolls sideways)."""
     return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
 
 
-def axe_violations(page) -> list[str]:  # noqa: ANN001
+def axe_violations(page) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now, one line each (rule, help, where)."""
     if not AXE_JS.exists():
         pytest.fail(f"{AXE_JS} is missing: `make test` installs axe-core into .tools/axe")
