@@ -82,10 +82,11 @@ $(S3RVER_SIGV4):
 $(AXE):
 	npm install --prefix $(TOOLS)/axe --no-audit --no-fund --loglevel=error axe-core@4.10.3
 
-# Debian packages the browser and audio tests use (root on CI and dev machines).
+# Debian packages the browser, audio and load-balancer tests use (root on CI and dev machines).
+# nginx lives in /usr/sbin, which a non-root PATH may lack.
 system-deps:
-	@missing=""; \
-	for cmd in chromium:chromium espeak-ng:espeak-ng sox:sox; do \
+	@missing=""; PATH="$$PATH:/usr/sbin:/sbin"; \
+	for cmd in chromium:chromium espeak-ng:espeak-ng sox:sox nginx:nginx; do \
 	  command -v $${cmd%%:*} >/dev/null || missing="$$missing $${cmd##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from interview_app.settings import settings_env_keys
+from tests.reliability.balancer import Balancer, listen_port, nginx_binary, upstream_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +83,60 @@ def test_compose_livekit_egress_and_webhooks_agree() -> None:
         undocumented = set(services[name]["environment"]) - documented - {"PORT"}
         assert not undocumented, f"{name} sets keys .env.example does not document: {undocumented}"
     assert {"LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "RECORDING_FORMAT", "STORAGE_BACKEND"} <= documented
+
+
+def _directives(conf: str) -> str:
+    """nginx.conf without its comments."""
+    return "\n".join(line.split("#", 1)[0].rstrip() for line in conf.splitlines())
+
+
+def test_compose_scale_profile_puts_nginx_in_front_of_two_app_processes() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert {name for name, s in services.items() if "scale" in s.get("profiles", [])} == {"app-2", "balancer"}
+    app, second, balancer = services["app"], services["app-2"], services["balancer"]
+    # the same image and environment: one PostgreSQL database, one Redis, one SECRET_KEY, one APP_URL
+    assert second["build"] == app["build"] and second["environment"] == app["environment"]
+    assert app["environment"]["REDIS_URL"] and app["environment"]["DATABASE_URL"].startswith("postgresql://")
+    assert second["depends_on"]["app"]["condition"] == "service_healthy"  # migrations run once, by app, first
+    assert "ports" not in second  # reached through the balancer only
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in balancer["volumes"]
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    port = app["environment"]["PORT"]
+    assert upstream_servers(conf) == [f"app:{port}", f"app-2:{port}"]
+    assert balancer["ports"] == [f"{listen_port(conf)}:{listen_port(conf)}"]
+    assert set(balancer["depends_on"]) == {"app", "app-2"}
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    assert f"APP_URL=http://localhost:{listen_port(conf)} docker compose --profile scale up" in compose_text
+
+
+def test_nginx_config_is_round_robin_with_websockets() -> None:
+    conf = _directives((ROOT / "deploy" / "nginx.conf").read_text())
+    upstream = re.search(r"upstream interview_app \{([^}]*)\}", conf)
+    assert upstream is not None
+    # no balancing method (ip_hash, hash, sticky, least_conn, random): nginx's default, round robin
+    assert {line.split()[0] for line in upstream[1].splitlines() if line.strip()} == {"zone", "server"}
+    assert not re.search(r"\b(ip_hash|sticky)\b", conf)
+    # Reflex's /_event websocket: HTTP/1.1 upgrade headers, and no cut after nginx's default 60 s
+    assert "proxy_http_version 1.1;" in conf
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf and "proxy_set_header Connection $connection_upgrade;" in conf
+    assert re.search(r"map \$http_upgrade \$connection_upgrade \{\s*default upgrade;", conf)
+    timeout = re.search(r"proxy_read_timeout (\d+)s;", conf)
+    assert timeout and int(timeout[1]) >= 600
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf  # REFLEX_TRUSTED_PROXY_HOPS=1 reads it
+    assert "$upstream_addr" in conf  # the access log says which process served each request
+
+
+def test_nginx_accepts_the_config_the_load_balancer_test_runs(tmp_path: Path) -> None:
+    """``nginx -t`` on deploy/nginx.conf as tests/reliability/test_r13 renders it; only the machine's lines differ."""
+    if nginx_binary() is None:
+        pytest.fail("nginx is not installed: `make system-deps` installs Debian's nginx package")
+    balancer = Balancer(tmp_path, ["127.0.0.1:3101", "127.0.0.1:3102"], 3100)
+    checked = balancer.check_config()
+    assert checked.returncode == 0, checked.stderr
+    deployed = (ROOT / "deploy" / "nginx.conf").read_text().splitlines()
+    rendered = balancer.conf_path.read_text().splitlines()
+    machine = re.compile(r"^\s*(server app|listen|pid|error_log|access_log)\b")
+    kept = iter(rendered)
+    missing = [line for line in deployed if not machine.match(line) and line not in kept]
+    assert not missing, f"the test's nginx config lost deployed lines: {missing}"
+    assert upstream_servers(balancer.conf_path.read_text()) == balancer.servers

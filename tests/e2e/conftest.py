@@ -144,19 +144,25 @@ def start_app(tmp: Path, *, port: int | None = None, **extra: str) -> tuple[subp
     served.cli("migrate")
     served.demo = json.loads(served.cli("seed-demo", "--json").stdout)
     proc = serve_reflex_prod(project, port, env, served.log_path)
-    deadline = time.monotonic() + 240
+    wait_until_serving(proc, served)
+    return proc, served
+
+
+def wait_until_serving(proc: subprocess.Popen, served: ServedApp, timeout: float = 240) -> None:
+    """Wait until ``served`` answers ``/ping`` and its first page; stops it and raises if it exits or takes longer."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"app exited with {proc.returncode}:\n{served.log_tail()}")
         try:
             if httpx.get(f"{served.url}/ping", timeout=2).status_code == 200 and httpx.get(served.url, timeout=2).status_code == 200:
                 served.startup_log = served.log_path.read_text(errors="replace")
-                return proc, served
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     stop_app(proc)
-    raise RuntimeError(f"app did not become ready in 240 s:\n{served.log_tail()}")
+    raise RuntimeError(f"app did not become ready in {timeout:.0f} s:\n{served.log_tail()}")
 
 
 def stop_app(proc: subprocess.Popen) -> None:
