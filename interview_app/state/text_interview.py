@@ -248,7 +248,8 @@ class TextInterviewState(CandidateState):
             return
         async with self:
             self.ti_sending = False
-            self.ti_error = ""
+            if self.ti_error == self._t("text.err.one_moment"):  # this send's own wait is over
+                self.ti_error = ""  # (a refusal of an Enter pressed meanwhile stays on screen)
             self._apply(snap)
         if owner not in _mirrors and not snap.finished:
             # Resumed here: no mirror of this tab runs in this process yet (streaming, time left).
