@@ -40,8 +40,11 @@ AXE := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
 test: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) $(AXE) system-deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@# mypy (about a minute without its cache) runs beside pytest; either failing fails the run.
+	@$(PY) -m mypy > .mypy-output.txt 2>&1 & mypy_pid=$$!; \
+	$(PY) -m pytest $(PYTEST_ARGS); pytest_rc=$$?; \
+	wait $$mypy_pid; mypy_rc=$$?; echo "mypy:"; cat .mypy-output.txt; rm -f .mypy-output.txt; \
+	test $$pytest_rc -eq 0 && test $$mypy_rc -eq 0
 
 lint: .venv/.dev-installed
 	$(PY) -m ruff check .
