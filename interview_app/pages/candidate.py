@@ -18,6 +18,7 @@ from interview_app.components.layout import candidate_shell, confirm_dialog
 from interview_app.components.text_interview import text_interview_panel
 from interview_app.sanitize import MAX_MESSAGE_CHARS
 from interview_app.state.candidate import CandidateState
+from interview_app.state.text_interview import TextInterviewState
 
 M = CandidateState.msg  # every sentence, in the candidate's language (interview_app/i18n)
 _LINK_STATES = ("unknown", "expired", "revoked", "finished", "failed")
@@ -579,7 +580,8 @@ def _flow() -> rx.Component:
     )
 
 
-@rx.page(route=routes.CANDIDATE, title="Your interview", on_load=CandidateState.load_link)
+# on_load runs on every (re)connect of the websocket: a text interview whose process died resumes here.
+@rx.page(route=routes.CANDIDATE, title="Your interview", on_load=[CandidateState.load_link, TextInterviewState.resume_after_reconnect])
 def candidate_page() -> rx.Component:
     return candidate_shell(
         rx.cond(

@@ -37,7 +37,7 @@ RESUME_SLACK_SECONDS = 15.0
 
 _app: Any = None
 _generations = itertools.count(1)
-_mirrors: dict[str, int] = {}  # client token → generation of its current mirror loop
+_mirrors: dict[str, int] = {}  # client token → generation of the mirror loop running for it in this process
 
 
 @contextlib.asynccontextmanager
@@ -149,16 +149,35 @@ class TextInterviewState(CandidateState):
         _mirrors[owner] = generation
         host = get_host()
         try:
-            snap = await self._retrying(host, lambda: host.open(raw_token, owner))
-        except TextInterviewError as err:
+            try:
+                snap = await self._retrying(host, lambda: host.open(raw_token, owner))
+            except TextInterviewError as err:
+                async with self:
+                    self._refuse(err)
+                return
             async with self:
-                self._refuse(err)
-            return
-        async with self:
-            self.ti_status = "active"
-            self.ti_error = ""
-            self._apply(snap)
-        await self._mirror(host, snap.interview_id, owner, generation)
+                self.ti_status = "active"
+                self.ti_error = ""
+                self._apply(snap)
+            await self._mirror(host, snap.interview_id, owner, generation)
+        finally:
+            if _mirrors.get(owner) == generation:  # no newer mirror of this tab took its place
+                del _mirrors[owner]
+
+    @rx.event
+    def resume_after_reconnect(self) -> Any:
+        """The page's on_load, which runs again on every reconnect of the tab's websocket.
+
+        A text interview this tab shows as going on, with no mirror of the tab in this process,
+        was driven by a process that died (or the tab came back through another process behind
+        the load balancer): it is opened again here, which resumes it from the database and
+        answers a message the other process died on. Without this the tab would wait, with
+        nothing sent by itself, until the candidate reloaded. A fresh page load also opens the
+        panel on mount; the newer of two opens keeps the mirror.
+        """
+        if self.step == "text" and self.ti_status == "active" and self.router.session.client_token not in _mirrors:
+            return TextInterviewState.open_interview
+        return None
 
     async def _retrying(self, host: TextInterviewHost, call: Callable[[], Awaitable[Snapshot]]) -> Snapshot:
         """``call()``, tried again while another process still drives the interview ("one moment")."""

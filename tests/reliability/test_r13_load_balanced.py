@@ -12,7 +12,9 @@ robin, no stickiness). An admin and a candidate use the app only through nginx:
 - every message the candidate sent is in the database at the end;
 - both processes answered requests: nginx's access log names the upstream of each one;
 - the process that hosts a candidate's text interview is killed (SIGKILL) mid-answer and the
-  conversation is expected to go on through the other one — today it cannot (xfail below).
+  conversation goes on through the other one: the tab's websocket comes back through nginx, the
+  page's on_load (run on every reconnect) opens the panel again, and the other process takes the
+  interview over once the dead one's lease has lapsed and answers the message it died on.
 
 Which process holds a tab's websocket is read from the established connections into each
 process's port (nginx opens a new upstream connection per plain request and closes it, so the
@@ -332,16 +334,6 @@ class InterviewNotResumable(AssertionError):
     """After its process died, the text interview did not go on through the other process."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InterviewNotResumable,
-    reason=(
-        "the other process can take the interview over (lease in the database, docs/text-interview.md), but "
-        "only when an event of the candidate reaches it: after SIGKILL the tab reconnects through nginx and sends "
-        "nothing by itself (its send is still marked in progress), so the reply to the answer the process died on "
-        "waits for a reload; re-opening the panel on reconnect (components/text_interview.py) would make this pass"
-    ),
-)
 def test_text_interview_continues_after_its_process_is_killed_mid_answer(cluster: Cluster, browser: Browser) -> None:
     invitation = cluster.new_invitation()
     link, interview_id = invitation["candidate_link"], invitation["interview_id"]
