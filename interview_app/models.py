@@ -193,6 +193,8 @@ class Interview(SQLModel, table=True):
     room_name: str | None = Field(default=None, max_length=128)
     dispatch_id: str | None = Field(default=None, max_length=128)
     egress_id: str | None = Field(default=None, max_length=128)
+    #: The app process driving this text interview (its host id; the fence of its lease, migration 0014).
+    text_host: str | None = Field(default=None, max_length=80)
     started_at: datetime | None = _opt_ts()
     ended_at: datetime | None = _opt_ts()
     end_reason: str | None = Field(default=None, max_length=500)

@@ -7,13 +7,17 @@ transaction (sync: the host runs them in a worker thread):
 - :func:`begin` starts an interview from its invite link (``invited → in_progress``, mode
   ``text``) and builds its plan, or says it is already running as a text interview (resume);
 - :func:`persist_messages` stores every chat message as a ``text_message`` event and
-  :func:`touch` keeps ``Interview.updated_at`` fresh while a session is alive;
+  :func:`touch` keeps ``Interview.updated_at`` fresh while a session is alive — both fenced by
+  ``Interview.text_host``, the id of the process driving the interview: a process that stalled
+  past its lease and woke up after another took the interview over writes nothing and learns
+  that it lost it;
 - :func:`store_result` hands the :class:`InterviewResult` to the one result service
   (:func:`interview_app.services.results.accept_result`, source ``text-interview``);
 - :func:`take_over` gives a live session to this process when the one driving it stopped
   renewing its lease (``Interview.updated_at``, touched by the owning process): a conditional
-  UPDATE, so of two processes racing for it exactly one wins; it returns what a session is
-  rebuilt from (the plan, the stored messages, the start time);
+  UPDATE, so of two processes racing for it exactly one wins (and its id goes into
+  ``text_host``); it returns what a session is rebuilt from (the plan, the stored messages, the
+  start time);
 - :func:`orphaned` and :func:`end_orphaned` find and end interviews nobody resumed for a long
   time, with :data:`ORPHAN_REASON` and the messages stored so far as their transcript
   (outcome ``failed``: the hiring team sees what was said and why it stopped).
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
@@ -63,8 +68,10 @@ class Begun:
     plan: InterviewPlan | None
 
 
-def begin(raw_token: str, *, org_name: str, voice_configured: bool) -> Begun:
+def begin(raw_token: str, *, org_name: str, voice_configured: bool, host_id: str | None = None) -> Begun:
     """Start the text interview behind ``raw_token``, or find it running as one.
+
+    ``host_id`` (the starting process's) becomes the interview's ``text_host``.
 
     Raises:
         TextInterviewError: the link cannot be used (unknown, expired, finished …), the interview
@@ -97,6 +104,7 @@ def begin(raw_token: str, *, org_name: str, voice_configured: bool) -> Begun:
         if candidate is None or template is None:
             raise TextInterviewError("incomplete", "This interview is not set up completely. Please contact the hiring team.")
         interview.mode = "text"
+        interview.text_host = host_id
         transition(
             session, interview, InterviewStatus.in_progress, reason="text interview started", actor="candidate", detail={"mode": "text"}
         )
@@ -115,13 +123,14 @@ class Resumable:
     started_at: datetime
 
 
-def take_over(interview_id: str, now: datetime, *, expired_before: datetime, org_name: str) -> Resumable | None:
+def take_over(interview_id: str, now: datetime, *, expired_before: datetime, org_name: str, host_id: str | None = None) -> Resumable | None:
     """Take the lease of an in-progress text interview whose owner stopped renewing it.
 
     The lease is ``Interview.updated_at``: the process driving a session touches it every few
     seconds. One conditional UPDATE (``… WHERE updated_at < expired_before``) moves it to ``now``;
     of two processes racing, the second finds the row no longer matching and gets None. None also
-    when the lease is still live (another process drives the interview).
+    when the lease is still live (another process drives the interview). The winner's ``host_id``
+    becomes ``text_host``: from then on the process that lost the lease cannot write.
 
     Raises:
         TextInterviewError: ``gone`` — it is not a running text interview (any more).
@@ -139,7 +148,7 @@ def take_over(interview_id: str, now: datetime, *, expired_before: datetime, org
                 col(Interview.mode) == "text",
                 col(Interview.updated_at) < expired_before,
             )
-            .values(updated_at=now)
+            .values(updated_at=now, text_host=host_id)
         )
         if taken.rowcount != 1:
             return None
@@ -160,10 +169,26 @@ def take_over(interview_id: str, now: datetime, *, expired_before: datetime, org
         )
 
 
-def persist_messages(interview_id: str, segments: list[SegmentContract], now: datetime) -> None:
-    """Store chat messages as ``text_message`` events (and touch the interview)."""
+def _held_by(host_id: str) -> ColumnElement[bool]:
+    """The interview's lease is this process's (or nobody's yet: rows from before migration 0014)."""
+    return or_(col(Interview.text_host) == host_id, col(Interview.text_host).is_(None))
+
+
+def persist_messages(interview_id: str, segments: list[SegmentContract], now: datetime, *, host_id: str | None = None) -> bool:
+    """Store chat messages as ``text_message`` events (and touch the interview).
+
+    With ``host_id``: only while the interview's ``text_host`` is that process (the UPDATE that
+    checks it also locks the row until the messages are committed, so a take-over waits for
+    them); False — nothing stored — when another process has taken the interview over.
+    """
     with session_scope() as session:
         iid = uuid.UUID(interview_id)
+        if host_id is not None:
+            held = session.connection().execute(
+                sa_update(Interview).where(col(Interview.id) == iid, _held_by(host_id)).values(text_host=host_id)
+            )
+            if held.rowcount != 1:
+                return False
         for seg in segments:
             record_event(
                 session,
@@ -178,13 +203,26 @@ def persist_messages(interview_id: str, segments: list[SegmentContract], now: da
                 question_id=seg.question_id,
             )
         _touch(session, [iid], now)
+    return True
 
 
-def touch(interview_ids: list[str], now: datetime) -> None:
-    """Mark in-progress interviews as alive (other processes then do not count them as orphaned)."""
-    if interview_ids:
-        with session_scope() as session:
-            _touch(session, [uuid.UUID(i) for i in interview_ids], now)
+def touch(interview_ids: list[str], now: datetime, *, host_id: str | None = None) -> list[str]:
+    """Mark in-progress interviews as alive (other processes then do not count them as orphaned).
+
+    With ``host_id`` only those whose ``text_host`` is that process; returns the ids another
+    process has taken over (this one must stop driving them).
+    """
+    if not interview_ids:
+        return []
+    ids = [uuid.UUID(i) for i in interview_ids]
+    with session_scope() as session:
+        if host_id is None:
+            _touch(session, ids, now)
+            return []
+        running = (col(Interview.id).in_(ids), col(Interview.status) == InterviewStatus.in_progress.value)
+        session.connection().execute(sa_update(Interview).where(*running, _held_by(host_id)).values(updated_at=now, text_host=host_id))
+        lost = session.exec(select(Interview.id).where(*running, col(Interview.text_host) != host_id)).all()
+        return [str(i) for i in lost]
 
 
 def _touch(session: Session, ids: list[uuid.UUID], now: datetime) -> None:

@@ -23,7 +23,10 @@ or stopped renewing), this process takes it over with one conditional UPDATE
 (:func:`~interview_app.services.text_interviews.take_over`: of two racing processes exactly one
 wins) and rebuilds the session from the database (:meth:`agent.text_mode.TextInterview.resume`).
 While another process's lease is live the candidate is told "one moment" (reason ``one_moment``)
-and the page retries. The sweeper ends as *orphaned* only interviews nobody touched for
+and the page retries. The lease is fenced by ``Interview.text_host`` (this host's
+:attr:`~TextInterviewHost.host_id`): a process that stalled past its lease and finds on its next
+write or touch that another took the interview over drops the session without writing (a
+message, a reminder, a result) beside the new owner. The sweeper ends as *orphaned* only interviews nobody touched for
 ``orphan_after`` (default :data:`ORPHAN_AFTER_SECONDS`). Use from the backend's event loop only.
 """
 
@@ -32,6 +35,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -62,6 +68,11 @@ PROCESS_LEASE_SECONDS = 30
 ORPHAN_AFTER_SECONDS = 3600
 
 
+def _one_moment() -> TextInterviewError:
+    """Another process drives the interview (or is handing it over): the page tries again by itself."""
+    return TextInterviewError("one_moment", "One moment: your interview is being moved to another server. This page tries again by itself.")
+
+
 class TextInterviewHost:
     """All text interviews running in this process (one per interview)."""
 
@@ -90,6 +101,8 @@ class TextInterviewHost:
         self.deadline_poll_seconds = deadline_poll_seconds
         self.sessions: dict[str, HostedInterview] = {}
         self._open_lock = asyncio.Lock()
+        #: This process's name in ``Interview.text_host`` (the fence of its leases).
+        self.host_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
     # -- opening ---------------------------------------------------------------------------
     async def open(self, raw_token: str, owner: str) -> Snapshot:
@@ -105,7 +118,7 @@ class TextInterviewHost:
         settings = get_settings()
         async with self._open_lock:
             begun = await asyncio.to_thread(
-                steps.begin, raw_token, org_name=settings.org_name, voice_configured=settings.livekit_configured
+                steps.begin, raw_token, org_name=settings.org_name, voice_configured=settings.livekit_configured, host_id=self.host_id
             )
             hosted = self.sessions.get(begun.interview_id)
             now = self.clock()
@@ -155,12 +168,15 @@ class TextInterviewHost:
                 ``gone`` when it is no longer a running text interview.
         """
         resumable = await asyncio.to_thread(
-            steps.take_over, interview_id, now, expired_before=now - self.process_lease, org_name=get_settings().org_name
+            steps.take_over,
+            interview_id,
+            now,
+            expired_before=now - self.process_lease,
+            org_name=get_settings().org_name,
+            host_id=self.host_id,
         )
         if resumable is None:
-            raise TextInterviewError(
-                "one_moment", "One moment: your interview is being moved to another server. This page tries again by itself."
-            )
+            raise _one_moment()
         hosted = HostedInterview(interview_id, owner=owner, lease_until=now + self.lease, last_activity=now)
         hosted.persisted = len(resumable.segments)
         hosted.last_touch = now
@@ -181,9 +197,7 @@ class TextInterviewHost:
             except Exception:
                 logger.exception("text interview %s could not be resumed", interview_id)
                 self.sessions.pop(interview_id, None)
-                raise TextInterviewError(
-                    "one_moment", "One moment: your interview is being moved to another server. This page tries again by itself."
-                ) from None
+                raise _one_moment() from None
             hosted.interview = ti
             self._watch(hosted)
             logger.info("text interview %s resumed in this process (%d messages)", interview_id, len(resumable.segments))
@@ -303,6 +317,8 @@ class TextInterviewHost:
             try:
                 await ti.send(text)
             except Exception:
+                if hosted.lost:  # taken over meanwhile (its session closed here): the page tries again there
+                    raise _one_moment() from None
                 logger.exception("text interview %s: the interviewer failed on a message", interview_id)
                 raise TextInterviewError(
                     "llm",
@@ -310,7 +326,8 @@ class TextInterviewHost:
                 ) from None
             finally:
                 hosted.end_turn()
-            await self._persist(hosted)
+            if not await self._persist(hosted):
+                raise _one_moment()
             if ti.finished:
                 await self._finish(hosted)
         return hosted.snapshot()
@@ -324,24 +341,44 @@ class TextInterviewHost:
         return hosted.snapshot()
 
     # -- ending ---------------------------------------------------------------------------------------
-    async def _persist(self, hosted: HostedInterview) -> None:
+    async def _persist(self, hosted: HostedInterview) -> bool:
+        """Store the new messages; False when another process has taken the interview over (then dropped here)."""
         ti = hosted.interview
         if ti is None:
-            return
+            return not hosted.lost
         async with hosted.persist_lock:
+            if hosted.lost:
+                return False
             new = list(ti.collector.segments[hosted.persisted :])
             now = self.clock()
             if new:
-                await asyncio.to_thread(steps.persist_messages, hosted.interview_id, new, now)
+                if not await asyncio.to_thread(steps.persist_messages, hosted.interview_id, new, now, host_id=self.host_id):
+                    await self._drop_lost(hosted)
+                    return False
                 hosted.persisted += len(new)
                 hosted.last_touch = now
+        return True
+
+    async def _drop_lost(self, hosted: HostedInterview) -> None:
+        """Another process took this interview over while this one stalled: stop driving it, write nothing more."""
+        if hosted.lost:
+            return
+        hosted.lost = True
+        logger.warning("text interview %s was taken over by another process; dropped here", hosted.interview_id)
+        if self.sessions.get(hosted.interview_id) is hosted:
+            del self.sessions[hosted.interview_id]
+        hosted.bump()  # the mirror sees no snapshot any more; the tab's next event resumes it where it is driven now
+        if hosted.interview is not None:
+            with contextlib.suppress(Exception):
+                await hosted.interview.session.aclose()
 
     async def _finish(self, hosted: HostedInterview, *, end_reason: str | None = None) -> None:
         """Close the session and hand the result to the result service (caller holds the lock)."""
         ti = hosted.interview
         assert ti is not None
         result = await ti.close(end_reason=end_reason)
-        await self._persist(hosted)
+        if not await self._persist(hosted):
+            return  # not this process's interview any more: the new owner ends it
         hosted.finished = True
         hosted.finished_at = self.clock()
         hosted.end_reason = result.end_reason
@@ -379,9 +416,15 @@ class TextInterviewHost:
             if not h.finished and (h.last_touch is None or now - h.last_touch >= self.process_lease / 3)
         ]
         if live:
-            await asyncio.to_thread(steps.touch, live, now)
+            lost = set(await asyncio.to_thread(steps.touch, live, now, host_id=self.host_id))
             for iid in live:
-                self.sessions[iid].last_touch = now
+                hosted = self.sessions.get(iid)
+                if hosted is None:
+                    continue
+                if iid in lost:
+                    await self._drop_lost(hosted)
+                else:
+                    hosted.last_touch = now
         await self.recover_orphans()
 
     async def _sweep_one(self, hosted: HostedInterview, now: datetime) -> None:
@@ -406,7 +449,8 @@ class TextInterviewHost:
                     await ti.candidate_idle()
                 finally:
                     hosted.end_turn()
-                await self._persist(hosted)
+                if not await self._persist(hosted):
+                    return
                 await asyncio.to_thread(steps.record, hosted.interview_id, "text_candidate_idle", finished=ti.finished)
                 if ti.finished:
                     await self._finish(hosted)

@@ -55,6 +55,8 @@ class HostedInterview:
     version: int = 0
     persisted: int = 0
     finished: bool = False
+    #: Another process took the interview over (the lease's fence): this session writes nothing more.
+    lost: bool = False
     finished_at: datetime | None = None
     end_reason: str = ""
     pending_result: InterviewResult | None = None

@@ -360,6 +360,45 @@ async def test_two_processes_racing_for_an_expired_lease_exactly_one_wins(app_db
         await h.aclose()
 
 
+async def test_a_stalled_process_that_lost_its_lease_writes_nothing_beside_the_new_owner(
+    app_db, session: Session, clock: Clock
+) -> None:
+    """The lease is fenced by ``Interview.text_host``: a process that stalled past its lease (no
+    sweep renewed it) and wakes after another took the interview over stores nothing more — not
+    the answer that reached it, not a touch — and drops its session; the new owner goes on."""
+    first, raw_first = make_interview(session)
+    second, raw_second = make_interview(session)
+    a, b = two_hosts(clock)
+    one = await a.open(raw_first, "tab-1")
+    one = await a.send(one.interview_id, "tab-1", ANSWERS[0])
+    two = await a.open(raw_second, "tab-2")
+    assert fresh(session, first.id).text_host == a.host_id == fresh(session, second.id).text_host
+
+    clock.advance(seconds=31)  # A stalls past its lease; the candidates' next events land on B
+    one = await b.send(one.interview_id, "tab-1", ANSWERS[1])
+    two = await b.send(two.interview_id, "tab-2", ANSWERS[0])
+    assert fresh(session, first.id).text_host == b.host_id == fresh(session, second.id).text_host
+
+    # A wakes. An answer that reaches it is refused ("one moment": the page tries again) and not stored.
+    with pytest.raises(TextInterviewError) as err:
+        await a.send(one.interview_id, "tab-1", "an answer A must not store")
+    assert err.value.reason == "one_moment"
+    assert one.interview_id not in a.sessions
+    # Its sweep finds the other interview taken over too: dropped, and the lease stays B's.
+    await a.sweep()
+    assert two.interview_id not in a.sessions and not a.sessions
+    assert fresh(session, second.id).text_host == b.host_id
+
+    for answer in ANSWERS[2:]:
+        one = await b.send(one.interview_id, "tab-1", answer)
+    assert one.finished
+    assert [t for s, t in conversation_events(session, first.id) if s == "candidate"] == ANSWERS  # each once, none of A's
+    assert [t for s, t in conversation_events(session, second.id) if s == "candidate"] == ANSWERS[:1]
+    assert fresh(session, first.id).status == "processing"
+    for h in (a, b):
+        await h.aclose()
+
+
 def conversation_events(session: Session, interview_id: uuid.UUID) -> list[tuple[str, str]]:
     return [(e.detail["speaker"], e.detail["text"]) for e in events(session, interview_id, "text_message")]
 
