@@ -46,8 +46,13 @@ ENV PATH=/opt/bun/node_modules/.bin:$PATH \
     PORT=3000
 RUN mkdir -p /app/data /app/.web /app/.bun-cache && chown -R app:app /app
 USER app
-# Build the frontend once at image build time; `reflex run --env prod` then reuses it.
-RUN reflex export --frontend-only --no-zip --loglevel warning || true
+# Compile the frontend at image build time: a page that does not compile fails the image build,
+# not the first start, and the JavaScript packages are installed now (.web/node_modules and the
+# bun cache), so a container needs no package registry. `reflex run --env prod` still compiles
+# the pages again when it starts (Reflex 0.10 has no flag to serve an exported build): a start
+# costs about a minute of CPU on 2 cores either way (docs/SCALING.md, "Each process has its own
+# frontend build").
+RUN reflex export --frontend-only --no-zip --loglevel warning
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"3000\")}/healthz', timeout=4)"

@@ -37,6 +37,9 @@ def test_dockerfile_has_app_and_agent_targets_non_root_with_healthcheck() -> Non
         assert re.search(r"^USER app$", section, re.M), f"{target} runs as root"
     app_section = text.split(" AS app\n", 1)[1]
     assert "HEALTHCHECK" in app_section and "/healthz" in app_section
+    # The frontend compiles at image build time, and a failure fails the build (no `|| true`).
+    [export] = re.findall(r"^RUN reflex export .*$", app_section, re.M)
+    assert "||" not in export and not export.rstrip().endswith("\\"), export
 
 
 def test_every_file_the_images_copy_exists() -> None:
