@@ -219,7 +219,7 @@ class TextInterviewHost:
         """
         ti = hosted.interview
         assert ti is not None
-        tasks: set[asyncio.Task[None]] = set()
+        tasks: set[asyncio.Task[bool]] = set()
 
         def on_item(ev: Any) -> None:
             hosted.on_item(ev)
@@ -418,13 +418,13 @@ class TextInterviewHost:
         if live:
             lost = set(await asyncio.to_thread(steps.touch, live, now, host_id=self.host_id))
             for iid in live:
-                hosted = self.sessions.get(iid)
-                if hosted is None:
+                still = self.sessions.get(iid)
+                if still is None:
                     continue
                 if iid in lost:
-                    await self._drop_lost(hosted)
+                    await self._drop_lost(still)
                 else:
-                    hosted.last_touch = now
+                    still.last_touch = now
         await self.recover_orphans()
 
     async def _sweep_one(self, hosted: HostedInterview, now: datetime) -> None:
