@@ -2,16 +2,18 @@
 
 ``InterviewPlan`` travels to the agent as room and dispatch metadata;
 ``InterviewResult`` comes back as the body of ``POST /webhooks/interview-ended``
-(and, for text interviews, straight into the result service).
+(and, for text interviews, straight into the result service). ``CriterionScore`` is one entry of
+an evaluation's scores, as stored in ``evaluation.scores`` and sent in webhook and Greenhouse payloads;
+``ReviewerScore`` is one entry of a person's scorecard (``scorecard.scores``).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 Speaker = Literal["agent", "candidate"]
 InterviewMode = Literal["voice", "text"]
@@ -110,3 +112,74 @@ class InterviewResult(_Contract):
     transcript_uri: str | None = Field(default=None, max_length=1000)
     latency: list[TurnLatency] = Field(default_factory=list, max_length=5000)
     agent_version: str = ""
+
+
+class _Stored(BaseModel):
+    """Read back from a JSON column: unknown keys are ignored, text is kept as written (no stripping)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class EvidenceQuote(_Stored):
+    """A quote the model gave for a criterion, found word for word in one of the candidate's turns."""
+
+    quote: str
+    #: The transcript segment it was found in, and where that segment starts.
+    seq: int
+    start_ms: int = 0
+    speaker: Speaker = "candidate"
+
+
+#: Keys only an insufficient-evidence entry carries (a scored entry is stored without them).
+_GATE_KEYS = ("insufficient_evidence", "reason", "words", "answered_questions")
+
+
+class CriterionScore(_Stored):
+    """The AI evaluation of one rubric criterion, one entry of ``evaluation.scores``.
+
+    ``model_dump(mode="json")`` is the stored and sent shape: criterion, weight, scale_min,
+    scale_max, score, rationale, evidence, dropped_evidence — and, only when the insufficient-evidence
+    gate kept the criterion from the model, insufficient_evidence, reason, words, answered_questions.
+    The defaults let entries with fewer keys (test fixtures, hand-made rows) read.
+    """
+
+    criterion: str
+    weight: float = 1.0
+    scale_min: int = 1
+    scale_max: int = 5
+    #: None when the model gave no valid score, and for an insufficient-evidence entry.
+    score: int | None = None
+    rationale: str = ""
+    evidence: list[EvidenceQuote] = Field(default_factory=list)
+    #: Quotes the model gave that do not occur in the candidate's turns (not kept).
+    dropped_evidence: int = 0
+    #: Not scored: too little usable candidate speech behind this criterion (``reason`` says why).
+    insufficient_evidence: bool = False
+    reason: str = ""
+    #: Usable candidate words and answered questions behind the criterion (insufficient entries).
+    words: int = 0
+    answered_questions: int = 0
+
+    @model_serializer(mode="wrap")
+    def _stored_shape(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.insufficient_evidence:
+            for key in _GATE_KEYS:
+                data.pop(key, None)
+        return data
+
+
+class ReviewerScore(_Stored):
+    """One person's score of one rubric criterion, one entry of ``scorecard.scores`` (services/scorecards.py).
+
+    Stored as criterion, score, scale_min, scale_max, weight, note (``model_dump(mode="json")``);
+    entries with fewer keys (criterion, score and note) read with the defaults.
+    """
+
+    criterion: str
+    #: None: the reviewer could not judge this criterion.
+    score: int | None = None
+    scale_min: int = 1
+    scale_max: int = 5
+    weight: float = 1.0
+    note: str = ""

@@ -13,7 +13,9 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import JSON, Column, Field, SQLModel
+from sqlmodel import JSON, AutoString, Column, Field, SQLModel
+
+from interview_app.contracts import InterviewMode
 
 # SQLite cannot reflect expression indexes, so each schema comparison on SQLite (Reflex's
 # start-up check, alembic autogenerate) warns twice that it skips ix_candidate_name_trgm.
@@ -183,7 +185,8 @@ class Interview(SQLModel, table=True):
     candidate_id: int = Field(foreign_key="candidate.id", index=True)
     template_id: int = Field(foreign_key="interview_template.id")
     status: str = Field(default=InterviewStatus.invited.value, max_length=20)
-    mode: str = Field(default="voice", max_length=10)
+    #: voice | text; a VARCHAR(10) column (sa_type: SQLModel derives no column type from a Literal).
+    mode: InterviewMode = Field(default="voice", sa_type=AutoString(length=10))
     #: The language the candidate chose (one the template offers); None until chosen = the template's.
     language: str | None = Field(default=None, max_length=16)
     #: Extra time the hiring team granted (percent of the template's limits; 0 = none); build_plan applies it.
@@ -217,9 +220,10 @@ class Interview(SQLModel, table=True):
 class Scorecard(SQLModel, table=True):
     """One reviewer's scores of one interview on the rubric, beside the AI's (services/scorecards.py).
 
-    ``scores`` is a list of ``{"criterion", "score", "note"}`` in the rubric's order; ``score`` is
-    None for a criterion the reviewer could not judge. ``recommendation`` is the reviewer's own
-    advance | hold | decline; the interview's decision is separate (``Interview.decision``).
+    ``scores`` is a list of ``contracts.ReviewerScore`` dicts (criterion, score, scale, weight, note)
+    in the rubric's order; ``score`` is None for a criterion the reviewer could not judge.
+    ``recommendation`` is the reviewer's own advance | hold | decline; the interview's decision is
+    separate (``Interview.decision``).
     """
 
     __tablename__ = "scorecard"
@@ -287,7 +291,7 @@ class EvaluationStatus(StrEnum):
     done = "done"
     failed = "failed"
     needs_llm = "needs_llm"
-    #: Insufficient evidence: too little usable candidate speech to score (services/evaluation.assess_evidence),
+    #: Insufficient evidence: too little usable candidate speech to score (services/scoring.assess_evidence),
     #: so no model was asked. The value is short because ``evaluation.status`` is VARCHAR(20).
     insufficient_evidence = "insufficient"
 
@@ -300,6 +304,7 @@ class Evaluation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     interview_id: uuid.UUID = Field(foreign_key="interview.id", index=True)
     status: str = Field(default=EvaluationStatus.pending.value, max_length=20, index=True)
+    #: contracts.CriterionScore entries as JSON dicts (services/scoring.stored_scores / read_scores).
     scores: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     summary: str = Field(default="", sa_type=sa.Text)
     recommendation: str = Field(default="", max_length=40)

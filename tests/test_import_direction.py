@@ -3,7 +3,9 @@
 - ``interview_app/services`` (every module, found on disk) and the core it builds on (models,
   contracts, db, settings, sanitize) load neither Reflex nor livekit-agents nor ``agent/``;
 - ``agent/`` (every module) and ``interview_app/text_host`` (the in-process runtime of text
-  interviews) may load livekit-agents, never Reflex.
+  interviews) may load livekit-agents, never Reflex;
+- ``interview_app/services/scoring.py`` (pure scoring) loads no database layer (SQLAlchemy,
+  SQLModel, ``models``, ``db``), no settings, no HTTP client and no Reflex.
 
 Each module is imported alone, in a process of its own. A fresh interpreter per module cost
 ≈ 1 s of CPU each here (SQLAlchemy, aiohttp, livekit-agents and building the tables of
@@ -100,6 +102,9 @@ def breaches(modules: list[str], forbidden: list[str], base: list[str]) -> dict[
 
 SERVICES = modules_of("interview_app.services")
 RUNTIME = modules_of("agent") + modules_of("interview_app.text_host")
+PURE = ["interview_app.services.scoring"]
+#: What pure scoring must not load: a database, the settings, the network, the UI framework.
+IMPURE = ["sqlalchemy", "sqlmodel", "interview_app.models", "interview_app.db", "interview_app.settings", "httpx", REFLEX]
 
 
 def test_a_breach_is_caught_and_traced() -> None:
@@ -118,3 +123,10 @@ def test_services_and_the_core_load_neither_reflex_nor_livekit_agents_nor_the_ag
 
 def test_the_agent_and_the_text_host_load_no_reflex() -> None:
     assert breaches(RUNTIME, [REFLEX], [*LIBRARIES, "livekit.agents", "livekit.rtc", *CORE]) == {}
+
+
+def test_scoring_loads_no_database_settings_network_or_reflex() -> None:
+    assert breaches(PURE, IMPURE, ["pydantic", "interview_app.contracts"]) == {}
+    # A module that does load them is caught by the same rules.
+    found = breaches(["interview_app.db"], IMPURE, ["pydantic", "interview_app.contracts"])
+    assert {"sqlalchemy", "interview_app.settings"} <= set(found["interview_app.db"])

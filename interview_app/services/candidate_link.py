@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from interview_app.contracts import InterviewMode
 from interview_app.db import affected_rows
 from interview_app.models import Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, utcnow
 from interview_app.services.accommodations import accommodation_for
@@ -44,7 +45,7 @@ class LinkView:
     interview_id: str = ""
     allow_text_mode: bool = True
     status: str = ""
-    mode: str = "voice"
+    mode: InterviewMode = "voice"
     #: Languages the candidate may choose (the template's language first); empty for an unusable link.
     languages: tuple[str, ...] = ()
     #: The interview's language: the candidate's choice, else the template's ("" for an unusable link).

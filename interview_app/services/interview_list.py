@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from interview_app.contracts import InterviewMode
 from interview_app.models import AccommodationRequest, Candidate, Interview, InterviewEvent, InterviewStatus, InterviewTemplate, Scorecard
 from interview_app.services.interviews import as_aware, interview_language
 from interview_app.services.scorecards import BLIND_NAME, Reviewer, is_blind, mask_name
@@ -255,7 +256,7 @@ def export_csv(session: Session, filters: ListFilters, *, limit: int = EXPORT_LI
 class InterviewDetail:
     id: str
     status: str
-    mode: str
+    mode: InterviewMode
     candidate_name: str
     candidate_email: str
     candidate_ref: str

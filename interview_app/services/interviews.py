@@ -266,7 +266,7 @@ def build_plan(interview: Interview, candidate: Candidate, template: InterviewTe
         greeting=template.greeting,
         org_name=org_name,
         questions=questions,
-        mode="text" if interview.mode == "text" else "voice",
+        mode=interview.mode,
     )
 
 

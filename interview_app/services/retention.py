@@ -39,6 +39,7 @@ from interview_app.models import (
     utcnow,
 )
 from interview_app.services.interviews import as_aware, record_event
+from interview_app.services.scoring import read_scores, stored_scores
 from interview_app.services.storage import StorageError, interview_prefix, storage_for_uri, storage_from_settings
 from interview_app.services.webhooks import count_deliveries_before, delete_deliveries_about, delete_deliveries_before
 from interview_app.settings import Settings, get_settings
@@ -125,7 +126,7 @@ def apply_retention(
             continue
         session.execute(sa.delete(TranscriptSegment).where(col(TranscriptSegment.interview_id) == interview.id))
         for ev in session.exec(select(Evaluation).where(Evaluation.interview_id == interview.id)):
-            ev.scores = [{**s, "evidence": []} for s in ev.scores]  # quotes are transcript text
+            ev.scores = stored_scores(s.model_copy(update={"evidence": []}) for s in read_scores(ev.scores))  # quotes are transcript text
             session.add(ev)
         interview.s3_recording_url = None
         interview.s3_transcript_url = None

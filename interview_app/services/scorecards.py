@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from interview_app.contracts import RubricCriterion
+from interview_app.contracts import ReviewerScore, RubricCriterion
 from interview_app.models import AdminRole, Interview, InterviewStatus, InterviewTemplate, Scorecard, utcnow
 from interview_app.sanitize import candidate_text
 from interview_app.services.interviews import record_event
@@ -131,20 +131,20 @@ def submit_scorecard(
         raise ScorecardError("The interview's template has no rubric to score against; an admin can add criteria to the template.")
     if recommendation not in DECISIONS:
         raise ScorecardError("Choose your recommendation: advance, hold or decline.")
-    scores: list[dict[str, Any]] = []
+    scores: list[ReviewerScore] = []
     for criterion in rubric:
         entry = entries.get(criterion.name) or {}
         scores.append(
-            {
-                "criterion": criterion.name,
-                "score": _score(entry.get("score"), criterion),
-                "scale_min": criterion.scale_min,
-                "scale_max": criterion.scale_max,
-                "weight": criterion.weight,
-                "note": _note(entry.get("note"), MAX_CRITERION_NOTE, f"The note on “{criterion.name}”"),
-            }
+            ReviewerScore(
+                criterion=criterion.name,
+                score=_score(entry.get("score"), criterion),
+                scale_min=criterion.scale_min,
+                scale_max=criterion.scale_max,
+                weight=criterion.weight,
+                note=_note(entry.get("note"), MAX_CRITERION_NOTE, f"The note on “{criterion.name}”"),
+            )
         )
-    if all(s["score"] is None for s in scores):
+    if all(s.score is None for s in scores):
         raise ScorecardError(
             "Score at least one criterion (leave a criterion empty only when the interview gave you nothing to judge it by)."
         )
@@ -156,7 +156,7 @@ def submit_scorecard(
         card = Scorecard(interview_id=interview.id, reviewer_id=reviewer.id, reviewer_email=reviewer.email, submitted_at=now)
     card.reviewer_email = reviewer.email
     card.template_version = interview.template_version
-    card.scores = scores
+    card.scores = [s.model_dump(mode="json") for s in scores]
     card.recommendation = recommendation
     card.note = overall_note
     card.updated_at = now
@@ -168,7 +168,7 @@ def submit_scorecard(
         actor=reviewer.email,
         recommendation=recommendation,
         template_version=interview.template_version,
-        scored=sum(1 for s in scores if s["score"] is not None),
+        scored=sum(1 for s in scores if s.score is not None),
         criteria=len(scores),
     )
     session.flush()
@@ -207,13 +207,18 @@ def scorecards_view(session: Session, interview_id: uuid.UUID, viewer_id: int) -
     return ScorecardsView(own, others, False, len(cards))
 
 
+def reviewer_scores(card: Scorecard) -> list[ReviewerScore]:
+    """The entries of ``card.scores`` as :class:`ReviewerScore` (entries that are not objects are skipped)."""
+    return [ReviewerScore.model_validate(s) for s in card.scores or [] if isinstance(s, Mapping)]
+
+
 def human_means(cards: Sequence[Scorecard]) -> dict[str, float]:
     """Per criterion, the mean of the people's scores (criteria nobody scored are left out)."""
     sums: dict[str, list[float]] = {}
     for card in cards:
-        for s in card.scores or []:
-            if isinstance(s, dict) and s.get("score") is not None:
-                sums.setdefault(str(s.get("criterion", "")), []).append(float(s["score"]))
+        for s in reviewer_scores(card):
+            if s.score is not None:
+                sums.setdefault(s.criterion, []).append(float(s.score))
     return {name: sum(values) / len(values) for name, values in sums.items() if values}
 
 

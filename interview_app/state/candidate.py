@@ -178,7 +178,7 @@ class CandidateState(rx.State):
         self.allow_text_mode = view.allow_text_mode
         # A fresh visit (or a reload) starts the flow again; the room itself is reused on join.
         # A candidate coming back to a voice interview in progress already consented: straight to devices.
-        self.mode = "text" if view.mode == "text" else "voice"
+        self.mode = view.mode
         self.consent_text = self._consent_wording()
         self.rejoining = view.status == "in_progress" and self.mode == "voice" and self.voice_available
         text_resume = view.status == "in_progress" and self.mode == "text"

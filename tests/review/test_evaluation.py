@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -11,7 +12,8 @@ from sqlmodel import Session, select
 
 from interview_app.models import Evaluation, Interview, InterviewEvent, utcnow
 from interview_app.services import evaluation as ev_service
-from interview_app.services.evaluation import claim_next, process, request_rerun, run_pending, weighted_score
+from interview_app.services.evaluation import claim_next, process, request_rerun, run_pending
+from interview_app.services.scoring import read_scores, weighted_score
 from tests.review.conftest import ChatCompletionsServer
 from tests.review.helpers import finished_interview
 
@@ -75,8 +77,23 @@ def test_scores_with_verified_quotes_and_completes_the_interview(
     assert solving["score"] == 5 and solving["evidence"][0]["seq"] == 5
     assert communication["score"] is None  # 9 is outside 1..5: no score rather than a made-up one
     assert ev.summary == "A solid backend candidate." and ev.recommendation == "yes"
-    assert weighted_score(ev.scores) == pytest.approx((2 * 0.75 + 2 * 1.0) / 4)
+    assert weighted_score(read_scores(ev.scores)) == pytest.approx((2 * 0.75 + 2 * 1.0) / 4)
     assert session.get(Interview, interview.id).status == "completed"
+    # The column holds exactly the JSON the evaluator wrote before scores were typed (webhook and Greenhouse payloads read it).
+    with app_db.connect() as conn:
+        stored = conn.execute(sa.text("SELECT CAST(scores AS TEXT) FROM evaluation WHERE id = :id"), {"id": ev.id}).scalar_one()
+    assert stored == json.dumps(
+        [
+            {"criterion": "Technical depth", "weight": 2.0, "scale_min": 1, "scale_max": 5, "score": 4,
+             "rationale": "Concrete system with numbers.",
+             "evidence": [{"quote": REAL_QUOTE, "seq": 1, "start_ms": 4000, "speaker": "candidate"}], "dropped_evidence": 1},
+            {"criterion": "Problem solving", "weight": 2.0, "scale_min": 1, "scale_max": 5, "score": 5, "rationale": "Measures before acting.",
+             "evidence": [{"quote": "first I look at the latency percentiles", "seq": 5, "start_ms": 20000, "speaker": "candidate"}],
+             "dropped_evidence": 0},
+            {"criterion": "Communication", "weight": 1.0, "scale_min": 1, "scale_max": 5, "score": None, "rationale": "Out of range.",
+             "evidence": [], "dropped_evidence": 0},
+        ]
+    )  # fmt: skip
 
     request = llm_server.requests[0]
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-test"

@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from interview_app.contracts import RubricCriterion, TranscriptSegment
 from interview_app.models import Evaluation
-from interview_app.services.evaluation import EvaluationInput, build_messages, process
+from interview_app.services.evaluation import process
 from interview_app.services.interview_list import interview_detail
 from interview_app.services.review import load_review, transcript_json, transcript_text
+from interview_app.services.scoring import EvaluationInput, build_messages
 from tests.review.helpers import finished_interview
 
 SPANISH = [

@@ -15,18 +15,19 @@ from sqlmodel import Session, select
 from interview_app.contracts import PlanQuestion, RubricCriterion, TranscriptSegment
 from interview_app.models import Evaluation, EvaluationStatus, Interview, InterviewEvent, InterviewStatus
 from interview_app.models import TranscriptSegment as SegmentRow
-from interview_app.services import evaluation as ev_service
-from interview_app.services.evaluation import (
+from interview_app.services import scoring
+from interview_app.services.evaluation import run_pending
+from interview_app.services.interviews import transition
+from interview_app.services.review import load_review
+from interview_app.services.scoring import (
     MIN_CRITERION_WORDS,
     MIN_INTERVIEW_WORDS,
     assess_evidence,
     garbled,
-    run_pending,
+    read_scores,
     weighted_score,
     words,
 )
-from interview_app.services.interviews import transition
-from interview_app.services.review import load_review
 from tests.factories import make_interview, make_template
 from tests.review.conftest import ChatCompletionsServer
 
@@ -109,7 +110,7 @@ def assert_not_evaluated(session: Session, interview: Interview, ev: Evaluation,
     for entry in ev.scores:
         assert entry["insufficient_evidence"] is True and entry["score"] is None and entry["reason"]
         assert entry["weight"] and entry["evidence"] == [] and entry["dropped_evidence"] == 0
-    assert weighted_score(ev.scores) is None
+    assert weighted_score(read_scores(ev.scores)) is None
     assert llm_server.requests == []  # the model never got the chance to invent a score
     assert session.get(Interview, interview.id).status == InterviewStatus.completed.value
     finished = session.exec(
@@ -204,9 +205,9 @@ def test_weighted_score_ignores_insufficient_entries() -> None:
     scored = {"criterion": "Technical depth", "weight": 2, "scale_min": 1, "scale_max": 5, "score": 5}
     # An insufficient entry counts for nothing, even one that somehow carries a number.
     stray = {"criterion": "Communication", "weight": 1, "scale_min": 1, "scale_max": 5, "score": 1, "insufficient_evidence": True}
-    assert weighted_score([scored, stray]) == pytest.approx(1.0)
-    assert weighted_score([stray]) is None
-    assert weighted_score([stray | {"score": None}]) is None
+    assert weighted_score(read_scores([scored, stray])) == pytest.approx(1.0)
+    assert weighted_score(read_scores([stray])) is None
+    assert weighted_score(read_scores([stray | {"score": None}])) is None
 
 
 # --- the job ------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def test_an_unanswered_criterion_is_insufficient_and_never_reaches_the_model(
     assert solving["score"] == 5 and not solving.get("insufficient_evidence")
     assert communication["score"] is None and communication["insufficient_evidence"] is True
     assert communication["reason"] == "The candidate gave no usable answer to the question on this criterion (q3)."
-    assert weighted_score(ev.scores) == pytest.approx((2 * 0.75 + 2 * 1.0) / 4)  # Communication does not count
+    assert weighted_score(read_scores(ev.scores)) == pytest.approx((2 * 0.75 + 2 * 1.0) / 4)  # Communication does not count
     assert ev.summary == "Strong on systems." and ev.recommendation == "yes"
     assert session.get(Interview, interview.id).status == InterviewStatus.completed.value
 
@@ -423,7 +424,7 @@ def test_the_thresholds_are_module_constants(monkeypatch: pytest.MonkeyPatch) ->
     rubric = [RubricCriterion.model_validate(c) for c in RUBRIC]
     segments = [_segment(0, "candidate", "Billing at Acme, mostly PostgreSQL and a queue.", "q1")]
     assert not assess_evidence(segments, QUESTIONS, rubric).enough
-    monkeypatch.setattr(ev_service, "MIN_INTERVIEW_WORDS", 5)
-    monkeypatch.setattr(ev_service, "MIN_CRITERION_WORDS", 5)
+    monkeypatch.setattr(scoring, "MIN_INTERVIEW_WORDS", 5)
+    monkeypatch.setattr(scoring, "MIN_CRITERION_WORDS", 5)
     report = assess_evidence(segments, QUESTIONS, rubric)
     assert report.enough and report.scorable() == ["Technical depth"]

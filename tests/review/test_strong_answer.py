@@ -23,15 +23,10 @@ from interview_app.models import TranscriptSegment as SegmentRow
 from interview_app.services import templates
 from interview_app.services.auth import create_admin, create_session
 from interview_app.services.candidate_link import describe_link
-from interview_app.services.evaluation import (
-    STRONG_ANSWER_GUIDANCE,
-    EvaluationInput,
-    build_messages,
-    questions_for_prompt,
-    run_pending,
-)
+from interview_app.services.evaluation import run_pending
 from interview_app.services.interviews import build_plan, transition
 from interview_app.services.review import load_review, planned_questions
+from interview_app.services.scoring import STRONG_ANSWER_GUIDANCE, EvaluationInput, build_messages, questions_for_prompt
 from interview_app.state.admin_templates import TemplatesState
 from tests.admin.test_admin_services import _settings
 from tests.admin.test_admin_state_guards import connection_headers, people, run, state_for  # noqa: F401  (people is a fixture)
