@@ -9,92 +9,59 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from interview_app.db import make_engine
-from tests.conftest import alembic_config
+from tests.migration_helpers import column_names, count, database_at, insert, insert_interview, insert_template, stored_uuid
 from tests.test_migrations import empty_db_url  # noqa: F401  (the fixture)
 
 AT = "2026-11-30 10:00:00+00:00"
 
 
-def _stored(engine: sa.Engine, value: uuid.UUID) -> str:
-    return value.hex if engine.dialect.name == "sqlite" else str(value)
+def _request(conn: sa.Connection, interview_id: str, kinds: str, note: str = "") -> None:
+    insert(
+        conn,
+        "accommodation_request",
+        interview_id=interview_id,
+        kinds=kinds,
+        note=note,
+        status="requested",
+        extra_time_percent=0,
+        decided_by="",
+        created_at=AT,
+        updated_at=AT,
+    )
 
 
 def test_existing_rows_proceed_with_no_extra_time_and_the_downgrade_keeps_them(empty_db_url: str) -> None:  # noqa: F811
-    cfg = alembic_config(empty_db_url)
-    command.upgrade(cfg, "0010")
-    engine = make_engine(empty_db_url)
-    interview_id = uuid.uuid4()
-    stored_id = _stored(engine, interview_id)
-    try:
+    with database_at(empty_db_url, "0010") as (cfg, engine):
+        stored_id = stored_uuid(engine, uuid.uuid4())
         with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO interview_template (id, title, job_description, language, languages, duration_limit_minutes, persona,"
-                    " greeting, questions, rubric, allow_text_mode, archived, created_at, updated_at)"
-                    " VALUES (1, 'T', '', 'en', '[]', 30, '', '', '[]', '[]', true, false, :at, :at)"
-                ),
-                {"at": AT},
-            )
-            conn.execute(
-                sa.text("INSERT INTO candidate (id, name, email, external_ref, created_at) VALUES (1, 'C', 'c@example.com', '', :at)"),
-                {"at": AT},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO interview (id, candidate_id, template_id, status, mode, invite_token_hash, invite_expires_at,"
-                    " created_at, updated_at) VALUES (:id, 1, 1, 'invited', 'voice', :hash, :at, :at, :at)"
-                ),
-                {"id": stored_id, "hash": "h" * 64, "at": AT},
-            )
-            conn.execute(
-                sa.text("INSERT INTO interview_event (interview_id, kind, actor, detail, at) VALUES (:id, 'invited', 'system', '{}', :at)"),
-                {"id": stored_id, "at": AT},
-            )
+            insert_template(conn, at=AT, languages="[]")
+            insert_interview(conn, stored_id, at=AT)
+            insert(conn, "interview_event", interview_id=stored_id, kind="invited", actor="system", detail="{}", at=AT)
         command.upgrade(cfg, "0011")
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT extra_time_percent FROM interview")).scalar_one() == 0
             assert conn.execute(sa.text("SELECT accommodation_policy FROM interview_template")).scalar_one() == "proceed"
-            assert conn.execute(sa.text("SELECT count(*) FROM interview_event")).scalar_one() == 1  # nothing was copied away
+            assert count(conn, "interview_event") == 1  # nothing was copied away
         with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO accommodation_request (interview_id, kinds, note, status, extra_time_percent, decided_by, created_at,"
-                    " updated_at) VALUES (:id, '[\"extra_time\"]', 'note', 'requested', 0, '', :at, :at)"
-                ),
-                {"id": stored_id, "at": AT},
-            )
-        with engine.begin() as conn:  # one request per interview
-            try:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO accommodation_request (interview_id, kinds, note, status, extra_time_percent, decided_by,"
-                        " created_at, updated_at) VALUES (:id, '[\"text\"]', '', 'requested', 0, '', :at, :at)"
-                    ),
-                    {"id": stored_id, "at": AT},
-                )
-            except sa.exc.IntegrityError:
-                conn.rollback()
-            else:  # pragma: no cover - the assertion explains
-                raise AssertionError("a second request for the same interview was accepted")
+            _request(conn, stored_id, '["extra_time"]', note="note")
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # one request per interview
+            _request(conn, stored_id, '["text"]')
         inspector = sa.inspect(engine)
-        assert {c["name"] for c in inspector.get_columns("accommodation_request")} >= {"interview_id", "kinds", "note", "decided_at"}
+        assert column_names(engine, "accommodation_request") >= {"interview_id", "kinds", "note", "decided_at"}
         assert any(i["column_names"] == ["interview_id"] and i["unique"] for i in inspector.get_indexes("accommodation_request")), (
             inspector.get_indexes("accommodation_request")
         )
         assert [fk["referred_table"] for fk in inspector.get_foreign_keys("accommodation_request")] == ["interview"]
 
         command.downgrade(cfg, "0010")
-        inspector = sa.inspect(engine)
-        assert "accommodation_request" not in inspector.get_table_names()
-        assert "extra_time_percent" not in {c["name"] for c in inspector.get_columns("interview")}
-        assert "accommodation_policy" not in {c["name"] for c in inspector.get_columns("interview_template")}
+        assert "accommodation_request" not in sa.inspect(engine).get_table_names()
+        assert "extra_time_percent" not in column_names(engine, "interview")
+        assert "accommodation_policy" not in column_names(engine, "interview_template")
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM interview")).scalar_one() == 1
-            assert conn.execute(sa.text("SELECT count(*) FROM interview_event")).scalar_one() == 1
+            assert count(conn, "interview") == 1
+            assert count(conn, "interview_event") == 1
         command.upgrade(cfg, "head")
-    finally:
-        engine.dispose()

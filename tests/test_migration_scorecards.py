@@ -14,8 +14,16 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from interview_app.db import make_engine
-from tests.conftest import alembic_config
+from tests.migration_helpers import (
+    column_names,
+    count,
+    database_at,
+    insert,
+    insert_evaluation,
+    insert_interview,
+    insert_template,
+    stored_uuid,
+)
 from tests.test_migrations import empty_db_url  # noqa: F401  (the fixture)
 
 AT = "2026-12-01 10:00:00+00:00"
@@ -23,61 +31,40 @@ QUESTIONS = [{"id": "q1", "text": "Tell me about a system you built.", "strong_a
 RUBRIC = [{"name": "Depth", "description": "", "weight": 1, "scale_min": 1, "scale_max": 5}]
 
 
-def _stored(engine: sa.Engine, value: uuid.UUID) -> str:
-    return value.hex if engine.dialect.name == "sqlite" else str(value)
-
-
 def _scorecard(conn: sa.Connection, interview_id: str, reviewer_id: int) -> None:
-    conn.execute(
-        sa.text(
-            "INSERT INTO scorecard (interview_id, reviewer_id, reviewer_email, template_version, scores, recommendation, note,"
-            " submitted_at, updated_at) VALUES (:iid, :rid, 'r@example.com', 1, :scores, 'advance', '', :at, :at)"
-        ),
-        {"iid": interview_id, "rid": reviewer_id, "scores": json.dumps([{"criterion": "Depth", "score": 4, "note": ""}]), "at": AT},
+    insert(
+        conn,
+        "scorecard",
+        interview_id=interview_id,
+        reviewer_id=reviewer_id,
+        reviewer_email="r@example.com",
+        template_version=1,
+        scores=json.dumps([{"criterion": "Depth", "score": 4, "note": ""}]),
+        recommendation="advance",
+        note="",
+        submitted_at=AT,
+        updated_at=AT,
     )
 
 
 def test_versions_scorecards_and_decisions_come_and_go_with_rows_present(empty_db_url: str) -> None:  # noqa: F811
-    cfg = alembic_config(empty_db_url)
-    command.upgrade(cfg, "0012")
-    engine = make_engine(empty_db_url)
-    interview_id = _stored(engine, uuid.uuid4())
-    try:
+    with database_at(empty_db_url, "0012") as (cfg, engine):
+        interview_id = stored_uuid(engine, uuid.uuid4())
         with engine.begin() as conn:
             for template_id in (1, 2):
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO interview_template (id, title, job_description, language, languages, duration_limit_minutes, persona,"
-                        " greeting, questions, rubric, allow_text_mode, accommodation_policy, archived, created_at, updated_at)"
-                        " VALUES (:id, 'T', '', 'en', '[]', 30, '', '', :q, :r, true, 'proceed', false, :at, :at)"
-                    ),
-                    {"id": template_id, "q": json.dumps(QUESTIONS if template_id == 1 else []), "r": json.dumps(RUBRIC), "at": AT},
+                questions = QUESTIONS if template_id == 1 else []
+                insert_template(
+                    conn,
+                    at=AT,
+                    id=template_id,
+                    questions=json.dumps(questions),
+                    rubric=json.dumps(RUBRIC),
+                    languages="[]",
+                    accommodation_policy="proceed",
                 )
-            conn.execute(
-                sa.text("INSERT INTO candidate (id, name, email, external_ref, created_at) VALUES (1, 'C', 'c@example.com', '', :at)"),
-                {"at": AT},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO admin_user (id, email, name, password_hash, role, active, created_at)"
-                    " VALUES (1, 'r@example.com', '', 'x', 'reviewer', true, :at)"
-                ),
-                {"at": AT},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO interview (id, candidate_id, template_id, status, mode, invite_token_hash, invite_expires_at,"
-                    " created_at, updated_at) VALUES (:id, 1, 1, 'completed', 'voice', :hash, :at, :at, :at)"
-                ),
-                {"id": interview_id, "hash": "h" * 64, "at": AT},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO evaluation (interview_id, status, scores, summary, recommendation, model, language, attempts,"
-                    " created_at, updated_at) VALUES (:id, 'done', '[]', '', '', '', 'en', 1, :at, :at)"
-                ),
-                {"id": interview_id, "at": AT},
-            )
+            insert_interview(conn, interview_id, at=AT, status="completed")
+            insert(conn, "admin_user", id=1, email="r@example.com", name="", password_hash="x", role="reviewer", active=True, created_at=AT)
+            insert_evaluation(conn, interview_id, at=AT, language="en")
         command.upgrade(cfg, "0013")
         with engine.begin() as conn:
             versions = conn.execute(
@@ -93,33 +80,28 @@ def test_versions_scorecards_and_decisions_come_and_go_with_rows_present(empty_d
             assert tuple(row) == (None, None, "", "", None)
             assert conn.execute(sa.text("SELECT template_version FROM evaluation")).scalar_one() is None
             _scorecard(conn, interview_id, 1)
-            conn.execute(
-                sa.text(
-                    "INSERT INTO greenhouse_assignment (interview_id, partner_test_id, callback_url, notify_attempts, last_error, created_at)"
-                    " VALUES (:id, '1', 'https://gh.example.com/cb', 0, '', :at)"
-                ),
-                {"id": interview_id, "at": AT},
+            insert(
+                conn,
+                "greenhouse_assignment",
+                interview_id=interview_id,
+                partner_test_id="1",
+                callback_url="https://gh.example.com/cb",
+                notify_attempts=0,
+                last_error="",
+                created_at=AT,
             )
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # one scorecard per person and interview
             _scorecard(conn, interview_id, 1)
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # one version number per template
-            conn.execute(
-                sa.text(
-                    "INSERT INTO template_version (template_id, version, questions, rubric, created_by, created_at)"
-                    " VALUES (1, 1, '[]', '[]', '', :at)"
-                ),
-                {"at": AT},
-            )
+            insert(conn, "template_version", template_id=1, version=1, questions="[]", rubric="[]", created_by="", created_at=AT)
         command.downgrade(cfg, "0012")
         inspector = sa.inspect(engine)
         assert not {"template_version", "scorecard", "greenhouse_assignment"} & set(inspector.get_table_names())
-        assert "decision" not in {c["name"] for c in inspector.get_columns("interview")}
-        assert "version" not in {c["name"] for c in inspector.get_columns("interview_template")}
+        assert "decision" not in column_names(engine, "interview")
+        assert "version" not in column_names(engine, "interview_template")
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM interview")).scalar_one() == 1
+            assert count(conn, "interview") == 1
         command.upgrade(cfg, "head")
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM template_version")).scalar_one() == 2
-            assert conn.execute(sa.text("SELECT count(*) FROM scorecard")).scalar_one() == 0
-    finally:
-        engine.dispose()
+            assert count(conn, "template_version") == 2
+            assert count(conn, "scorecard") == 0

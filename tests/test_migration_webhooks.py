@@ -14,63 +14,51 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from interview_app.db import make_engine
-from tests.conftest import alembic_config
+from tests.migration_helpers import count, database_at, insert, insert_interview, insert_template, stored_uuid
 from tests.test_migrations import empty_db_url  # noqa: F401  (the fixture)
 
 AT = "2026-12-01 10:00:00+00:00"
 
 
-def _stored(engine: sa.Engine, value: uuid.UUID) -> str:
-    return value.hex if engine.dialect.name == "sqlite" else str(value)
-
-
 def _delivery(conn: sa.Connection, endpoint_id: int, event_id: str) -> None:
-    conn.execute(
-        sa.text(
-            "INSERT INTO webhook_delivery (endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at,"
-            " last_status_code, last_error, delivered_at, created_at, updated_at)"
-            " VALUES (:ep, :ev, 'interview.completed', :payload, 'pending', 0, :at, NULL, '', NULL, :at, :at)"
-        ),
-        {"ep": endpoint_id, "ev": event_id, "payload": json.dumps({"id": event_id, "data": {"interview_id": "x"}}), "at": AT},
+    insert(
+        conn,
+        "webhook_delivery",
+        endpoint_id=endpoint_id,
+        event_id=event_id,
+        event_type="interview.completed",
+        payload=json.dumps({"id": event_id, "data": {"interview_id": "x"}}),
+        status="pending",
+        attempts=0,
+        next_attempt_at=AT,
+        last_status_code=None,
+        last_error="",
+        delivered_at=None,
+        created_at=AT,
+        updated_at=AT,
     )
 
 
 def test_webhook_tables_come_and_go_with_rows_present(empty_db_url: str) -> None:  # noqa: F811
-    cfg = alembic_config(empty_db_url)
-    command.upgrade(cfg, "0011")
-    engine = make_engine(empty_db_url)
-    interview_id = _stored(engine, uuid.uuid4())
-    try:
+    with database_at(empty_db_url, "0011") as (cfg, engine):
+        interview_id = stored_uuid(engine, uuid.uuid4())
         with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO interview_template (id, title, job_description, language, languages, duration_limit_minutes, persona,"
-                    " greeting, questions, rubric, allow_text_mode, accommodation_policy, archived, created_at, updated_at)"
-                    " VALUES (1, 'T', '', 'en', '[]', 30, '', '', '[]', '[]', true, 'proceed', false, :at, :at)"
-                ),
-                {"at": AT},
-            )
-            conn.execute(
-                sa.text("INSERT INTO candidate (id, name, email, external_ref, created_at) VALUES (1, 'C', 'c@example.com', '', :at)"),
-                {"at": AT},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO interview (id, candidate_id, template_id, status, mode, invite_token_hash, invite_expires_at,"
-                    " created_at, updated_at) VALUES (:id, 1, 1, 'invited', 'voice', :hash, :at, :at, :at)"
-                ),
-                {"id": interview_id, "hash": "h" * 64, "at": AT},
-            )
+            insert_template(conn, at=AT, languages="[]", accommodation_policy="proceed")
+            insert_interview(conn, interview_id, at=AT)
         command.upgrade(cfg, "0012")
         with engine.begin() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM interview")).scalar_one() == 1
-            conn.execute(
-                sa.text(
-                    "INSERT INTO webhook_endpoint (id, url, secret, event_types, active, description, created_at, updated_at)"
-                    " VALUES (1, 'https://ats.example.com/h', 's', '[\"interview.completed\"]', true, '', :at, :at)"
-                ),
-                {"at": AT},
+            assert count(conn, "interview") == 1
+            insert(
+                conn,
+                "webhook_endpoint",
+                id=1,
+                url="https://ats.example.com/h",
+                secret="s",
+                event_types='["interview.completed"]',
+                active=True,
+                description="",
+                created_at=AT,
+                updated_at=AT,
             )
             _delivery(conn, 1, "e-1")
             _delivery(conn, 1, "e-2")
@@ -93,9 +81,7 @@ def test_webhook_tables_come_and_go_with_rows_present(empty_db_url: str) -> None
         inspector = sa.inspect(engine)
         assert not {"webhook_endpoint", "webhook_delivery"} & set(inspector.get_table_names())
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM interview")).scalar_one() == 1
+            assert count(conn, "interview") == 1
         command.upgrade(cfg, "head")
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM webhook_delivery")).scalar_one() == 0
-    finally:
-        engine.dispose()
+            assert count(conn, "webhook_delivery") == 0

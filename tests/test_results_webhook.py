@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from interview_app.models import Evaluation, Interview, InterviewEvent, Intervie
 from interview_app.models import TranscriptSegment as SegmentRow
 from interview_app.services.interviews import transition
 from interview_app.services.results import ResultRejected, accept_result
-from tests.factories import accept_concurrently, make_interview
+from tests.factories import accept_concurrently, interview_result, make_interview
 
 KEY, SECRET = "APIresultkey", "result-secret-" + "s" * 32
 
@@ -48,22 +48,12 @@ def started_interview(session: Session) -> Interview:
 
 
 def a_result(interview_id: uuid.UUID, *, outcome: str = "completed", segments: int = 3, **extra) -> InterviewResult:
-    return InterviewResult(
-        interview_id=interview_id,
-        outcome=outcome,  # type: ignore[arg-type]
-        end_reason="all questions covered" if outcome == "completed" else "plan metadata missing",
-        started_at=datetime.now(UTC) - timedelta(minutes=5),
-        ended_at=datetime.now(UTC),
-        segments=[
-            TranscriptSegment(
-                seq=i, speaker="agent" if i % 2 == 0 else "candidate", text=f"turn {i}", start_ms=i * 1000, end_ms=i * 1000 + 900
-            )
-            for i in range(segments)
-        ],
-        questions_covered=["q1"],
-        latency=[TurnLatency(turn=0, total_ms=812.5, end_of_turn_ms=500.0, llm_ttft_ms=200.0, tts_ttfb_ms=112.5)],
-        **extra,
-    )
+    turns = [
+        TranscriptSegment(seq=i, speaker="agent" if i % 2 == 0 else "candidate", text=f"turn {i}", start_ms=i * 1000, end_ms=i * 1000 + 900)
+        for i in range(segments)
+    ]
+    latency = [TurnLatency(turn=0, total_ms=812.5, end_of_turn_ms=500.0, llm_ttft_ms=200.0, tts_ttfb_ms=112.5)]
+    return interview_result(interview_id, turns, outcome=outcome, questions_covered=["q1"], latency=latency, **extra)
 
 
 def snapshot(session: Session, interview_id: uuid.UUID) -> dict:

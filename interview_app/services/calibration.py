@@ -372,58 +372,64 @@ def _version_cell(version: int | None) -> str:
     return "before_versions" if version is None else str(version)
 
 
-def summary_csv(reports: Sequence[VersionCalibration]) -> str:
-    """One row per template, version and criterion with its figures (text cells made formula-safe)."""
+def _version_cells(report: VersionCalibration) -> list[Any]:
+    """The cells that open every row of a version's report: template id, title, version."""
+    return [report.template_id, _csv_safe(report.template_title), _version_cell(report.version)]
+
+
+def _figure_cells(f: Figures) -> list[Any]:
+    """n, MAD, within one (%) and mean signed difference: the same four cells for all and for the recent interviews."""
+    return [f.n, _num(f.mad), _pct(f.within_one), _num(f.mean_signed)]
+
+
+def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(SUMMARY_COLUMNS)
-    for r in reports:
-        for c in r.criteria:
-            writer.writerow(
-                [
-                    r.template_id,
-                    _csv_safe(r.template_title),
-                    _version_cell(r.version),
-                    _csv_safe(c.criterion),
-                    _num(c.scale_min),
-                    _num(c.scale_max),
-                    c.overall.n,
-                    _num(c.overall.mad),
-                    _pct(c.overall.within_one),
-                    _num(c.overall.mean_signed),
-                    c.recent.n,
-                    _num(c.recent.mad),
-                    _pct(c.recent.within_one),
-                    _num(c.recent.mean_signed),
-                    c.drift,
-                    c.drift_reason,
-                ]
-            )
+    writer.writerow(columns)
+    writer.writerows(rows)
     return out.getvalue()
+
+
+def summary_csv(reports: Sequence[VersionCalibration]) -> str:
+    """One row per template, version and criterion with its figures (text cells made formula-safe)."""
+    return _csv(
+        SUMMARY_COLUMNS,
+        (
+            [
+                *_version_cells(r),
+                _csv_safe(c.criterion),
+                _num(c.scale_min),
+                _num(c.scale_max),
+                *_figure_cells(c.overall),
+                *_figure_cells(c.recent),
+                c.drift,
+                c.drift_reason,
+            ]
+            for r in reports
+            for c in r.criteria
+        ),
+    )
 
 
 def interviews_csv(reports: Sequence[VersionCalibration]) -> str:
     """The per-interview breakdown: one row per compared interview and criterion."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(INTERVIEW_COLUMNS)
-    for r in reports:
-        for c in r.comparisons:
-            writer.writerow(
-                [
-                    r.template_id,
-                    _csv_safe(r.template_title),
-                    _version_cell(r.version),
-                    str(c.interview_id),
-                    c.at.isoformat(),
-                    _csv_safe(c.criterion),
-                    _num(c.ai_score),
-                    _num(c.human_score),
-                    c.reviewers,
-                    _num(c.difference),
-                ]
-            )
-    return out.getvalue()
+    return _csv(
+        INTERVIEW_COLUMNS,
+        (
+            [
+                *_version_cells(r),
+                str(c.interview_id),
+                c.at.isoformat(),
+                _csv_safe(c.criterion),
+                _num(c.ai_score),
+                _num(c.human_score),
+                c.reviewers,
+                _num(c.difference),
+            ]
+            for r in reports
+            for c in r.comparisons
+        ),
+    )
 
 
 def export_csv(session: Session, template_id: int | None = None) -> str:

@@ -40,7 +40,6 @@ import binascii
 import hashlib
 import hmac
 import logging
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +73,7 @@ from interview_app.services.email import EmailError
 from interview_app.services.evaluation import RECOMMENDATION_LABELS, latest_evaluation, weighted_score
 from interview_app.services.interviews import INFERRED_FAILURE_REASONS, as_aware, record_event
 from interview_app.services.invitations import InvitationError, email_link, invite
+from interview_app.services.outbound import open_client, send_once, short
 from interview_app.services.polling import poll_forever
 from interview_app.settings import Settings, get_settings
 
@@ -94,8 +94,6 @@ AWAITING_RESULT = "awaiting_result"
 #: may still get that result: it counts as finished only this long after the failure.
 INFERRED_FAILURE_GRACE = timedelta(minutes=15)
 
-#: Per network operation of one PATCH.
-TIMEOUT_SECONDS = 10.0
 #: Wait after failed attempt 1, 2, …; attempt MAX_NOTIFY_ATTEMPTS is the last (≈ 45 h in all).
 RETRY_DELAYS_SECONDS: tuple[int, ...] = (60, 300, 1800, 7200, 6 * 3600, 12 * 3600, 24 * 3600)
 MAX_NOTIFY_ATTEMPTS = len(RETRY_DELAYS_SECONDS) + 1
@@ -105,7 +103,6 @@ USER_AGENT = "ai-interview-greenhouse/1"
 MAX_URL_CHARS = 1000  # greenhouse_assignment.callback_url
 MAX_TEST_ID_CHARS = 64  # greenhouse_assignment.partner_test_id
 MAX_ERROR_CHARS = 500  # greenhouse_assignment.last_error
-MAX_BODY_IN_ERROR = 200
 #: response_error: at most this many of Greenhouse's error strings are kept, each this long.
 MAX_REPORTED_ERRORS = 20
 MAX_REPORTED_ERROR_CHARS = 300
@@ -534,36 +531,10 @@ def claim_next(engine: Engine, *, now: datetime | None = None) -> NoticeClaim | 
     return None
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def patch_callback(client: httpx.Client, url: str, api_key: str) -> tuple[int | None, str]:
     """Send Greenhouse's "Mark Test as Completed" PATCH; (HTTP status or None, "" or a sentence on what went wrong)."""
     headers = {"Authorization": basic_credentials(api_key), "User-Agent": USER_AGENT, "Accept": "application/json"}
-    try:
-        with client.stream("PATCH", url, headers=headers) as response:
-            code = response.status_code
-            if 200 <= code < 300:
-                return code, ""
-            if 300 <= code < 400:
-                return code, f"HTTP {code}: redirects are not followed."
-            head = b""
-            for chunk in response.iter_bytes():
-                head += chunk
-                if len(head) >= MAX_BODY_IN_ERROR * 4:
-                    break
-            text = _short(head.decode("utf-8", "replace")[:MAX_BODY_IN_ERROR], MAX_BODY_IN_ERROR)
-            return code, f"HTTP {code}" + (f": {text}" if text else "")
-    except httpx.TimeoutException as err:
-        return None, f"No answer within {TIMEOUT_SECONDS:g} s ({err.__class__.__name__})."
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as err:
-        detail = _short(str(err), MAX_BODY_IN_ERROR)
-        return None, f"Greenhouse could not be reached ({err.__class__.__name__}{': ' + detail if detail else ''})."
+    return send_once(client, "PATCH", url, recipient="Greenhouse", headers=headers)
 
 
 def _record(engine: Engine, claim: NoticeClaim, code: int | None, error: str, *, now: datetime) -> str:
@@ -574,7 +545,7 @@ def _record(engine: Engine, claim: NoticeClaim, code: int | None, error: str, *,
         values: dict[str, Any] = {"notified_at": now, "last_error": ""}
     else:
         sentence = f"{error} Gave up after {claim.attempt} attempts." if gave_up else error
-        values = {"last_error": _short(sentence, MAX_ERROR_CHARS)}
+        values = {"last_error": short(sentence, MAX_ERROR_CHARS)}
     with Session(engine) as session:
         session.execute(
             sa.update(GreenhouseAssignment)
@@ -623,7 +594,7 @@ def notify_due(
 
         engine = get_engine()
     done: list[tuple[uuid.UUID, str]] = []
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, transport=transport) as client:
+    with open_client(transport) as client:
         while limit is None or len(done) < limit:
             claim = claim_next(engine, now=now)
             if claim is None:

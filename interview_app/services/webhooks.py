@@ -24,13 +24,13 @@ it with :func:`verify_signature` (or the same few lines in their language).
 
 Delivery: :func:`deliver_due` (the app's lifespan task :func:`webhook_worker` runs it every
 :data:`POLL_SECONDS`) claims due rows exactly once across processes — ``SELECT … FOR UPDATE SKIP
-LOCKED`` on PostgreSQL, a conditional UPDATE on SQLite, as the evaluation queue does — and POSTs
-them with httpx (:data:`TIMEOUT_SECONDS`, redirects not followed). A 2xx answer is delivered;
-anything else is tried again after :data:`RETRY_DELAYS_SECONDS` (30 s, 2 min, 10 min, 1 h, 6 h,
-12 h); attempt :data:`MAX_ATTEMPTS` that fails ends ``failed``. A row left ``delivering`` by a
-process that died is claimed again after :data:`LEASE_SECONDS`, so delivery is at least once:
-recipients deduplicate on ``Interview-Delivery``. Deliveries of an inactive endpoint wait until
-it is active again. Deleting an endpoint deletes its deliveries.
+LOCKED`` on PostgreSQL, a conditional UPDATE on SQLite (``services/job_claim.py``) — and POSTs
+them with ``services/outbound.py`` (10 s per network operation, redirects not followed). A 2xx
+answer is delivered; anything else is tried again after :data:`RETRY_DELAYS_SECONDS` (30 s,
+2 min, 10 min, 1 h, 6 h, 12 h); attempt :data:`MAX_ATTEMPTS` that fails ends ``failed``. A row
+left ``delivering`` by a process that died is claimed again after :data:`LEASE_SECONDS`, so
+delivery is at least once: recipients deduplicate on ``Interview-Delivery``. Deliveries of an
+inactive endpoint wait until it is active again. Deleting an endpoint deletes its deliveries.
 
 Framework-free: no reflex import.
 """
@@ -41,7 +41,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 import time
 import uuid
@@ -69,6 +68,8 @@ from interview_app.models import (
     utcnow,
 )
 from interview_app.services.interviews import as_aware, interview_language, record_event
+from interview_app.services.job_claim import claim_due
+from interview_app.services.outbound import open_client, send_once, short
 from interview_app.services.polling import poll_forever
 from interview_app.settings import Settings, get_settings
 
@@ -90,8 +91,6 @@ EVENT_HEADER = "Interview-Event"
 DELIVERY_HEADER = "Interview-Delivery"
 USER_AGENT = "ai-interview-webhooks/1"
 
-#: Per network operation (connect, write, each read) of one POST.
-TIMEOUT_SECONDS = 10.0
 #: A ``delivering`` row older than this belongs to a process that died; it is claimed again.
 LEASE_SECONDS = 60
 #: How often the in-app worker looks for due deliveries.
@@ -106,8 +105,6 @@ SECRET_BYTES = 32
 MAX_URL_CHARS = 500
 MAX_DESCRIPTION_CHARS = 200
 MAX_EVENT_ID_CHARS = 64
-#: At most this much of a failed answer's body is kept in ``last_error``.
-MAX_BODY_IN_ERROR = 200
 MAX_ERROR_CHARS = 500
 #: Rows the admin page's delivery log shows.
 LOG_LIMIT = 100
@@ -623,59 +620,8 @@ def claim_next(engine: Engine, *, now: datetime | None = None, lease_seconds: in
     now = now or utcnow()
     order = (col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
     with Session(engine, expire_on_commit=False) as session:
-        if engine.dialect.name == "postgresql":
-            row = session.exec(
-                select(WebhookDelivery).where(_due(now, lease_seconds)).order_by(*order).limit(1).with_for_update(skip_locked=True)
-            ).first()
-            if row is None:
-                return None
-            row.status, row.attempts, row.updated_at = D.delivering.value, row.attempts + 1, now
-            session.add(row)
-            claim = _claim_of(session, row)
-            session.commit()
-            return claim
-        # SQLite has no row locks: claim with an UPDATE that only matches the row as we read it.
-        candidates = session.exec(
-            select(WebhookDelivery.id, WebhookDelivery.status, WebhookDelivery.attempts)
-            .where(_due(now, lease_seconds))
-            .order_by(*order)
-            .limit(10)
-        ).all()
-        for delivery_id, status, attempts in candidates:
-            result = session.execute(
-                sa.update(WebhookDelivery)
-                .where(
-                    col(WebhookDelivery.id) == delivery_id,
-                    col(WebhookDelivery.status) == status,
-                    col(WebhookDelivery.attempts) == attempts,
-                )
-                .values(status=D.delivering.value, attempts=attempts + 1, updated_at=now)
-            )
-            session.commit()
-            if affected_rows(result) == 1:
-                row = session.get(WebhookDelivery, delivery_id, populate_existing=True)
-                claim = _claim_of(session, row) if row is not None else None
-                if claim is not None:
-                    return claim
-        return None
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _read_head(response: httpx.Response) -> str:
-    """At most :data:`MAX_BODY_IN_ERROR` characters of an answer's body, reading no more than needed."""
-    head = b""
-    for chunk in response.iter_bytes():
-        head += chunk
-        if len(head) >= MAX_BODY_IN_ERROR * 4:
-            break
-    return head.decode("utf-8", "replace")[:MAX_BODY_IN_ERROR]
+        row = claim_due(session, WebhookDelivery, _due(now, lease_seconds), order, status=D.delivering.value, now=now)
+        return _claim_of(session, row) if row is not None else None
 
 
 def post(client: httpx.Client, claim: Claim, *, now: datetime | None = None) -> tuple[int | None, str]:
@@ -683,20 +629,15 @@ def post(client: httpx.Client, claim: Claim, *, now: datetime | None = None) -> 
     body = body_of(claim.payload)
     timestamp = int((now or utcnow()).timestamp())
     headers = request_headers(claim.secret, body, event_type=claim.event_type, event_id=claim.event_id, timestamp=timestamp)
-    try:
-        with client.stream("POST", claim.url, content=body, headers=headers) as response:
-            code = response.status_code
-            if 200 <= code < 300:
-                return code, ""
-            if 300 <= code < 400:
-                return code, f"HTTP {code}: redirects are not followed; set the endpoint's URL to where it redirects."
-            head = _short(_read_head(response), MAX_BODY_IN_ERROR)
-            return code, f"HTTP {code}" + (f": {head}" if head else "")
-    except httpx.TimeoutException as err:
-        return None, f"No answer within {TIMEOUT_SECONDS:g} s ({err.__class__.__name__})."
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as err:
-        detail = _short(str(err), MAX_BODY_IN_ERROR)
-        return None, f"The endpoint could not be reached ({err.__class__.__name__}{': ' + detail if detail else ''})."
+    return send_once(
+        client,
+        "POST",
+        claim.url,
+        recipient="The endpoint",
+        headers=headers,
+        content=body,
+        redirect_advice="set the endpoint's URL to where it redirects",
+    )
 
 
 def _record(engine: Engine, claim: Claim, code: int | None, error: str, *, now: datetime) -> str:
@@ -705,13 +646,13 @@ def _record(engine: Engine, claim: Claim, code: int | None, error: str, *, now: 
     if code is not None and 200 <= code < 300:
         values |= {"status": D.delivered.value, "delivered_at": now, "last_error": ""}
     elif claim.attempts >= MAX_ATTEMPTS:
-        values |= {"status": D.failed.value, "last_error": _short(f"{error} Gave up after {claim.attempts} attempts.", MAX_ERROR_CHARS)}
+        values |= {"status": D.failed.value, "last_error": short(f"{error} Gave up after {claim.attempts} attempts.", MAX_ERROR_CHARS)}
     else:
         delay = RETRY_DELAYS_SECONDS[max(claim.attempts, 1) - 1]
         values |= {
             "status": D.pending.value,
             "next_attempt_at": now + timedelta(seconds=delay),
-            "last_error": _short(error, MAX_ERROR_CHARS),
+            "last_error": short(error, MAX_ERROR_CHARS),
         }
     with Session(engine) as session:
         result = session.execute(
@@ -749,7 +690,7 @@ def deliver_due(
 
         engine = get_engine()
     done: list[tuple[int, str]] = []
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, transport=transport) as client:
+    with open_client(transport) as client:
         while limit is None or len(done) < limit:
             claim = claim_next(engine, now=now)
             if claim is None:

@@ -46,6 +46,18 @@ def page_state(monkeypatch):
     return make
 
 
+def in_room(session, page_state, *, connected: bool = True) -> CandidateState:
+    """A fresh invitation's page after consent and join, and LiveKit's "connected" unless ``connected`` is False."""
+    _, raw = make_interview(session)
+    s = page_state(raw)
+    run(s, "set_consent_checked", True)
+    run(s, "accept_consent")
+    run(s, "join")
+    if connected:
+        run(s, "on_connected")
+    return s
+
+
 def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_settings, fake_livekit, page_state) -> None:
     interview, raw = make_interview(session)
     s = page_state(raw)
@@ -83,12 +95,7 @@ def test_consent_then_join_then_reconnect_reuses_the_room(session, livekit_setti
 
 
 def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, livekit_settings, page_state) -> None:
-    _, raw = make_interview(session)
-    s = page_state(raw)
-    run(s, "set_consent_checked", True)
-    run(s, "accept_consent")
-    run(s, "join")
-    run(s, "on_connected")
+    s = in_room(session, page_state)
     assert not s.can_retry
     stale = s._attempt - 1
     s._agent_wait_over(stale)  # a timer from an earlier connection attempt changes nothing
@@ -104,11 +111,7 @@ def test_interviewer_that_never_arrives_gets_a_message_and_a_retry(session, live
 
 
 def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, page_state) -> None:
-    _, raw = make_interview(session)
-    s = page_state(raw)
-    run(s, "set_consent_checked", True)
-    run(s, "accept_consent")
-    run(s, "join")
+    s = in_room(session, page_state, connected=False)
     run(s, "on_error", "could not establish signal connection")
     assert s.connection == "failed" and "could not connect you" in s.connection_sentence and s.can_retry
     run(s, "on_disconnected", 0)  # the disconnect that follows keeps the error's explanation
@@ -122,12 +125,7 @@ def test_connection_errors_and_leaving_are_sentences(session, livekit_settings, 
 
 
 def test_interviewer_leaving_starts_the_departure_watch_only_after_it_was_there(session, livekit_settings, page_state) -> None:
-    _, raw = make_interview(session)
-    s = page_state(raw)
-    run(s, "set_consent_checked", True)
-    run(s, "accept_consent")
-    run(s, "join")
-    run(s, "on_connected")
+    s = in_room(session, page_state)
     assert run(s, "on_agent_presence", False) is None  # not arrived yet: nothing to watch
     run(s, "on_agent_presence", True)
     watch = run(s, "on_agent_presence", False)

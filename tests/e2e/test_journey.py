@@ -14,6 +14,7 @@ import json
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ROOT, ServedApp
+from tests.e2e.test_text_interview import agent_messages, answer
 
 SHOTS = ROOT / "tests" / "artifacts"
 
@@ -27,20 +28,6 @@ ANSWERS = [
 ]
 
 
-def _replies(page: Page):
-    return page.locator(".ti-agent[data-streaming='']")
-
-
-def _answer(page: Page, text: str) -> None:
-    before = _replies(page).count()
-    box = page.locator("#ti-input")
-    box.fill(text)
-    box.press("Enter")
-    expect(page.locator(".ti-candidate").last).to_contain_text(text, timeout=10_000)
-    expect(_replies(page)).to_have_count(before + 1, timeout=20_000)
-    expect(page.locator("#ti-typing")).to_have_count(0, timeout=20_000)
-
-
 def test_candidate_interview_then_recruiter_review(served_app: ServedApp, page: Page, browser: Browser) -> None:
     # A fresh demo invitation: other browser tests use the one seeded at start-up.
     demo = json.loads(served_app.cli("seed-demo", "--json").stdout)
@@ -52,9 +39,9 @@ def test_candidate_interview_then_recruiter_review(served_app: ServedApp, page: 
     page.locator("#consent-checkbox").click()
     page.locator("#consent-continue").click()
     expect(page.locator("#text-interview")).to_be_visible(timeout=15_000)
-    expect(_replies(page).first).to_contain_text("Tell me about a backend system", timeout=20_000)
+    expect(agent_messages(page).first).to_contain_text("Tell me about a backend system", timeout=20_000)
     for text in ANSWERS:
-        _answer(page, text)
+        answer(page, text)
     expect(page.locator("#ti-finished")).to_be_visible(timeout=20_000)
     expect(page.locator("#ti-input")).to_have_count(0)
     SHOTS.mkdir(exist_ok=True)

@@ -21,6 +21,7 @@ from interview_app.services.interviews import record_event
 from interview_app.services.storage import LocalStorage, recording_key
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_candidate_flow import watch_csp
+from tests.factories import make_evaluation, scored_criterion
 from tests.review.helpers import TRANSCRIPT, finished_interview
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -152,38 +153,17 @@ def evaluated(served_app, reviewed) -> dict:
         interview.status = "completed"
         interview.s3_recording_url = storage.put(recording_key(str(interview.id), "wav"), wav, "audio/wav")
         session.add(interview)
-        session.add(
-            Evaluation(
-                interview_id=interview.id,
-                status="done",
-                model="judge-1",
-                summary="Concrete, measured answers about backend systems.",
-                recommendation="yes",
-                scores=[
-                    {
-                        "criterion": "Technical depth",
-                        "weight": 2,
-                        "scale_min": 1,
-                        "scale_max": 5,
-                        "score": 4,
-                        "rationale": "Gave numbers and a design choice.",
-                        "evidence": [
-                            {"quote": "It processed two million invoices a month", "seq": 1, "start_ms": 4000, "speaker": "candidate"}
-                        ],
-                        "dropped_evidence": 1,
-                    },
-                    {
-                        "criterion": "Communication",
-                        "weight": 1,
-                        "scale_min": 1,
-                        "scale_max": 5,
-                        "score": None,
-                        "rationale": "The model gave no valid score for this criterion.",
-                        "evidence": [],
-                        "dropped_evidence": 0,
-                    },
-                ],
-            )
+        evidence = [{"quote": "It processed two million invoices a month", "seq": 1, "start_ms": 4000, "speaker": "candidate"}]
+        make_evaluation(
+            session,
+            interview.id,
+            [
+                scored_criterion(
+                    "Technical depth", 4, weight=2, rationale="Gave numbers and a design choice.", evidence=evidence, dropped_evidence=1
+                ),
+                scored_criterion("Communication", None, rationale="The model gave no valid score for this criterion.", dropped_evidence=0),
+            ],
+            summary="Concrete, measured answers about backend systems.",
         )
         session.commit()
     return {"id": str(interview.id), "candidate_id": interview.candidate_id}
@@ -279,43 +259,14 @@ def scored(served_app, reviewed) -> dict:
         session.add(template)
         candidate = session.get(Candidate, interview.candidate_id)
         session.add(TranscriptSegment(interview_id=interview.id, seq=6, speaker="agent", text=f"Thank you, {candidate.name}."))
-        session.add(
-            Evaluation(
-                interview_id=interview.id,
-                status="done",
-                model="judge-1",
-                summary="Measured answers.",
-                recommendation="yes",
-                scores=[
-                    {
-                        "criterion": "Technical depth",
-                        "weight": 2,
-                        "scale_min": 1,
-                        "scale_max": 5,
-                        "score": 2,
-                        "rationale": "r",
-                        "evidence": [],
-                    },
-                    {
-                        "criterion": "Problem solving",
-                        "weight": 2,
-                        "scale_min": 1,
-                        "scale_max": 5,
-                        "score": 4,
-                        "rationale": "r",
-                        "evidence": [],
-                    },
-                    {
-                        "criterion": "Communication",
-                        "weight": 1,
-                        "scale_min": 1,
-                        "scale_max": 5,
-                        "score": 3,
-                        "rationale": "r",
-                        "evidence": [],
-                    },
-                ],
-            )
+        make_evaluation(
+            session,
+            interview.id,
+            [
+                scored_criterion("Technical depth", 2, weight=2),
+                scored_criterion("Problem solving", 4, weight=2),
+                scored_criterion("Communication", 3),
+            ],
         )
         tag = uuid.uuid4().hex[:6]
         colleague = create_admin(session, f"colleague.{tag}@example.com", "correct horse battery", role="reviewer")

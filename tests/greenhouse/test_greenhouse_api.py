@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -35,7 +34,7 @@ from interview_app.services.email import EmailError
 from interview_app.services.interviews import ABANDONED_REASON, find_by_token, transition
 from interview_app.settings import Settings, get_settings
 from tests.conftest import Mail
-from tests.factories import make_interview, make_template
+from tests.factories import at_once, make_interview, make_template
 from tests.greenhouse.conftest import (
     APP_URL,
     DOC_API_KEY,
@@ -206,24 +205,19 @@ def test_concurrent_send_tests_for_one_url_make_one_interview(
     greenhouse_env: Settings, app_db: sa.Engine, session: Session, template: InterviewTemplate, invitation_mails: list[Mail]
 ) -> None:
     payload = send_test_payload(template)
-    ids: list[str] = []
     errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
 
-    def send() -> None:
+    def send(_: int) -> str | None:
         with Session(app_db, expire_on_commit=False) as s:
-            barrier.wait()
             try:
-                ids.append(greenhouse.send_test(s, get_settings(), payload).partner_interview_id)
+                sent = greenhouse.send_test(s, get_settings(), payload).partner_interview_id
                 s.commit()
+                return sent
             except BaseException as err:  # noqa: BLE001
                 errors.append(err)
+                return None
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    ids = [i for i in at_once(4, send) if i is not None]
     assert errors == [] and len(ids) == 4 and len(set(ids)) == 1
     assert count(session, GreenhouseAssignment, GreenhouseAssignment.callback_url == payload["url"]) == 1
     assert count(session, Candidate, Candidate.email == payload["candidate"]["email"]) == 1

@@ -6,12 +6,9 @@ from send_test, with the same Basic auth; Greenhouse then fetches test_status.
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
@@ -21,63 +18,25 @@ from interview_app.models import GreenhouseAssignment, Interview, InterviewEvent
 from interview_app.services import greenhouse
 from interview_app.services.interviews import ABANDONED_REASON, transition
 from interview_app.settings import Settings
+from tests.factories import at_once
+from tests.fakes.http_server import RecordingReceiver
 from tests.greenhouse.conftest import DOC_AUTHORIZATION, Order
 
-
-@dataclasses.dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
+GREENHOUSE_ERROR = b'{"error": "try later"}'
 
 
-class Greenhouse:
+class Greenhouse(RecordingReceiver):
     """An HTTP server on 127.0.0.1 standing in for Greenhouse's callback: records each request, answers the statuses it is given (then 200)."""
 
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.answers: list[tuple[int, dict[str, str]]] = []
-        self.always: int | None = None
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver.lock:
-                    receiver.requests.append(Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                    status, extra = receiver.answers.pop(0) if receiver.answers else (receiver.always or 200, {})
-                data = b'{"error": "try later"}' if status >= 400 else b""
-                self.send_response(status)
-                for key, value in extra.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_PATCH = do_GET = do_POST = _answer
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self) -> str:
+    def callback_url(self) -> str:
+        """A test instance's ``url``, as Greenhouse sends it in send_test."""
         return f"{self.base}/integrations/testing_partners/take_home_tests/{uuid.uuid4().hex[:8]}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Greenhouse]:
-    r = Greenhouse()
-    yield r
-    r.close()
+    with Greenhouse() as r:
+        yield r
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +51,7 @@ def only_our_assignments(app_db: sa.Engine) -> Iterator[None]:
 
 def ordered(session: Session, order: Order, receiver: Greenhouse, *statuses: InterviewStatus, reason: str = "") -> tuple[uuid.UUID, str]:
     """A test Greenhouse ordered (through send_test) whose callback is ``receiver``, moved through ``statuses``."""
-    url = receiver.url()
+    url = receiver.callback_url()
     interview_id = order(url=url)
     session.expire_all()
     interview = session.get(Interview, interview_id)
@@ -146,7 +105,7 @@ def test_a_500_is_retried_after_the_delay(
     greenhouse_env: Settings, app_db: sa.Engine, session: Session, order: Order, receiver: Greenhouse
 ) -> None:
     interview_id, _ = ordered(session, order, receiver, InterviewStatus.cancelled, reason="revoked by an admin")
-    receiver.answers.append((500, {}))
+    receiver.answer(500, GREENHOUSE_ERROR)
     start = utcnow()
     assert greenhouse.notify_due(app_db, now=start) == [(interview_id, "retrying")]
     row = assignment(session, interview_id)
@@ -162,7 +121,7 @@ def test_it_gives_up_after_the_last_attempt(
     greenhouse_env: Settings, app_db: sa.Engine, session: Session, order: Order, receiver: Greenhouse
 ) -> None:
     interview_id, _ = ordered(session, order, receiver, InterviewStatus.expired, reason="invite expired")
-    receiver.always = 503
+    receiver.answer_always(503, GREENHOUSE_ERROR)
     now = utcnow()
     outcomes = []
     for delay in (0, *greenhouse.RETRY_DELAYS_SECONDS):
@@ -180,15 +139,15 @@ def test_a_redirect_is_not_followed(
     greenhouse_env: Settings, app_db: sa.Engine, session: Session, order: Order, receiver: Greenhouse
 ) -> None:
     interview_id, _ = ordered(session, order, receiver, InterviewStatus.expired, reason="invite expired")
-    receiver.answers.append((302, {"Location": f"{receiver.base}/elsewhere"}))
+    receiver.answer(302, Location=f"{receiver.base}/elsewhere")
     assert greenhouse.notify_due(app_db) == [(interview_id, "retrying")]
     assert [r.path for r in receiver.requests if r.path == "/elsewhere"] == []
     assert "redirects are not followed" in assignment(session, interview_id).last_error
 
 
 def test_an_unreachable_callback_is_an_error_sentence(greenhouse_env: Settings, app_db: sa.Engine, session: Session, order: Order) -> None:
-    closed = Greenhouse()
-    closed.close()  # nothing listens on its port any more
+    closed = Greenhouse().start()
+    closed.stop()  # nothing listens on its port any more
     interview_id, _ = ordered(session, order, closed, InterviewStatus.expired, reason="invite expired")
     assert greenhouse.notify_due(app_db) == [(interview_id, "retrying")]
     assert assignment(session, interview_id).last_error.startswith("Greenhouse could not be reached")
@@ -220,17 +179,6 @@ def test_concurrent_workers_send_one_patch(
     greenhouse_env: Settings, app_db: sa.Engine, session: Session, order: Order, receiver: Greenhouse
 ) -> None:
     interview_id, _ = ordered(session, order, receiver, InterviewStatus.expired, reason="invite expired")
-    results: list[list] = []
-    barrier = threading.Barrier(4)
-
-    def work() -> None:
-        barrier.wait()
-        results.append(greenhouse.notify_due(app_db))
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = at_once(4, lambda _: greenhouse.notify_due(app_db))
     assert sorted(r for r in results if r) == [[(interview_id, "notified")]]
     assert len(receiver.requests) == 1 and assignment(session, interview_id).notify_attempts == 1

@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from interview_app.contracts import ReviewerScore
 from interview_app.models import (
     Candidate,
-    Evaluation,
     Interview,
     InterviewEvent,
     InterviewStatus,
@@ -37,12 +37,14 @@ from interview_app.services.scorecards import (
     human_means,
     is_blind,
     mask_name,
+    reviewer_scores,
     scorecards_view,
     submit_scorecard,
 )
 from interview_app.services.webhooks import DECISION_MADE, create_endpoint
 from interview_app.state.review import NO_SCORE, ReviewState, ScoreInput
 from tests.admin.test_admin_state_guards import people, run, state_for  # noqa: F401  (people is a fixture)
+from tests.factories import make_evaluation, scored_criterion
 from tests.review.helpers import finished_interview
 
 GOOD = {
@@ -84,6 +86,11 @@ def test_a_scorecard_keeps_each_criterion_on_its_scale_with_notes_and_is_audited
         ("Problem solving", 5, "Measures first."),
         ("Communication", None, ""),
     ]
+    # Each entry is stored with the keys, in the order, that calibration and the review page read.
+    assert stored.scores[0] == {
+        "criterion": "Technical depth", "score": 4, "scale_min": 1, "scale_max": 5, "weight": 2.0, "note": "Idempotent retries, concrete numbers."
+    }  # fmt: skip
+    assert [list(s) for s in stored.scores] == [["criterion", "score", "scale_min", "scale_max", "weight", "note"]] * 3
     assert stored.recommendation == "advance" and stored.note == "Strong backend answers."
     events = session.exec(
         select(InterviewEvent).where(InterviewEvent.interview_id == interview.id, InterviewEvent.kind == "scorecard_submitted")
@@ -161,21 +168,25 @@ def test_colleagues_scores_stay_hidden_until_you_submit_yours(session: Session) 
     assert scorecards_view(session, interview.id, first.id).others_hidden is False
 
 
+def test_human_means_read_entries_with_only_criterion_score_and_note() -> None:
+    def card(*scores: object) -> Scorecard:
+        return Scorecard(interview_id=uuid.uuid4(), reviewer_id=1, reviewer_email="r@example.com", scores=list(scores))
+
+    short = card({"criterion": "Depth", "score": 4, "note": ""}, {"criterion": "Care", "score": None, "note": "?"}, "not an entry")
+    full = card({"criterion": "Depth", "score": 2, "scale_min": 1, "scale_max": 5, "weight": 1.0, "note": ""})
+    assert reviewer_scores(short)[0] == ReviewerScore(criterion="Depth", score=4)
+    assert len(reviewer_scores(short)) == 2
+    assert human_means([short, full]) == {"Depth": 3.0}  # nobody scored Care
+
+
 def test_the_page_shows_ai_beside_human_after_you_submit(session: Session, people: dict[str, str]) -> None:  # noqa: F811
     interview = _scored_interview(session)
-    session.add(
-        Evaluation(
-            interview_id=interview.id,
-            status="done",
-            summary="ok",
-            recommendation="yes",
-            scores=[
-                {"criterion": "Technical depth", "score": 2, "scale_min": 1, "scale_max": 5, "weight": 2, "rationale": "r", "evidence": []},
-                {"criterion": "Problem solving", "score": 5, "scale_min": 1, "scale_max": 5, "weight": 2, "rationale": "r", "evidence": []},
-                {"criterion": "Communication", "score": None, "insufficient_evidence": True, "scale_min": 1, "scale_max": 5, "weight": 1},
-            ],
-        )
-    )
+    scores = [
+        scored_criterion("Technical depth", 2, weight=2),
+        scored_criterion("Problem solving", 5, weight=2),
+        scored_criterion("Communication", None, insufficient_evidence=True),
+    ]
+    make_evaluation(session, interview.id, scores, summary="ok", model="")
     colleague = _person(session)
     submit_scorecard(session, interview.id, colleague, GOOD, recommendation="advance")
     session.commit()

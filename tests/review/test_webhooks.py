@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -46,67 +43,22 @@ from interview_app.services.webhooks import (
     verify_signature,
 )
 from interview_app.settings import get_settings
-from tests.factories import accept_concurrently, make_interview
+from tests.factories import accept_concurrently, at_once, interview_result, make_interview
+from tests.fakes.http_server import RecordingReceiver
 from tests.review.conftest import ChatCompletionsServer
 from tests.review.helpers import finished_interview
 
 # --------------------------------------------------------------------------- a real receiver
 
 
-@dataclasses.dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records every POST and answers with the statuses it is given (then 200)."""
-
-    def __init__(self, *, delay: float = 0.0) -> None:
-        self.requests: list[Received] = []
-        self.answers: list[tuple[int, bytes, dict[str, str]]] = []
-        self.delay = delay
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                    status, data, extra = receiver.answers.pop(0) if receiver.answers else (200, b'{"ok":true}', {})
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                self.send_response(status)
-                for key, value in extra.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks/interviews"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
-        with self.lock:
-            self.answers.append((status, body, headers))
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+HOOK_PATH = "/hooks/interviews"
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+def receiver() -> Iterator[RecordingReceiver]:
+    """An HTTP server on 127.0.0.1 that records every POST and answers with the statuses it is given (then 200)."""
+    with RecordingReceiver(HOOK_PATH) as r:
+        yield r
 
 
 def _clear(engine: sa.Engine) -> None:
@@ -138,17 +90,11 @@ def deliveries(session: Session) -> list[WebhookDelivery]:
 
 def a_result(interview_id: uuid.UUID, outcome: str = "completed") -> InterviewResult:
     words = "I designed the idempotent retry logic so a charge is never taken twice when a worker restarts"
-    return InterviewResult(
-        interview_id=interview_id,
-        outcome=outcome,  # type: ignore[arg-type]
-        end_reason="all questions covered" if outcome == "completed" else "plan metadata missing",
-        started_at=datetime.now(UTC) - timedelta(minutes=5),
-        ended_at=datetime.now(UTC),
-        segments=[
-            SegmentContract(seq=0, speaker="agent", text="Tell me about a system you built.", start_ms=0, end_ms=900),
-            SegmentContract(seq=1, speaker="candidate", text=words, start_ms=1000, end_ms=5000),
-        ],
-    )
+    segments = [
+        SegmentContract(seq=0, speaker="agent", text="Tell me about a system you built.", start_ms=0, end_ms=900),
+        SegmentContract(seq=1, speaker="candidate", text=words, start_ms=1000, end_ms=5000),
+    ]
+    return interview_result(interview_id, segments, outcome=outcome)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -360,7 +306,7 @@ def test_verify_signature_accepts_sign_and_refuses_tampering_wrong_secrets_and_o
 # --------------------------------------------------------------------------- delivery
 
 
-def test_a_delivery_reaches_the_receiver_signed(session: Session, app_db: sa.Engine, receiver: Receiver) -> None:
+def test_a_delivery_reaches_the_receiver_signed(session: Session, app_db: sa.Engine, receiver: RecordingReceiver) -> None:
     ep = endpoint(session, receiver.url, INTERVIEW_COMPLETED)
     [queued] = enqueue(session, INTERVIEW_COMPLETED, {"interview_id": "abc", "text": "Ünïcode ✓"})
     session.commit()
@@ -381,7 +327,7 @@ def test_a_delivery_reaches_the_receiver_signed(session: Session, app_db: sa.Eng
     assert deliver_due(app_db) == []  # nothing left
 
 
-def test_a_500_is_retried_with_backoff_then_delivered(session: Session, app_db: sa.Engine, receiver: Receiver) -> None:
+def test_a_500_is_retried_with_backoff_then_delivered(session: Session, app_db: sa.Engine, receiver: RecordingReceiver) -> None:
     ep = endpoint(session, receiver.url, INTERVIEW_COMPLETED)
     [queued] = enqueue(session, INTERVIEW_COMPLETED, {"interview_id": "abc"})
     session.commit()
@@ -404,7 +350,7 @@ def test_a_500_is_retried_with_backoff_then_delivered(session: Session, app_db: 
     assert (row.status, row.attempts, row.last_status_code, row.last_error) == ("delivered", 2, 200, "")
 
 
-def test_the_last_attempt_fails_for_good_after_the_whole_backoff(session: Session, app_db: sa.Engine, receiver: Receiver) -> None:
+def test_the_last_attempt_fails_for_good_after_the_whole_backoff(session: Session, app_db: sa.Engine, receiver: RecordingReceiver) -> None:
     endpoint(session, receiver.url, INTERVIEW_COMPLETED)
     [queued] = enqueue(session, INTERVIEW_COMPLETED, {"interview_id": "abc"})
     session.commit()
@@ -426,7 +372,9 @@ def test_the_last_attempt_fails_for_good_after_the_whole_backoff(session: Sessio
     assert deliver_due(app_db, now=now + timedelta(days=2)) == []  # failed stays failed
 
 
-def test_redirects_are_not_followed_and_network_errors_are_retried(session: Session, app_db: sa.Engine, receiver: Receiver) -> None:
+def test_redirects_are_not_followed_and_network_errors_are_retried(
+    session: Session, app_db: sa.Engine, receiver: RecordingReceiver
+) -> None:
     endpoint(session, receiver.url, INTERVIEW_COMPLETED)
     receiver.answer(302, b"", Location="http://169.254.169.254/latest/meta-data/")
     [redirected] = enqueue(session, INTERVIEW_COMPLETED, {"interview_id": "a"})
@@ -436,9 +384,9 @@ def test_redirects_are_not_followed_and_network_errors_are_retried(session: Sess
     [row] = deliveries(session)
     assert row.last_status_code == 302 and "redirects are not followed" in row.last_error
 
-    closed = Receiver()
+    closed = RecordingReceiver(HOOK_PATH).start()
     closed_url = closed.url
-    closed.close()  # nothing listens on that port any more
+    closed.stop()  # nothing listens on that port any more
     endpoint(session, closed_url, EVALUATION_READY)
     [unreachable] = enqueue(session, EVALUATION_READY, {"interview_id": "b"})
     session.commit()
@@ -449,7 +397,7 @@ def test_redirects_are_not_followed_and_network_errors_are_retried(session: Sess
 
 
 def test_paused_endpoints_hold_their_deliveries_and_deleting_one_deletes_them(
-    session: Session, app_db: sa.Engine, receiver: Receiver
+    session: Session, app_db: sa.Engine, receiver: RecordingReceiver
 ) -> None:
     ep = endpoint(session, receiver.url, INTERVIEW_COMPLETED)
     enqueue(session, INTERVIEW_COMPLETED, {"interview_id": "a"})
@@ -469,23 +417,11 @@ def test_paused_endpoints_hold_their_deliveries_and_deleting_one_deletes_them(
 
 
 def test_two_concurrent_workers_deliver_each_event_exactly_once(session: Session, app_db: sa.Engine) -> None:
-    slow = Receiver(delay=0.02)
-    try:
+    with RecordingReceiver(HOOK_PATH, delay=0.02) as slow:
         endpoint(session, slow.url, INTERVIEW_COMPLETED)
         queued = [enqueue(session, INTERVIEW_COMPLETED, {"interview_id": str(i)})[0] for i in range(16)]
         session.commit()
-        barrier = threading.Barrier(2)
-        results: list[list[tuple[int, str]]] = [[], []]
-
-        def work(i: int) -> None:
-            barrier.wait()
-            results[i] = deliver_due(app_db)
-
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        results = at_once(2, lambda _: deliver_due(app_db))
         ids_a, ids_b = ({d for d, _ in r} for r in results)
         assert not ids_a & ids_b, "a delivery was claimed by both workers"
         assert ids_a | ids_b == {q.id for q in queued}
@@ -493,12 +429,10 @@ def test_two_concurrent_workers_deliver_each_event_exactly_once(session: Session
         assert results[0] and results[1], "one worker did all the work: the test did not run them side by side"
         sent = [r.headers["interview-delivery"] for r in slow.requests]
         assert sorted(sent) == sorted(q.event_id for q in queued)  # each event once
-    finally:
-        slow.close()
 
 
 def test_a_delivery_left_delivering_by_a_crash_is_claimed_again_after_the_lease(
-    session: Session, app_db: sa.Engine, receiver: Receiver
+    session: Session, app_db: sa.Engine, receiver: RecordingReceiver
 ) -> None:
     endpoint(session, receiver.url, INTERVIEW_COMPLETED)
     [queued] = enqueue(session, INTERVIEW_COMPLETED, {"interview_id": "a"})
@@ -516,7 +450,9 @@ def test_a_delivery_left_delivering_by_a_crash_is_claimed_again_after_the_lease(
     assert row.status == "delivered" and row.last_status_code == 200
 
 
-def test_send_again_queues_a_failed_or_delivered_delivery_and_audits_it(session: Session, app_db: sa.Engine, receiver: Receiver) -> None:
+def test_send_again_queues_a_failed_or_delivered_delivery_and_audits_it(
+    session: Session, app_db: sa.Engine, receiver: RecordingReceiver
+) -> None:
     endpoint(session, receiver.url, INTERVIEW_COMPLETED)
     interview, _ = make_interview(session)
     [queued] = enqueue(session, INTERVIEW_COMPLETED, {"interview_id": str(interview.id)})
