@@ -13,8 +13,8 @@ import reflex as rx
 from reflex.event import no_args_event_spec
 from reflex.vars import ObjectVar
 
-from interview_app.services.evaluation import INSUFFICIENT_EVIDENCE_LABEL
 from interview_app.services.scorecards import DECISIONS
+from interview_app.services.scoring import INSUFFICIENT_EVIDENCE_LABEL
 from interview_app.state.review import (
     INSUFFICIENT,
     NO_SCORE,

@@ -33,7 +33,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from interview_app.contracts import CriterionScore, RubricCriterion
-from interview_app.db import affected_rows
 from interview_app.models import (
     Evaluation,
     EvaluationStatus,
@@ -45,6 +44,7 @@ from interview_app.models import (
 )
 from interview_app.services import scoring
 from interview_app.services.interviews import interview_language, record_event, transition
+from interview_app.services.job_claim import claim_due
 from interview_app.services.polling import poll_forever
 
 # Moved to services/scoring.py; still imported from here by components/review.py, services/greenhouse.py,
@@ -174,30 +174,8 @@ def claim_next(engine: Engine, *, lease_seconds: int = LEASE_SECONDS) -> int | N
     now = utcnow()
     order = (col(Evaluation.created_at), col(Evaluation.id))
     with Session(engine) as session:
-        if engine.dialect.name == "postgresql":
-            row = session.exec(
-                select(Evaluation).where(_due(now, lease_seconds)).order_by(*order).limit(1).with_for_update(skip_locked=True)
-            ).first()
-            if row is None:
-                return None
-            row.status, row.attempts, row.updated_at = E.running.value, row.attempts + 1, now
-            session.add(row)
-            session.commit()
-            return row.id
-        # SQLite has no row locks: claim with an UPDATE that only matches the row as we read it.
-        candidates = session.exec(
-            select(Evaluation.id, Evaluation.status, Evaluation.attempts).where(_due(now, lease_seconds)).order_by(*order).limit(10)
-        ).all()
-        for ev_id, status, attempts in candidates:
-            result = session.execute(
-                sa.update(Evaluation)
-                .where(col(Evaluation.id) == ev_id, col(Evaluation.status) == status, col(Evaluation.attempts) == attempts)
-                .values(status=E.running.value, attempts=attempts + 1, updated_at=now)
-            )
-            session.commit()
-            if affected_rows(result) == 1:
-                return ev_id
-        return None
+        row = claim_due(session, Evaluation, _due(now, lease_seconds), order, status=E.running.value, now=now)
+        return row.id if row is not None else None
 
 
 def _finish_interview(session: Session, interview: Interview | None) -> None:

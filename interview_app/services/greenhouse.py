@@ -70,11 +70,12 @@ from interview_app.models import (
 from interview_app.services.auth import AccountError, normalize_email
 from interview_app.services.candidates import CandidateError, create_candidate
 from interview_app.services.email import EmailError
-from interview_app.services.evaluation import RECOMMENDATION_LABELS, latest_evaluation, weighted_score
+from interview_app.services.evaluation import latest_evaluation
 from interview_app.services.interviews import INFERRED_FAILURE_REASONS, as_aware, record_event
 from interview_app.services.invitations import InvitationError, email_link, invite
 from interview_app.services.outbound import open_client, send_once, short
 from interview_app.services.polling import poll_forever
+from interview_app.services.scoring import RECOMMENDATION_LABELS, read_scores, weighted_score
 from interview_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -358,7 +359,7 @@ def partner_score(evaluation: Evaluation | None) -> int | None:
     """The AI evaluation's weighted rubric score on 0–100, or None when it produced none (yet)."""
     if evaluation is None or evaluation.status != EvaluationStatus.done.value:
         return None
-    score = weighted_score(evaluation.scores)
+    score = weighted_score(read_scores(evaluation.scores))
     return None if score is None else round(score * 100)
 
 

@@ -71,6 +71,7 @@ from interview_app.services.interviews import as_aware, interview_language, reco
 from interview_app.services.job_claim import claim_due
 from interview_app.services.outbound import open_client, send_once, short
 from interview_app.services.polling import poll_forever
+from interview_app.services.scoring import read_scores, weighted_score
 from interview_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -428,10 +429,9 @@ def interview_completed_data(session: Session, interview: Interview, *, settings
 
 def evaluation_ready_data(evaluation: Evaluation, *, settings: Settings | None = None) -> dict[str, Any]:
     """``data`` of ``evaluation.ready``: status, overall score (0..1), recommendation and per-criterion scores."""
-    from interview_app.services.evaluation import weighted_score  # evaluation imports this module
-
     settings = settings or get_settings()
-    overall = weighted_score(evaluation.scores or [])
+    scores = read_scores(evaluation.scores)
+    overall = weighted_score(scores)
     return {
         "interview_id": str(evaluation.interview_id),
         "evaluation_id": evaluation.id,
@@ -439,13 +439,8 @@ def evaluation_ready_data(evaluation: Evaluation, *, settings: Settings | None =
         "overall_score": round(overall, 4) if overall is not None else None,
         "recommendation": evaluation.recommendation or None,
         "criteria": [
-            {
-                "name": s.get("criterion", ""),
-                "score": None if s.get("insufficient_evidence") else s.get("score"),
-                "insufficient_evidence": bool(s.get("insufficient_evidence")),
-            }
-            for s in (evaluation.scores or [])
-            if isinstance(s, dict)
+            {"name": s.criterion, "score": None if s.insufficient_evidence else s.score, "insufficient_evidence": s.insufficient_evidence}
+            for s in scores
         ],
         "review_url": _review_url(settings, evaluation.interview_id),
     }
