@@ -387,6 +387,13 @@ def interview_load(max_interviews: int) -> Any:
     return load
 
 
+#: How long a job process may take to start and prewarm (livekit-agents' default is 10 s). Seen
+#: here: on a 2-core machine at load average 10-19, prewarm (imports, Silero VAD) took over 10 s;
+#: every process was killed at the limit and respawned, and after three attempts the worker
+#: dropped the job ("no process became available"): the interview never got an interviewer.
+PREWARM_TIMEOUT_SECONDS = 45.0
+
+
 def build_server(settings: Settings) -> InterviewerServer:
     kwargs: dict[str, Any] = {
         "ws_url": settings.livekit_url,
@@ -395,6 +402,7 @@ def build_server(settings: Settings) -> InterviewerServer:
         "port": settings.agent_http_port,
         "max_retry": settings.agent_connect_retries,
         "setup_fnc": prewarm,
+        "initialize_process_timeout": PREWARM_TIMEOUT_SECONDS,
         "load_threshold": settings.agent_load_threshold,
     }
     if settings.agent_metrics_port:

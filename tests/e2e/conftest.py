@@ -179,6 +179,14 @@ def stop_app(proc: subprocess.Popen) -> None:
 # ``served_app`` (one app for the whole run, shared with tests/reliability) is in tests/conftest.py.
 
 
+@pytest.fixture(scope="package")
+def voice(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The voice stack of test_voice.py, shared with test_worker_pool.py (the next module): one build, one worker start."""
+    from tests.e2e.test_voice import voice_stack
+
+    yield from voice_stack(tmp_path_factory)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
     # Module scope: while Playwright's sync API is open its event loop counts as running in this

@@ -91,8 +91,12 @@ class VoiceStack:
         return f"--- transcriptions (audio s, text) ---\n{heard}\n--- worker log ---\n{self.worker.log_tail()}\n--- app log ---\n{self.app.log_tail(40)}"
 
 
-@pytest.fixture(scope="module")
-def voice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceStack]:
+def voice_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceStack]:
+    """The app, the LiveKit test server, the speech server and one worker, for as long as the generator runs.
+
+    The ``voice`` fixture (tests/e2e/conftest.py, package scope) runs it once for this module and
+    test_worker_pool.py, which comes right after it: one app build and worker start for both.
+    """
     from tests.fakes.livekit_sfu import LiveKitTestServer
     from tests.fakes.openai_speech import OpenAISpeechServer
 
