@@ -1,4 +1,4 @@
-"""``python -m bench [p1 p2 p3 p4 p5 p6]``: run benchmarks, print the table, write bench/results/latest.json."""
+"""``python -m bench [p1 p2 p3 p4 p4p p5 p6 p7]``: run benchmarks, print the table, write bench/results/latest.json."""
 
 from __future__ import annotations
 
@@ -15,16 +15,18 @@ MODULES = {
     "p2": "bench.p2_start_api",
     "p3": "bench.p3_admin_list",
     "p4": "bench.p4_density",
+    "p4p": "bench.p4_pool",
     "p5": "bench.p5_candidate_page",
     "p6": "bench.p6_voice_latency",
+    "p7": "bench.p7_db_load",
 }
-ORDER = ["p3", "p2", "p1", "p4", "p5", "p6"]
+ORDER = ["p3", "p2", "p1", "p4", "p4p", "p5", "p6", "p7"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "benches", nargs="*", metavar="BENCH", help="any of p1 p2 p3 p4 p5 p6; default: all, in the order p3 p2 p1 p4 p5 p6"
+        "benches", nargs="*", metavar="BENCH", help=f"any of {' '.join(sorted(MODULES))}; default: all, in the order {' '.join(ORDER)}"
     )
     args = parser.parse_args(argv)
     unknown = [b for b in args.benches if b not in MODULES]

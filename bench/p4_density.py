@@ -58,7 +58,7 @@ def eot_prediction_cpu_ms(rounds: int = 10) -> dict[str, float]:
     return {"cpu_ms": 1000 * (time.process_time() - c0) / rounds, "wall_ms": 1000 * (time.perf_counter() - w0) / rounds}
 
 
-async def _child(n: int, turns: int, kind: str = "interviewer", idle_seconds: float = 3.0) -> dict:
+async def _child(n: int, turns: int, kind: str = "interviewer", idle_seconds: float = 3.0, stagger_seconds: float = 2.0) -> dict:
     from bench.agent_harness import Delays, EnergyVAD, bare_agent, interviewer, one_turn, open_voice, speech_pcm
 
     make = interviewer if kind == "interviewer" else bare_agent
@@ -86,7 +86,7 @@ async def _child(n: int, turns: int, kind: str = "interviewer", idle_seconds: fl
 
     async def talk(voice) -> None:  # noqa: ANN001
         nonlocal failed
-        await asyncio.sleep(rng.uniform(0, 2.0))
+        await asyncio.sleep(rng.uniform(0, stagger_seconds))
         for _ in range(turns):
             took = await one_turn(voice, pcm, timeout=60)
             if took is None:
@@ -114,19 +114,26 @@ async def _child(n: int, turns: int, kind: str = "interviewer", idle_seconds: fl
     }
 
 
-def _run_child(n: int, turns: int, agent: str, idle_seconds: float) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.p4_density", "--child", str(n), "--turns", str(turns), "--agent", agent, "--idle", str(idle_seconds)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if out.returncode != 0 or not lines:
-        raise RuntimeError(f"density child N={n} ({agent}) failed ({out.returncode}): {out.stderr[-800:]}")
+def _start_child(n: int, turns: int, agent: str, idle_seconds: float, stagger_seconds: float) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "bench.p4_density", "--child", str(n), "--turns", str(turns), "--agent", agent]
+    cmd += ["--idle", str(idle_seconds), "--stagger", str(stagger_seconds)]
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _collect_child(proc: subprocess.Popen, n: int, agent: str) -> dict:
+    try:
+        stdout, stderr = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"density child N={n} ({agent}) failed ({proc.returncode}): {stderr[-800:]}")
     return json.loads(lines[-1])
+
+
+def _run_child(n: int, turns: int, agent: str, idle_seconds: float, stagger_seconds: float = 2.0) -> dict:
+    return _collect_child(_start_child(n, turns, agent, idle_seconds, stagger_seconds), n, agent)
 
 
 def run(
@@ -135,13 +142,33 @@ def run(
     bare_at_top: bool = True,
     idle_seconds: float = 3.0,
     min_turns: int = 10,
+    *,
+    stagger_seconds: float = 2.0,
+    eot_rounds: int = 10,
+    concurrent_children: bool = False,
 ) -> BenchResult:
     """``turns`` answers per session, and at least ``min_turns`` in all for small N (so p95 has
-    samples); ``idle_seconds``: the quiet window measured before the turns (silence frames only)."""
+    samples); ``idle_seconds``: the quiet window measured before the turns (silence frames only);
+    ``stagger_seconds``: the spread of the sessions' first answers.
+
+    ``concurrent_children`` (the smoke test only) runs the children and the end-of-turn model's
+    measurement at the same time: the same code paths in the wall time of the slowest, and
+    figures that mean nothing, since they share the cores.
+    """
     result = BenchResult("p4")
-    runs = {n: _run_child(n, max(turns, -(-min_turns // n)), "interviewer", idle_seconds) for n in sizes}
+    top = sizes[-1]
+    if concurrent_children:
+        started = {n: _start_child(n, max(turns, -(-min_turns // n)), "interviewer", idle_seconds, stagger_seconds) for n in sizes}
+        bare_proc = _start_child(top, turns, "bare", idle_seconds, stagger_seconds) if bare_at_top else None
+        eot = eot_prediction_cpu_ms(eot_rounds)
+        runs = {n: _collect_child(proc, n, "interviewer") for n, proc in started.items()}
+        bare = _collect_child(bare_proc, top, "bare") if bare_proc is not None else None
+    else:
+        runs = {n: _run_child(n, max(turns, -(-min_turns // n)), "interviewer", idle_seconds, stagger_seconds) for n in sizes}
+        bare = _run_child(top, turns, "bare", idle_seconds, stagger_seconds) if bare_at_top else None
+        eot = eot_prediction_cpu_ms(eot_rounds)  # what the production turn detector would add per end of turn
     p95 = {n: percentile(r["overhead_ms"], 95) for n, r in runs.items()}
-    first, top = sizes[0], sizes[-1]
+    first = sizes[0]
     for n, r in runs.items():
         result.add(f"memory per session @N={n}", r["per_session_mb"], None, "MB", max_value=25.0)
     for n in sizes:
@@ -160,8 +187,7 @@ def run(
             "ms/s",
             note=f"silence only, {idle_seconds:g} s; x N = share of one core ({r['idle_cpu_ms_per_session_s'] * n / 10:.0f} %)",
         )
-    if bare_at_top:  # is the density limit ours or livekit-agents'? the same N with a bare Agent
-        bare = _run_child(top, turns, "bare", idle_seconds)
+    if bare is not None:  # is the density limit ours or livekit-agents'? the same N with a bare Agent
         result.raw[f"bare_{top}"] = bare
         note = f"bare: {len(bare['overhead_ms'])} turns, {bare['failed_turns']} unanswered"
         result.add(f"turn overhead p95 @N={top} Interviewer vs bare Agent", p95[top], percentile(bare["overhead_ms"], 95), "ms", note=note)
@@ -173,7 +199,6 @@ def run(
             "ms",
             note="reported, no target",
         )
-    eot = eot_prediction_cpu_ms()  # what the production turn detector would add per end of turn
     result.raw["eot_prediction"] = eot
     result.add(
         "local end-of-turn model, CPU per prediction", eot["cpu_ms"], None, "ms", note=f"wall {eot['wall_ms']:.0f} ms; not in the N runs"
@@ -192,5 +217,6 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--agent", choices=["interviewer", "bare"], default="interviewer")
     parser.add_argument("--idle", type=float, default=3.0)
+    parser.add_argument("--stagger", type=float, default=2.0)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(_child(args.child, args.turns, args.agent, args.idle))), flush=True)
+    print(json.dumps(asyncio.run(_child(args.child, args.turns, args.agent, args.idle, args.stagger))), flush=True)

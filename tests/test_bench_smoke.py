@@ -50,9 +50,29 @@ def test_p1_turn_overhead_small() -> None:
 def test_p4_density_small() -> None:
     from bench import p4_density
 
-    result = p4_density.run(sizes=(1, 2), turns=1, idle_seconds=0.5, min_turns=1)
+    # The children, the bare Agent's and the end-of-turn model's measurement at once (≈ 85 s one after
+    # another on 2 shared cores, mostly each child's imports and real-time speech): every code path, one wall time.
+    result = p4_density.run(
+        sizes=(1, 2), turns=1, idle_seconds=0.5, min_turns=1, stagger_seconds=0.2, eot_rounds=2, concurrent_children=True
+    )
     _check(result, 12)
     assert result.raw["1"]["idle_cpu_ms_per_session_s"] > 0 and result.raw["2"]["idle_cpu_ms_per_session_s"] > 0
+
+
+@pytest.mark.postgres
+def test_p7_db_load_text_interview(pg_server: str) -> None:
+    # The text half only (≈ 10 s of CPU: migrations, the child's imports, one scripted interview);
+    # the voice half is bench/p4_pool.py's stack, which `make bench` runs (p4p, p7).
+    from bench import p7_db_load
+
+    result = p7_db_load.run(voice=False)
+    _check(result, 4)
+    text = result.raw["text"]
+    assert text["finished"] and text["evaluation"] == "done", text  # the whole flow ran, the model path included
+    phases = text["phases"]
+    assert phases["invitation"]["by_kind"].get("INSERT", 0) >= 2  # the candidate and the interview rows
+    assert phases["interview (open, messages, result)"]["commits"] >= text["messages"]
+    assert phases["evaluation"]["by_kind"].get("UPDATE", 0) >= 1  # the job's claim and outcome
 
 
 def test_results_file_merges_runs(tmp_path: Path) -> None:
