@@ -12,26 +12,20 @@ websocket and uploads are same-origin ('self' covers ws/wss of the page's own ho
 needs its server's ws(s) and http(s) origins, recordings play from the storage's presigned
 URLs (media-src), the browser mic meter uses blob: workers.
 
-'unsafe-eval' is left out of the candidate pages' policy and kept for the others: Reflex's
-state.js runs a script an event handler *returns* with ``eval()`` — ``rx.call_script``,
-``rx.call_function`` and everything built on ``run_script``, which includes ``rx.toast``
-(the admin pages' confirmations, the review page's "scores saved"). No handler of the
-candidate pages returns one, and a candidate page never navigates in-app to another page,
-so its document's policy is its own; the landing page does navigate in-app to /admin.
+No page's policy has 'unsafe-eval'. Reflex's state.js runs a script an event handler *returns*
+with ``eval()`` — ``rx.call_script``, ``rx.call_function`` and everything built on ``run_script``,
+``rx.toast`` included — so no handler returns one: the admin pages' notices are state
+(``state/notice.py``, shown by ``components/notice.py``) and the review player seeks through a
+prop. Events written into a page (``on_click=rx.toast(...)``) are compiled functions, not eval.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from interview_app import routes
 from interview_app.settings import Settings
-
-#: The candidate's pages (``/interview/<token>``): their policy has no 'unsafe-eval'.
-CANDIDATE_PREFIX = routes.CANDIDATE.split("[", 1)[0]
 
 
 def _origin(url: str) -> str:
@@ -52,8 +46,8 @@ def _livekit_sources(url: str) -> list[str]:
     return sources
 
 
-def content_security_policy(settings: Settings, *, allow_eval: bool = True) -> str:
-    """The policy of the pages; ``allow_eval`` for pages whose handlers return scripts (see the module docstring)."""
+def content_security_policy(settings: Settings) -> str:
+    """The policy of every page (see the module docstring for why each source is there)."""
     livekit = _livekit_sources(settings.livekit_browser_url)
     storage: list[str] = []
     if settings.storage_backend == "s3":
@@ -61,9 +55,9 @@ def content_security_policy(settings: Settings, *, allow_eval: bool = True) -> s
         storage = [_origin(endpoint)] if endpoint else ["https://*.amazonaws.com"]
     directives = {
         "default-src": ["'self'"],
-        # 'unsafe-eval' only where a handler returns rx.toast / rx.call_script (eval in state.js):
-        # without it those fail silently (a CSP violation in the console).
-        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'" if allow_eval else ""],
+        # No 'unsafe-eval': a handler that returned rx.toast / rx.call_script (eval in state.js) would
+        # fail silently (a CSP violation in the console); tests/e2e/test_admin.py watches for one.
+        "script-src": ["'self'", "'unsafe-inline'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
@@ -78,23 +72,13 @@ def content_security_policy(settings: Settings, *, allow_eval: bool = True) -> s
     return "; ".join(f"{name} {' '.join(dict.fromkeys(v for v in values if v))}" for name, values in directives.items())
 
 
-@dataclass(frozen=True)
-class PageHeaders:
-    """The headers added to responses: ``candidate`` on the candidate's pages, ``default`` elsewhere."""
-
-    default: list[tuple[bytes, bytes]]
-    candidate: list[tuple[bytes, bytes]]
-
-    def for_path(self, path: str) -> list[tuple[bytes, bytes]]:
-        return self.candidate if path.startswith(CANDIDATE_PREFIX) else self.default
-
-
-def _headers(settings: Settings, *, allow_eval: bool) -> list[tuple[bytes, bytes]]:
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """The headers added to every HTTP response (pages, Reflex endpoints, API)."""
     headers = {
         "x-content-type-options": "nosniff",
         "referrer-policy": "no-referrer",
         "x-frame-options": "DENY",
-        "content-security-policy": content_security_policy(settings, allow_eval=allow_eval),
+        "content-security-policy": content_security_policy(settings),
         "permissions-policy": "microphone=(self), camera=(self), geolocation=(), payment=()",
         "cross-origin-opener-policy": "same-origin",
     }
@@ -103,14 +87,10 @@ def _headers(settings: Settings, *, allow_eval: bool) -> list[tuple[bytes, bytes
     return [(k.encode(), v.encode()) for k, v in headers.items()]
 
 
-def security_headers(settings: Settings) -> PageHeaders:
-    return PageHeaders(default=_headers(settings, allow_eval=True), candidate=_headers(settings, allow_eval=False))
-
-
 class SecurityHeadersMiddleware:
     """Adds :func:`security_headers` to HTTP responses that do not set the header themselves."""
 
-    def __init__(self, app: ASGIApp, headers: PageHeaders) -> None:
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> None:
         self.app = app
         self.headers = headers
 
@@ -118,7 +98,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ours = self.headers.for_path(scope.get("path", ""))
+        ours = self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

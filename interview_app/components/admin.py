@@ -1,4 +1,4 @@
-"""Building blocks of the admin pages: the guarded page frame, sign-in form, navigation, status badges."""
+"""Building blocks of the admin pages: the guarded page frame (with its notices), sign-in form, navigation, status badges."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from reflex.event import EventSpec
 
 from interview_app import routes
 from interview_app.components.layout import brand
+from interview_app.components.notice import notice_toaster
 from interview_app.state.auth import AdminState
 
 TEMPLATES = "/admin/templates"
@@ -223,6 +224,7 @@ def admin_page(
             max_width="1240px",
             margin_x="auto",
         ),
+        notice_toaster(),  # handlers' "Saved …" and refusals, as toasts (state/notice.py)
         min_height="100vh",
         background=rx.color("gray", 2),
     )

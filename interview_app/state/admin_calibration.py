@@ -204,7 +204,8 @@ class CalibrationState(AdminState):
     def _download(self, render: Any, what: str):  # noqa: ANN202
         template_id = self._template_id()
         if template_id is None:
-            return rx.toast.info("There is nothing to download yet: no interview has both an AI evaluation and a human scorecard.")
+            self._notify("There is nothing to download yet: no interview has both an AI evaluation and a human scorecard.", "info")
+            return None
         with session_scope() as session:
             data = render(calibrate(session, template_id))
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")

@@ -111,7 +111,7 @@ class CandidatesState(AdminState):
 
     @rx.event
     @guarded(ADMIN)
-    def save(self, form_data: dict):  # noqa: ANN201
+    def save(self, form_data: dict) -> None:
         name, email, ref = (str(form_data.get(k, "")) for k in ("name", "email", "external_ref"))
         self.form_name, self.form_email, self.form_ref = name, email, ref
         try:
@@ -122,21 +122,22 @@ class CandidatesState(AdminState):
                     create_candidate(session, name, email, ref)
         except CandidateError as err:
             self.form_error = str(err)
-            return None
+            return
         self.form_open = False
         self._reload()
-        return rx.toast.success(f"Saved {name.strip()}.")
+        self._notify(f"Saved {name.strip()}.")
 
     @rx.event
     @guarded(ADMIN)
-    def delete(self, candidate_id: str):  # noqa: ANN201
+    def delete(self, candidate_id: str) -> None:
         try:
             with session_scope() as session:
                 delete_candidate(session, int(candidate_id))
         except (CandidateError, ValueError) as err:
-            return rx.toast.error(str(err) if isinstance(err, CandidateError) else "Reload the page and try again.")
+            self._notify(str(err) if isinstance(err, CandidateError) else "Reload the page and try again.", "error")
+            return
         self._reload()
-        return rx.toast.success("Candidate deleted.")
+        self._notify("Candidate deleted.")
 
     # --- CSV import -----------------------------------------------------------
 

@@ -169,20 +169,21 @@ class InterviewDetailState(AdminState):
 
     @rx.event
     @guarded(ADMIN)
-    def revoke(self):  # noqa: ANN201
+    def revoke(self) -> None:
         admin = signed_in_admin()
         try:
             with session_scope() as session:
                 revoke(session, self._interview_id(), actor=admin.email)
         except InvitationError as err:
-            return rx.toast.error(str(err))
+            self._notify(str(err), "error")
+            return
         self._reload()
         self.new_link = ""
-        return rx.toast.success("Invitation revoked; the link no longer works.")
+        self._notify("Invitation revoked; the link no longer works.")
 
     @rx.event
     @guarded(ADMIN)
-    def reissue(self):  # noqa: ANN201
+    def reissue(self) -> None:
         """A new link (the old one dies), emailed to the candidate and shown here once."""
         admin = signed_in_admin()
         settings = get_settings()
@@ -190,7 +191,8 @@ class InterviewDetailState(AdminState):
             with session_scope() as session:
                 issued = reissue(session, settings, self._interview_id(), actor=admin.email)
         except InvitationError as err:
-            return rx.toast.error(str(err))
+            self._notify(str(err), "error")
+            return
         self.new_link = issued.link
         try:
             with session_scope() as session:
@@ -198,7 +200,6 @@ class InterviewDetailState(AdminState):
         except EmailError as err:
             self.action_message = f"{err} The old link no longer works."
         self._reload()
-        return None
 
     @rx.event
     @guarded(ADMIN)

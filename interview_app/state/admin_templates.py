@@ -32,6 +32,7 @@ from interview_app.state.auth import ADMIN, AdminState, guarded, signed_in_admin
 QUESTION_FIELDS = ("text", "competency", "follow_up_guidance", "max_follow_ups", "time_budget_seconds", "strong_answer")
 CRITERION_FIELDS = ("name", "description", "weight", "scale_min", "scale_max")
 TEXT_FIELDS = ("title", "job_description", "language", "duration_limit_minutes", "persona", "greeting")
+GONE = "That template no longer exists. Reload the page."
 
 
 def _empty_question() -> dict[str, str]:
@@ -130,14 +131,14 @@ class TemplatesState(AdminState):
 
     @rx.event
     @guarded(ADMIN)
-    def edit(self, template_id: str):  # noqa: ANN201
+    def edit(self, template_id: str) -> None:
         with session_scope() as session:
             template = session.get(InterviewTemplate, int(template_id)) if template_id.isdigit() else None
             if template is None:
-                return rx.toast.error("That template no longer exists. Reload the page.")
+                self._notify(GONE, "error")
+                return
             self._fill(draft_from_template(template), template.id)  # type: ignore[arg-type]
             self.editing_version = str(template.version or 1)
-        return None
 
     @rx.event
     @guarded(ADMIN)
@@ -223,7 +224,7 @@ class TemplatesState(AdminState):
 
     @rx.event
     @guarded(ADMIN)
-    def save(self):  # noqa: ANN201
+    def save(self) -> None:
         admin = signed_in_admin()
         draft = self.draft
         try:
@@ -233,12 +234,13 @@ class TemplatesState(AdminState):
                 title, version = template.title, template.version
         except TemplateError as err:
             self.problems = err.problems
-            return None
+            return
         self.problems, self.editor_open = [], False
         self._reload()
         if before is not None and version != before:
-            return rx.toast.success(f"Saved “{title}” as version {version}: interviews already run keep version {before}.")
-        return rx.toast.success(f"Saved “{title}”.")
+            self._notify(f"Saved “{title}” as version {version}: interviews already run keep version {before}.")
+        else:
+            self._notify(f"Saved “{title}”.")
 
     def _edit(self, **changes: Any) -> None:
         """Change fields of the form (a new TemplateDraft, so Reflex sends the change)."""
@@ -252,27 +254,28 @@ class TemplatesState(AdminState):
 
     @rx.event
     @guarded(ADMIN)
-    def duplicate(self, template_id: str):  # noqa: ANN201
+    def duplicate(self, template_id: str) -> None:
         admin = signed_in_admin()
         try:
             with session_scope() as session:
                 copy = duplicate_template(session, int(template_id), actor=admin.email)
                 title = copy.title
         except (TemplateError, ValueError):
-            return rx.toast.error("That template no longer exists. Reload the page.")
+            self._notify(GONE, "error")
+            return
         self._reload()
-        return rx.toast.success(f"Created “{title}”.")
+        self._notify(f"Created “{title}”.")
 
     @rx.event
     @guarded(ADMIN)
-    def set_archived(self, template_id: str, archived: bool):  # noqa: ANN201
+    def set_archived(self, template_id: str, archived: bool) -> None:
         try:
             with session_scope() as session:
                 set_archived(session, int(template_id), archived)
         except (TemplateError, ValueError):
-            return rx.toast.error("That template no longer exists. Reload the page.")
+            self._notify(GONE, "error")
+            return
         self._reload()
-        return None
 
     @rx.event
     @guarded(ADMIN)

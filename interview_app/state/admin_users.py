@@ -41,26 +41,27 @@ class AdminUsersState(AdminState):
 
     @rx.event
     @guarded(ADMIN)
-    def create(self, form_data: dict):  # noqa: ANN201
+    def create(self, form_data: dict) -> None:
         email = str(form_data.get("email", ""))
         try:
             with session_scope() as session:
                 add_admin(session, email, str(form_data.get("password", "")), self.form_role, str(form_data.get("name", "")))
         except AccountError as err:
             self.form_error = str(err)
-            return None
+            return
         self.form_error = ""
         self._reload()
-        return rx.toast.success(f"Created {self.form_role} {email.strip().lower()}.")
+        self._notify(f"Created {self.form_role} {email.strip().lower()}.")
 
     @rx.event
     @guarded(ADMIN)
-    def set_user_active(self, user_id: str, active: bool):  # noqa: ANN201
+    def set_user_active(self, user_id: str, active: bool) -> None:
         acting = signed_in_admin()
         try:
             with session_scope() as session:
                 set_active(session, int(user_id), active, acting_user_id=acting.id)
         except (AccountError, ValueError) as err:
-            return rx.toast.error(str(err) if isinstance(err, AccountError) else "Reload the page and try again.")
+            self._notify(str(err) if isinstance(err, AccountError) else "Reload the page and try again.", "error")
+            return
         self._reload()
-        return rx.toast.success("Account reactivated." if active else "Account deactivated; its sessions have ended.")
+        self._notify("Account reactivated." if active else "Account deactivated; its sessions have ended.")

@@ -118,7 +118,7 @@ class WebhooksState(AdminState):
 
     @rx.event
     @guarded(ADMIN)
-    def add_endpoint(self):  # noqa: ANN201
+    def add_endpoint(self) -> None:
         admin = signed_in_admin()
         try:
             with session_scope() as session:
@@ -132,30 +132,29 @@ class WebhooksState(AdminState):
                 secret, url = endpoint.secret, endpoint.url
         except WebhookError as err:
             self.form_error = str(err)
-            return None
+            return
         self.form_error, self.form_url, self.form_description = "", "", ""
         self.secret_shown, self.secret_for = secret, url
         self._reload()
-        return rx.toast.success("Endpoint added. Copy its secret now: it is shown only once.")
+        self._notify("Endpoint added. Copy its secret now: it is shown only once.")
 
     @rx.event
     @guarded(ADMIN)
-    def set_endpoint_active(self, endpoint_id: str, active: bool):  # noqa: ANN201
+    def set_endpoint_active(self, endpoint_id: str, active: bool) -> None:
         admin = signed_in_admin()
         try:
             ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
                 set_active(session, ep, bool(active), actor=admin.email)
         except WebhookError as err:
-            return rx.toast.error(str(err))
+            self._notify(str(err), "error")
+            return
         self._reload()
-        return rx.toast.success(
-            "Endpoint active: queued events go out." if active else "Endpoint paused: its events wait until it is active."
-        )
+        self._notify("Endpoint active: queued events go out." if active else "Endpoint paused: its events wait until it is active.")
 
     @rx.event
     @guarded(ADMIN)
-    def rotate(self, endpoint_id: str):  # noqa: ANN201
+    def rotate(self, endpoint_id: str) -> None:
         admin = signed_in_admin()
         try:
             ep = _endpoint_id(endpoint_id)
@@ -163,28 +162,30 @@ class WebhooksState(AdminState):
                 endpoint = rotate_secret(session, ep, actor=admin.email)
                 secret, url = endpoint.secret, endpoint.url
         except WebhookError as err:
-            return rx.toast.error(str(err))
+            self._notify(str(err), "error")
+            return
         self.secret_shown, self.secret_for = secret, url
         self._reload()
-        return rx.toast.success("New secret made. Deliveries from now on are signed with it: update the receiver.")
+        self._notify("New secret made. Deliveries from now on are signed with it: update the receiver.")
 
     @rx.event
     @guarded(ADMIN)
-    def delete(self, endpoint_id: str):  # noqa: ANN201
+    def delete(self, endpoint_id: str) -> None:
         admin = signed_in_admin()
         try:
             ep = _endpoint_id(endpoint_id)
             with session_scope() as session:
                 deleted = delete_endpoint(session, ep, actor=admin.email)
         except WebhookError as err:
-            return rx.toast.error(str(err))
+            self._notify(str(err), "error")
+            return
         self.secret_shown, self.secret_for = "", ""
         self._reload()
-        return rx.toast.success(f"Endpoint deleted, with its {deleted} deliver{'y' if deleted == 1 else 'ies'}.")
+        self._notify(f"Endpoint deleted, with its {deleted} deliver{'y' if deleted == 1 else 'ies'}.")
 
     @rx.event
     @guarded(ADMIN)
-    def send_again(self, delivery_id: str):  # noqa: ANN201
+    def send_again(self, delivery_id: str) -> None:
         admin = signed_in_admin()
         try:
             if not (isinstance(delivery_id, str) and delivery_id.isdigit()):
@@ -192,9 +193,10 @@ class WebhooksState(AdminState):
             with session_scope() as session:
                 send_delivery_again(session, int(delivery_id), actor=admin.email)
         except WebhookError as err:
-            return rx.toast.error(str(err))
+            self._notify(str(err), "error")
+            return
         self._reload()
-        return rx.toast.success("Queued again: it goes out within a few seconds.")
+        self._notify("Queued again: it goes out within a few seconds.")
 
     @rx.event
     @guarded(ADMIN)

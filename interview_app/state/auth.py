@@ -39,6 +39,7 @@ from interview_app.services.sign_in import (
     session_hash_from_cookie_header,
     sign_in_message,
 )
+from interview_app.state.notice import NoticeState
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -66,7 +67,7 @@ def signed_in_admin() -> AdminIdentity:
 
 
 def refuse_quietly(_state: Any) -> None:
-    """A ``refused=`` for handlers the page calls by itself (polls, player events, typing): no toast."""
+    """A ``refused=`` for handlers the page calls by itself (polls, player events, typing): no notice."""
     return None
 
 
@@ -74,7 +75,7 @@ def guarded(*roles: str, refused: Callable[[Any], Any] | None = None) -> Callabl
     """Make an admin event handler run only for a valid session with one of ``roles`` (any role if none).
 
     Put it under ``@rx.event``. A refused call changes nothing and answers ``refused(self)`` — by
-    default :meth:`AdminState._refuse` (a toast); pages that show the refusal in the page pass
+    default :meth:`AdminState._refuse` (a notice); pages that show the refusal in the page pass
     their own. Inside the handler :func:`signed_in_admin` tells who it runs for. Background
     handlers check with ``self._guard`` inside ``async with self`` instead (state may only change there).
     """
@@ -114,8 +115,9 @@ def guarded(*roles: str, refused: Callable[[Any], Any] | None = None) -> Callabl
     return decorate
 
 
-class AdminState(rx.State):
-    """Parent of all admin states: the signed-in admin's name and role, and the sign-in page's messages."""
+class AdminState(NoticeState):
+    """Parent of all admin states: the signed-in admin's name and role, the sign-in page's messages and
+    (from :class:`NoticeState`) the notices every admin page shows as toasts."""
 
     admin_email: str = ""
     admin_role: str = ""
@@ -165,13 +167,14 @@ class AdminState(rx.State):
             return None
         return admin
 
-    def _refuse(self) -> EventSpec:
-        """What a handler answers when :meth:`_guard` said no (nothing else happens)."""
+    def _refuse(self) -> None:
+        """What a handler does when :meth:`_guard` said no (nothing else happens): a sentence on the page and a notice."""
         if not self.admin_email:
             self.access_message = "Your session has ended. Sign in again."
-            return rx.toast.error("Your session has ended. Sign in again.")
+            self._notify("Your session has ended. Sign in again.", "error")
+            return
         self.access_message = "Your role can read interviews but not change this."
-        return rx.toast.error("Your role (reviewer) can read interviews but not change this. Ask an admin.")
+        self._notify("Your role (reviewer) can read interviews but not change this. Ask an admin.", "error")
 
     @rx.event
     def check_session(self) -> EventSpec | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sqlmodel import Session
 
 from interview_app import routes
 from interview_app.db import session_scope
-from interview_app.models import AdminRole, EvaluationStatus
+from interview_app.models import AdminRole, EvaluationStatus, Interview
 from interview_app.services.evaluation import NEEDS_LLM_MESSAGE, RECOMMENDATION_LABELS, request_rerun, weighted_score
 from interview_app.services.interviews import as_aware
 from interview_app.services.retention import DeletionError, delete_candidate_data
@@ -623,27 +624,25 @@ class ReviewState(AdminState):
     def submit_scores(self):  # noqa: ANN201
         """Save the signed-in person's scorecard (any role); then everyone's scores are shown to them."""
         admin = signed_in_admin()
-        interview_id = parse_interview_id(self.review_interview_id)
-        if interview_id is None:
-            return None
         entries = {row.criterion: {"score": "" if row.score == NO_SCORE else row.score, "note": row.note} for row in self.score_inputs}
         reviewer = Reviewer(admin.id, admin.email, admin.role)
-        try:
-            with session_scope() as session:
-                submit_scorecard(
-                    session, interview_id, reviewer, entries, recommendation=self.score_recommendation, note=self.score_overall_note
-                )
-        except ScorecardError as err:
-            self.score_error = str(err)
+        saved = self._with_interview(
+            lambda session, interview_id: submit_scorecard(
+                session, interview_id, reviewer, entries, recommendation=self.score_recommendation, note=self.score_overall_note
+            ),
+            ScorecardError,
+            "score_error",
+        )
+        if not saved:
             return None
         was_blind = self.blind
         self._reload_scorecards(admin)
-        events = [rx.toast.success("Your scores are saved." + (" The candidate's name is now shown." if was_blind else ""))]
+        self._notify("Your scores are saved." + (" The candidate's name is now shown." if was_blind else ""))
         if was_blind:
             from interview_app.state.admin_detail import InterviewDetailState  # the page's summary card
 
-            events.append(InterviewDetailState.poll(""))
-        return events
+            return InterviewDetailState.poll("")
+        return None
 
     @rx.event
     @guarded(ADMIN, refused=refuse_quietly)
@@ -661,20 +660,19 @@ class ReviewState(AdminState):
     def record_decision(self):  # noqa: ANN201
         """The hiring decision (admins only): kept on the interview, audited, sent as ``decision.made``."""
         admin = signed_in_admin()
-        interview_id = parse_interview_id(self.review_interview_id)
-        if interview_id is None:
-            return None
-        try:
-            with session_scope() as session:
-                decide(session, interview_id, self.decision_choice, actor=admin.email, note=self.decision_note)
-        except ScorecardError as err:
-            self.decision_error = str(err)
+        decided = self._with_interview(
+            lambda session, interview_id: decide(session, interview_id, self.decision_choice, actor=admin.email, note=self.decision_note),
+            ScorecardError,
+            "decision_error",
+        )
+        if not decided:
             return None
         self.decision_error = ""
         self._reload_scorecards(admin)
         from interview_app.state.admin_detail import InterviewDetailState  # the timeline shows the decision
 
-        return [rx.toast.success(f"Decision recorded: {DECISIONS[self.decision]}."), InterviewDetailState.poll("")]
+        self._notify(f"Decision recorded: {DECISIONS[self.decision]}.")
+        return InterviewDetailState.poll("")
 
     # --- admin actions -----------------------------------------------------------
 
@@ -682,14 +680,10 @@ class ReviewState(AdminState):
     @guarded(ADMIN, refused=lambda state: setattr(state, "action_message", ADMIN_ONLY))
     def rerun_evaluation(self):  # noqa: ANN201
         admin = signed_in_admin()
-        interview_id = parse_interview_id(self.review_interview_id)
-        if interview_id is None:
-            return None
-        try:
-            with session_scope() as session:
-                request_rerun(session, interview_id, actor=admin.email)
-        except ValueError as err:
-            self.action_message = str(err)
+        queued = self._with_interview(
+            lambda session, interview_id: request_rerun(session, interview_id, actor=admin.email), ValueError, "action_message"
+        )
+        if not queued:
             return None
         self.action_message = "Evaluation queued."
         self.evaluation_status = "pending"
@@ -722,20 +716,35 @@ class ReviewState(AdminState):
     @guarded(ADMIN, refused=lambda state: setattr(state, "action_message", ADMIN_ONLY))
     def delete_candidate(self):  # noqa: ANN201
         admin = signed_in_admin()
-        interview_id = parse_interview_id(self.review_interview_id)
-        if interview_id is None:
-            return None
-        with session_scope() as session:
-            data = load_review(session, interview_id)
-        if data is None:
-            self.action_message = "This interview was already deleted."
-            return None
-        try:
-            with session_scope() as session:
-                delete_candidate_data(session, data.candidate_id, actor=admin.email)
-        except DeletionError as err:
-            self.action_message = str(err)
+
+        def delete(session: Session, interview_id: uuid.UUID) -> None:
+            interview = session.get(Interview, interview_id)
+            if interview is None:
+                raise DeletionError("This interview was already deleted.")
+            delete_candidate_data(session, interview.candidate_id, actor=admin.email)
+
+        if not self._with_interview(delete, DeletionError, "action_message"):
             return None
         self._clear()
         self.review_error = "The candidate's data was deleted."
-        return [rx.toast.success("The candidate's data was deleted."), rx.redirect(routes.ADMIN)]
+        self._notify("The candidate's data was deleted.")
+        return rx.redirect(routes.ADMIN)
+
+    def _with_interview(
+        self, action: Callable[[Session, uuid.UUID], object], errors: type[Exception] | tuple[type[Exception], ...], message_var: str
+    ) -> bool:
+        """Run ``action(session, interview id)`` on this page's interview; True when it went through.
+
+        One of ``errors`` (the services say why in a sentence) is shown in the page's ``message_var`` instead;
+        a page without a valid interview id does nothing.
+        """
+        interview_id = parse_interview_id(self.review_interview_id)
+        if interview_id is None:
+            return False
+        try:
+            with session_scope() as session:
+                action(session, interview_id)
+        except errors as err:
+            setattr(self, message_var, str(err))
+            return False
+        return True

@@ -97,6 +97,7 @@ def test_an_admin_adds_pauses_rotates_sends_again_and_deletes(people: dict[str, 
     assert state.form_types == [INTERVIEW_COMPLETED, "decision.made"]
     run(state, "add_endpoint")
     assert state.form_error == "" and state.form_url == ""
+    assert (state.notice_message, state.notice_kind) == ("Endpoint added. Copy its secret now: it is shown only once.", "success")
     session.expire_all()
     ep = session.exec(select(WebhookEndpoint)).one()
     assert ep.url == URL and ep.event_types == [INTERVIEW_COMPLETED, "decision.made"] and ep.description == "Greenhouse sync"
@@ -128,16 +129,19 @@ def test_an_admin_adds_pauses_rotates_sends_again_and_deletes(people: dict[str, 
     assert state.deliveries[0]["status"] == "pending" and state.deliveries[0]["can_send_again"] == ""
     resent = session.exec(select(InterviewEvent).where(InterviewEvent.kind == "webhook_resent")).all()
     assert [e.actor for e in resent if e.detail.get("delivery_id") == delivery.id] == [state.admin_email]
-    answer = run(state, "send_again", delivery_id=str(delivery.id))  # queued already: a sentence, nothing else
-    assert "still queued" in str(answer)
+    shown = state.notice_seq
+    run(state, "send_again", delivery_id=str(delivery.id))  # queued already: a sentence, nothing else
+    assert "still queued" in state.notice_message and state.notice_kind == "error" and state.notice_seq == shown + 1
 
     ep_id = ep.id
     run(state, "delete", endpoint_id=str(ep_id))
     session.expire_all()
     assert session.exec(select(WebhookEndpoint)).all() == [] and session.exec(select(WebhookDelivery)).all() == []
     assert state.endpoints == [] and state.deliveries == []
-    assert "no longer exists" in str(run(state, "rotate", endpoint_id=str(ep_id)))
-    assert "no longer exists" in str(run(state, "delete", endpoint_id="not-a-number"))
+    assert state.notice_message == "Endpoint deleted, with its 1 delivery." and state.notice_kind == "success"
+    for handler, endpoint_id in (("rotate", str(ep_id)), ("delete", "not-a-number")):
+        run(state, handler, endpoint_id=endpoint_id)
+        assert "no longer exists" in state.notice_message and state.notice_kind == "error"
 
 
 def test_the_page_builds_with_its_element_ids_and_the_nav_links_to_it() -> None:

@@ -8,13 +8,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session, select
 
 from interview_app.db import make_engine
 from interview_app.models import Interview, LoginAttempt
 from interview_app.services.interviews import find_by_token, transition
+from tests.e2e.test_candidate_flow import watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -36,9 +38,15 @@ def sign_in(page: Page, url: str, email: str, password: str, path: str = "/admin
     expect(page.locator("#signed-in-as")).to_have_text(email, timeout=15_000)
 
 
+def toast(page: Page, text: str) -> Locator:
+    """The sonner toast (rx.toast.provider, bottom right) that says ``text``."""
+    return page.locator("[data-sonner-toast]", has_text=text)
+
+
 def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:
     tag = uuid.uuid4().hex[:6]
     title, email = f"Site Reliability {tag}", f"robin.{tag}@example.com"
+    violations = watch_csp(page)
     sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/templates")
 
     page.locator("#new-template").click()
@@ -53,6 +61,7 @@ def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:
     expect(page.locator("#draft-message")).to_contain_text("No language model is configured")
     page.locator("#template-save").click()
     expect(page.locator(f"[data-template-title='{title}']")).to_be_visible(timeout=10_000)
+    expect(toast(page, f"Saved “{title}”.")).to_be_visible(timeout=10_000)
 
     page.goto(served_app.url + "/admin/candidates")
     page.locator("#add-candidate").click()
@@ -68,6 +77,8 @@ def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:
     link = page.locator("#invite-link")
     expect(link).to_contain_text("/interview/", timeout=10_000)
     raw_link = link.inner_text()
+    page.locator("#invite-copy").click()  # rx.toast written into the page: a compiled function, no eval
+    expect(toast(page, "Link copied.")).to_be_visible(timeout=10_000)
     page.locator("#invite-email").click()
     expect(page.locator("#invite-email-result")).to_contain_text("app log")
     page.locator("#invite-done").click()
@@ -104,6 +115,80 @@ def test_invite_flow_from_template_to_list(served_app, page: Page) -> None:
     expect(page.locator("#timeline")).to_contain_text("invite emailed")
     page.goto(raw_link)
     expect(page.locator("#welcome")).to_contain_text("Robin Vega", timeout=20_000)
+    assert not violations, violations
+
+
+def test_notices_show_as_toasts_under_a_policy_without_eval(served_app, page: Page) -> None:
+    """The admin pages' notices are state (state/notice.py), not a script the browser must eval: with
+    'unsafe-eval' in no page's CSP they still show — after a save, a delete, a refusal from the server,
+    a client-side copy, and across the redirect that follows deleting a candidate's data — and the
+    console shows no CSP violation. Screenshots: tests/artifacts/admin-notice-*.png."""
+    from interview_app.models import Candidate
+
+    for path in ("/admin", "/admin/candidates", "/admin/templates", f"/admin/interviews/{served_app.demo['interview_id']}"):
+        csp = httpx.get(served_app.url + path, timeout=10).headers["content-security-policy"]
+        assert "'unsafe-eval'" not in csp and "script-src 'self' 'unsafe-inline';" in csp, (path, csp)
+    violations = watch_csp(page)
+    artifacts = Path(__file__).resolve().parents[1] / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    tag = uuid.uuid4().hex[:6]
+    name, email, kept = f"Noel Notice {tag}", f"noel.{tag}@example.com", f"Dana Delete {tag}"
+    interview_id = json.loads(served_app.cli("seed-demo", "--json").stdout)["interview_id"]
+    engine = make_engine(served_app.database_url)
+    try:
+        with Session(engine) as session:  # the interview gets a candidate of its own, so the demo's stays
+            interview = session.exec(select(Interview).where(Interview.id == uuid.UUID(interview_id))).one()
+            own = Candidate(name=kept, email=f"dana.{tag}@example.com")
+            session.add(own)
+            session.flush()
+            interview.candidate_id = own.id  # type: ignore[assignment]
+            session.add(interview)
+            session.commit()
+    finally:
+        engine.dispose()
+    sign_in(page, served_app.url, served_app.demo["admin_email"], served_app.demo["admin_password"], "/admin/candidates")
+
+    page.locator("#add-candidate").click()
+    page.locator("#candidate-name").fill(name)
+    page.locator("#candidate-email").fill(email)
+    page.locator("#candidate-save").click()
+    saved = toast(page, f"Saved {name}.")
+    expect(saved).to_be_visible(timeout=10_000)
+    expect(saved).to_have_attribute("data-type", "success")
+    toaster = page.locator("[data-sonner-toaster]")
+    expect(toaster).to_have_attribute("data-x-position", "right")
+    expect(toaster).to_have_attribute("data-y-position", "bottom")
+    page.screenshot(path=str(artifacts / "admin-notice-saved.png"))
+
+    row = page.locator(f"[data-candidate-email='{email}']")
+    row.get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(toast(page, "Candidate deleted.")).to_be_visible(timeout=10_000)
+    expect(row).to_have_count(0)
+    # A candidate with an interview is kept as the record: the service's sentence, as an error toast.
+    page.locator(f"[data-candidate-email='dana.{tag}@example.com']").get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    refused = page.locator("[data-sonner-toast][data-type='error']")
+    expect(refused).to_be_visible(timeout=10_000)
+    page.screenshot(path=str(artifacts / "admin-notice-error.png"))
+
+    # Deleting the candidate's data on the interview page: the notice comes with a redirect to the list.
+    page.goto(f"{served_app.url}/admin/interviews/{interview_id}")
+    expect(page.locator("#detail-candidate")).to_have_text(kept, timeout=15_000)
+    page.locator("#delete-candidate").click()
+    page.locator("#confirm-delete").click()
+    expect(page.locator("#list-search")).to_be_visible(timeout=15_000)
+    expect(toast(page, "The candidate's data was deleted.")).to_be_visible(timeout=10_000)
+    page.screenshot(path=str(artifacts / "admin-notice-after-redirect.png"))
+
+    # In-app navigation and a reload do not show an old notice again.
+    page.get_by_role("link", name="Candidates").click()
+    expect(page.locator("#candidate-table")).to_be_visible(timeout=15_000)
+    page.reload()
+    expect(page.locator("#candidate-table")).to_be_visible(timeout=15_000)
+    page.wait_for_timeout(1_500)  # a replayed notice would appear within this
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0)
+    assert not violations, violations
 
 
 def test_status_change_from_another_process_appears_live(served_app, page: Page) -> None:

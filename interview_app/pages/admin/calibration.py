@@ -32,30 +32,25 @@ DRIFT_NOTE = (
 )
 
 
+def _choice(label: str, select_id: str, options: rx.Var, value: rx.Var[str], on_change: rx.EventHandler) -> rx.Component:
+    """A labelled select of ``options`` (``{"label", "value"}`` rows)."""
+    return rx.hstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.select.root(
+            rx.select.trigger(placeholder=label, id=select_id),
+            rx.select.content(rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"]))),
+            value=value,
+            on_change=on_change,
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
 def _selectors() -> rx.Component:
     return rx.flex(
-        rx.hstack(
-            rx.text("Template", size="2", weight="medium"),
-            rx.select.root(
-                rx.select.trigger(placeholder="Template", id="calibration-template"),
-                rx.select.content(rx.foreach(S.cal_template_options, lambda t: rx.select.item(t["label"], value=t["value"]))),
-                value=S.cal_template,
-                on_change=S.set_cal_template,
-            ),
-            align="center",
-            spacing="2",
-        ),
-        rx.hstack(
-            rx.text("Version", size="2", weight="medium"),
-            rx.select.root(
-                rx.select.trigger(placeholder="Version", id="calibration-version"),
-                rx.select.content(rx.foreach(S.cal_version_options, lambda v: rx.select.item(v["label"], value=v["value"]))),
-                value=S.cal_version,
-                on_change=S.set_cal_version,
-            ),
-            align="center",
-            spacing="2",
-        ),
+        _choice("Template", "calibration-template", S.cal_template_options, S.cal_template, S.set_cal_template),
+        _choice("Version", "calibration-version", S.cal_version_options, S.cal_version, S.set_cal_version),
         rx.spacer(),
         rx.hstack(
             rx.button(rx.icon("download", size=14), "Download CSV", on_click=S.download_csv, variant="soft", id="calibration-csv"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.event import EventSpec
 
 from interview_app.components.admin import TEMPLATES, admin_page, field
 from interview_app.services.templates import ACCOMMODATION_POLICIES
@@ -23,6 +26,11 @@ def _area(name: str, value: rx.Var, rows: str = "3", **props) -> rx.Component:  
     return rx.text_area(value=value, on_change=lambda v: S.set_field(name, v), width="100%", rows=rows, id=f"template-{name}", **props)
 
 
+def _row_button(icon: str, label: str, on_click: EventSpec, **props: Any) -> rx.Component:
+    """A small ghost icon button of a question or criterion row (``label`` is what a screen reader says)."""
+    return rx.icon_button(rx.icon(icon, size=14), size="1", variant="ghost", on_click=on_click, aria_label=label, **props)
+
+
 def _question(q: rx.Var, i: rx.Var) -> rx.Component:
     def qfield(name: str, placeholder: str, **props) -> rx.Component:  # noqa: ANN003
         return rx.input(value=q[name], on_change=lambda v: S.set_question_field(i, name, v), placeholder=placeholder, **props)
@@ -32,30 +40,9 @@ def _question(q: rx.Var, i: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.badge("Q", i + 1, variant="soft"),
                 rx.spacer(),
-                rx.icon_button(
-                    rx.icon("arrow-up", size=14),
-                    size="1",
-                    variant="ghost",
-                    on_click=S.move_question(i, -1),
-                    disabled=i == 0,
-                    aria_label="Move up",
-                ),
-                rx.icon_button(
-                    rx.icon("arrow-down", size=14),
-                    size="1",
-                    variant="ghost",
-                    on_click=S.move_question(i, 1),
-                    disabled=i == S.draft.questions.length() - 1,
-                    aria_label="Move down",
-                ),
-                rx.icon_button(
-                    rx.icon("trash-2", size=14),
-                    size="1",
-                    variant="ghost",
-                    color_scheme="red",
-                    on_click=S.remove_question(i),
-                    aria_label="Remove question",
-                ),
+                _row_button("arrow-up", "Move up", S.move_question(i, -1), disabled=i == 0),
+                _row_button("arrow-down", "Move down", S.move_question(i, 1), disabled=i == S.draft.questions.length() - 1),
+                _row_button("trash-2", "Remove question", S.remove_question(i), color_scheme="red"),
                 width="100%",
                 align="center",
             ),
@@ -116,14 +103,7 @@ def _criterion(c: rx.Var, i: rx.Var) -> rx.Component:
         cfield("scale_min", "1", type="number", width="60px"),
         rx.text("–", size="1"),
         cfield("scale_max", "5", type="number", width="60px"),
-        rx.icon_button(
-            rx.icon("trash-2", size=14),
-            size="1",
-            variant="ghost",
-            color_scheme="red",
-            on_click=S.remove_criterion(i),
-            aria_label="Remove criterion",
-        ),
+        _row_button("trash-2", "Remove criterion", S.remove_criterion(i), color_scheme="red"),
         align="center",
         width="100%",
         spacing="2",
