@@ -124,8 +124,8 @@ class EvidenceQuote(_Stored):
     """A quote the model gave for a criterion, found word for word in one of the candidate's turns."""
 
     quote: str
-    #: The transcript segment it was found in, and where that segment starts.
-    seq: int
+    #: The transcript segment it was found in (-1: not known, a row from before seq was kept), and where that segment starts.
+    seq: int = -1
     start_ms: int = 0
     speaker: Speaker = "candidate"
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Protocol
@@ -32,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from interview_app.contracts import CriterionScore, RubricCriterion
+from interview_app.contracts import RubricCriterion
 from interview_app.models import (
     Evaluation,
     EvaluationStatus,
@@ -42,15 +41,9 @@ from interview_app.models import (
     TranscriptSegment,
     utcnow,
 )
-from interview_app.services import scoring
 from interview_app.services.interviews import interview_language, record_event, transition
 from interview_app.services.job_claim import claim_due
 from interview_app.services.polling import poll_forever
-
-# Moved to services/scoring.py; still imported from here by components/review.py, services/greenhouse.py,
-# state/review.py and tests/reliability/test_r8_evaluator_input.py until they import scoring.
-from interview_app.services.scoring import INSUFFICIENT_EVIDENCE_LABEL as INSUFFICIENT_EVIDENCE_LABEL
-from interview_app.services.scoring import RECOMMENDATION_LABELS as RECOMMENDATION_LABELS
 from interview_app.services.scoring import (
     EvaluationError,
     EvaluationInput,
@@ -126,15 +119,6 @@ def llm_from_settings(settings: Settings) -> EvaluationLLM | None:
     if settings.llm_provider == "openai":
         return OpenAIChatLLM(base_url=settings.openai_base_url, api_key=settings.openai_api_key, model=settings.llm_model)
     return None
-
-
-def weighted_score(scores: Iterable[CriterionScore | Mapping[str, Any]] | None) -> float | None:
-    """:func:`scoring.weighted_score` of an ``Evaluation.scores`` column as stored (dicts).
-
-    Kept for services/greenhouse.py, services/webhooks.py and state/review.py, which pass the
-    column; new code calls ``scoring.weighted_score(scoring.read_scores(ev.scores))``.
-    """
-    return scoring.weighted_score(scoring.read_scores(scores))
 
 
 # --- the job ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from interview_app import routes
 from interview_app.db import session_scope
 from interview_app.models import AdminRole, EvaluationStatus, Interview
-from interview_app.services.evaluation import NEEDS_LLM_MESSAGE, RECOMMENDATION_LABELS, request_rerun, weighted_score
+from interview_app.services.evaluation import NEEDS_LLM_MESSAGE, request_rerun
 from interview_app.services.interviews import as_aware
 from interview_app.services.retention import DeletionError, delete_candidate_data
 from interview_app.services.review import (
@@ -53,6 +53,7 @@ from interview_app.services.scorecards import (
     scorecards_view,
     submit_scorecard,
 )
+from interview_app.services.scoring import RECOMMENDATION_LABELS, read_scores, weighted_score
 from interview_app.services.sign_in import AdminIdentity
 from interview_app.services.templates import language_label
 from interview_app.state.auth import ADMIN, AdminState, guarded, refuse_quietly, signed_in_admin
@@ -366,7 +367,7 @@ class ReviewState(AdminState):
         self.evaluation_summary = ev.summary
         self.evaluation_recommendation = RECOMMENDATION_LABELS.get(ev.recommendation, "")
         self.evaluation_model = ev.model
-        overall = weighted_score(ev.scores)  # insufficient criteria do not count
+        overall = weighted_score(read_scores(ev.scores))  # insufficient criteria do not count
         scored = sum(1 for s in ev.scores if s.get("score") is not None and not s.get("insufficient_evidence"))
         insufficient = sum(1 for s in ev.scores if s.get("insufficient_evidence"))
         self.evaluation_overall = f"{overall * 100:.0f} / 100" if overall is not None else ""
