@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from interview_app.db import make_engine
@@ -19,7 +17,6 @@ from interview_app.models import AdminUser, Evaluation, InterviewEvent
 from interview_app.services.auth import create_session
 from interview_app.services.interviews import record_event
 from interview_app.services.storage import LocalStorage, recording_key
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_candidate_flow import watch_csp
 from tests.factories import make_evaluation, scored_criterion
 from tests.review.helpers import TRANSCRIPT, finished_interview
@@ -56,33 +53,14 @@ def reviewed(served_app, tmp_path_factory) -> dict:
     engine.dispose()
 
 
-def _drop_eval(route) -> None:
-    response = route.fetch()
-    headers = dict(response.headers)
-    headers["content-security-policy"] = headers["content-security-policy"].replace(" 'unsafe-eval'", "")
-    route.fulfill(response=response, headers=headers)
-
-
-@pytest.fixture
-def page_without_eval(browser) -> Iterator[Page]:
-    """A page that gets the detail page with its policy minus 'unsafe-eval' (only the page's toasts need it), so
-    a script run through eval — as rx.call_script is — is a CSP violation. In a Chromium of its own: a document
-    Playwright fulfils is outside the loopback network, and Local Network Access would block its websocket."""
-    strict = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"])
-    page = strict.new_context(viewport={"width": 1200, "height": 900}).new_page()
-    page.route(re.compile(r"/admin/interviews/[^/?]+$"), _drop_eval)
-    yield page
-    strict.close()
-
-
 def _open(page, served_app, reviewed, *, signed_in: bool = True) -> None:
     if signed_in:
         page.context.add_cookies([{"name": "admin_session", "value": reviewed["token"], "url": served_app.url}])
     page.goto(f"{served_app.url}/admin/interviews/{reviewed['id']}")
 
 
-def test_player_and_transcript_with_click_to_seek(served_app, page_without_eval, reviewed) -> None:
-    page = page_without_eval  # click-to-seek is a prop of the player, not a script to evaluate
+def test_player_and_transcript_with_click_to_seek(served_app, page, reviewed) -> None:
+    # The served policy has no 'unsafe-eval': click-to-seek is a prop of the player, not a script to evaluate.
     violations = watch_csp(page)
     _open(page, served_app, reviewed)
     player = page.locator("#review-player")
