@@ -77,7 +77,7 @@ class CandidatesState(AdminState):
     @guarded(ADMIN)
     def apply_search(self, form_data: dict):  # noqa: ANN201
         self.search = str(form_data.get("search", ""))[:200]
-        return self.load()  # type: ignore[operator]  # calling a handler chains it (Reflex makes it an event spec)
+        return self.load()  # type: ignore[operator]  # chains the handler (an event spec)
 
     # --- add / edit ---------------------------------------------------------
 

@@ -199,7 +199,7 @@ class CandidateState(rx.State):
         self.adjust_error = ""
         self._show_adjustment(view.accommodation_status, view.accommodation_waiting, view.extra_time_percent)
         if self.adjust_waiting:
-            return CandidateState.watch_adjustment(self._next_adjust_watch())  # type: ignore[misc]  # calling a handler chains it (Reflex makes it an event spec)
+            return CandidateState.watch_adjustment(self._next_adjust_watch())  # type: ignore[misc]  # chains the handler (an event spec)
         return None
 
     def _reset_room(self) -> None:
@@ -310,7 +310,7 @@ class CandidateState(rx.State):
                 if self.step == "devices":
                     self.step = "text"
         if self.adjust_waiting:
-            return CandidateState.watch_adjustment(self._next_adjust_watch())  # type: ignore[misc]  # calling a handler chains it (Reflex makes it an event spec)
+            return CandidateState.watch_adjustment(self._next_adjust_watch())  # type: ignore[misc]  # chains the handler (an event spec)
         return None
 
     @rx.event(background=True)
@@ -429,7 +429,7 @@ class CandidateState(rx.State):
     def on_connected(self):  # noqa: ANN201
         self.connection = "connected"
         self.connection_error = ""
-        return CandidateState.wait_for_agent(self._attempt)  # type: ignore[misc]  # calling a handler chains it (Reflex makes it an event spec)
+        return CandidateState.wait_for_agent(self._attempt)  # type: ignore[misc]  # chains the handler (an event spec)
 
     @rx.event
     def on_connection_state(self, state: str) -> None:
@@ -497,7 +497,7 @@ class CandidateState(rx.State):
             self._agent_seen = True
             return None
         if self._agent_seen and self.connection in ("connected", "reconnecting"):
-            return CandidateState.watch_agent_departure(self._attempt)  # type: ignore[misc]  # calling a handler chains it (Reflex makes it an event spec)
+            return CandidateState.watch_agent_departure(self._attempt)  # type: ignore[misc]  # chains the handler (an event spec)
         return None
 
     @rx.event(background=True)

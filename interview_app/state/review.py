@@ -642,7 +642,7 @@ class ReviewState(AdminState):
         if was_blind:
             from interview_app.state.admin_detail import InterviewDetailState  # the page's summary card
 
-            return InterviewDetailState.poll("")  # type: ignore[operator]  # calling a handler chains it (Reflex makes it an event spec)
+            return InterviewDetailState.poll("")  # type: ignore[operator]  # chains the handler (an event spec)
         return None
 
     @rx.event
@@ -673,7 +673,7 @@ class ReviewState(AdminState):
         from interview_app.state.admin_detail import InterviewDetailState  # the timeline shows the decision
 
         self._notify(f"Decision recorded: {DECISIONS[self.decision]}.")
-        return InterviewDetailState.poll("")  # type: ignore[operator]  # calling a handler chains it (Reflex makes it an event spec)
+        return InterviewDetailState.poll("")  # type: ignore[operator]  # chains the handler (an event spec)
 
     # --- admin actions -----------------------------------------------------------
 
