@@ -360,9 +360,7 @@ async def test_two_processes_racing_for_an_expired_lease_exactly_one_wins(app_db
         await h.aclose()
 
 
-async def test_a_stalled_process_that_lost_its_lease_writes_nothing_beside_the_new_owner(
-    app_db, session: Session, clock: Clock
-) -> None:
+async def test_a_stalled_process_that_lost_its_lease_writes_nothing_beside_the_new_owner(app_db, session: Session, clock: Clock) -> None:
     """The lease is fenced by ``Interview.text_host``: a process that stalled past its lease (no
     sweep renewed it) and wakes after another took the interview over stores nothing more — not
     the answer that reached it, not a touch — and drops its session; the new owner goes on."""
