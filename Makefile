@@ -105,14 +105,14 @@ $(BENCH_NODE): bench/baselines/node-start/package.json bench/baselines/node-star
 	npm ci --prefix bench/baselines/node-start --no-audit --no-fund --loglevel=error
 
 bench: .venv/.dev-installed $(BUN) $(BENCH_NODE) system-deps
-	BENCH_SMOKE_FULL=1 $(PY) -m pytest tests/test_bench_smoke.py -q -p no:cacheprovider -k p6
+	BENCH_SMOKE_FULL=1 $(PY) -m pytest tests/test_bench_smoke.py -q -p no:cacheprovider -k "p5 or p6"
 	$(PY) -m bench $(BENCH_ARGS)
 
 # The whole reliability/security suite (docs/RELIABILITY.md); `make test` runs its fast subset.
 # Loopback only, bounded; prints one figure per line at the end.
 reliability: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) system-deps
 	RELIABILITY_FULL=1 RELIABILITY_FIGURES_FILE=$(CURDIR)/tests/artifacts/reliability-figures.txt \
-	  $(PY) -m pytest tests/reliability -p no:cacheprovider -q $(PYTEST_ARGS) \
+	  $(PY) -m pytest tests/reliability tests/e2e/test_worker_pool.py -p no:cacheprovider -q $(PYTEST_ARGS) \
 	  tests/review/test_storage_s3.py::test_expired_url_is_refused_and_a_fresh_one_works \
 	  tests/review/test_storage_s3.py::test_forged_and_tampered_urls_are_refused
 

@@ -47,6 +47,16 @@ def pytest_configure(config: pytest.Config) -> None:
     get_settings.cache_clear()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``reliability_slow`` (tests/reliability and tests/e2e/test_worker_pool.py) run only in `make reliability`."""
+    if os.environ.get("RELIABILITY_FULL", "") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow reliability scenario: runs in `make reliability` (RELIABILITY_FULL=1)")
+    for item in items:
+        if "reliability_slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_TEST_DATA_DIR, ignore_errors=True)
 

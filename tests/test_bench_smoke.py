@@ -91,6 +91,11 @@ def test_results_file_merges_runs(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Chromium is not installed")
+@pytest.mark.skipif(
+    os.environ.get("BENCH_SMOKE_FULL") != "1",
+    reason="≈ 45 s (two app builds): runs in `make bench` (BENCH_SMOKE_FULL=1); `make test` builds and loads the same "
+    "candidate page in tests/e2e",
+)
 def test_p5_candidate_page_small() -> None:
     # Builds two Reflex apps (≈ 1 min): the cost of the benchmark's own code path.
     from bench import p5_candidate_page

@@ -41,7 +41,8 @@ from tests.e2e.test_voice import (
 )
 from tests.e2e.voice_stack import Worker, create_voice_interview, wait_until, write_spoken_script
 
-pytestmark = test_voice.pytestmark
+# ≈ 1.5 min of the 20-minute `make test` budget: in `make reliability` (the Makefile names this file).
+pytestmark = [test_voice.pytestmark, pytest.mark.reliability_slow]
 
 ONE_QUESTION = QUESTIONS[:1]
 

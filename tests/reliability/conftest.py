@@ -45,15 +45,6 @@ def figure(name: str, value: object) -> None:
     FIGURES.append((name, str(value)))
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if FULL:
-        return
-    skip = pytest.mark.skip(reason="slow reliability scenario: runs in `make reliability` (RELIABILITY_FULL=1)")
-    for item in items:
-        if "reliability_slow" in item.keywords:
-            item.add_marker(skip)
-
-
 def pytest_terminal_summary(terminalreporter) -> None:
     if not FIGURES:
         return
