@@ -40,19 +40,11 @@ AXE := $(TOOLS)/axe/node_modules/axe-core/axe.min.js
 test: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) $(AXE) system-deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-ifdef PYTEST_ARGS
-	$(PY) -m pytest $(PYTEST_ARGS)
-else
-	@# Three at once on the 2 cores, any failing fails the run: mypy (about a minute), the browser
-	@# tests (tests/e2e: mostly waiting on app builds, Chromium and the voice stack; output shown
-	@# when they end) and the rest. One after the other they took 27 min here; the budget is 20.
+	@# mypy (about a minute without its cache) runs beside pytest; either failing fails the run.
 	@$(PY) -m mypy > .mypy-output.txt 2>&1 & mypy_pid=$$!; \
-	$(PY) -m pytest tests/e2e -p no:cacheprovider > .e2e-output.txt 2>&1 & e2e_pid=$$!; \
-	$(PY) -m pytest --ignore=tests/e2e; pytest_rc=$$?; \
-	wait $$e2e_pid; e2e_rc=$$?; echo "tests/e2e:"; cat .e2e-output.txt; rm -f .e2e-output.txt; \
+	$(PY) -m pytest $(PYTEST_ARGS); pytest_rc=$$?; \
 	wait $$mypy_pid; mypy_rc=$$?; echo "mypy:"; cat .mypy-output.txt; rm -f .mypy-output.txt; \
-	test $$pytest_rc -eq 0 && test $$e2e_rc -eq 0 && test $$mypy_rc -eq 0
-endif
+	test $$pytest_rc -eq 0 && test $$mypy_rc -eq 0
 
 lint: .venv/.dev-installed
 	$(PY) -m ruff check .
