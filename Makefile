@@ -112,7 +112,7 @@ bench: .venv/.dev-installed $(BUN) $(BENCH_NODE) system-deps
 # Loopback only, bounded; prints one figure per line at the end.
 reliability: .venv/.dev-installed $(BUN) $(S3RVER) $(S3RVER_SIGV4) system-deps
 	RELIABILITY_FULL=1 RELIABILITY_FIGURES_FILE=$(CURDIR)/tests/artifacts/reliability-figures.txt \
-	  $(PY) -m pytest tests/reliability tests/e2e/test_worker_pool.py -p no:cacheprovider -q $(PYTEST_ARGS) \
+	  $(PY) -m pytest tests/reliability tests/e2e/test_worker_pool.py tests/e2e/test_redis_state.py -p no:cacheprovider -q $(PYTEST_ARGS) \
 	  tests/review/test_storage_s3.py::test_expired_url_is_refused_and_a_fresh_one_works \
 	  tests/review/test_storage_s3.py::test_forged_and_tampered_urls_are_refused
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import start_app, stop_app
 
 REDIS_DB = 11
+
+# ≈ 1 min (an app build of its own) of the 20-minute `make test` budget: in `make reliability`,
+# beside R13, which runs two app processes on Redis state behind nginx.
+pytestmark = pytest.mark.reliability_slow
 
 
 def test_state_lives_in_redis_when_redis_url_is_set(browser, tmp_path_factory) -> None:
