@@ -69,15 +69,9 @@ REPLY_TIMEOUT = 20.0  # s after an answer's end within which the reply must star
 AGENT_NAME = "interviewer-p4"
 API_KEY = "bench-p4-key"
 API_SECRET = "bench-p4-secret-" + "p" * 32
-#: What the candidates say (the speech server recognises exactly these).
-ANSWERS = [
-    "I built a billing service in Python.",
-    "I would add caching in front of the database.",
-    "I led a team of four engineers.",
-    "I measured it before changing the code.",
-    "We used a queue for the slow reports.",
-]
-QUESTIONS = ["Tell me about a system you built.", "How do you debug a slow service?", "Tell me about a team you led."]
+#: What the candidates say: the same answers and questions as P6 (the speech server recognises exactly these).
+from bench.p6_voice_latency import ANSWERS, QUESTIONS  # noqa: E402
+
 RUBRIC = [
     {"name": "Technical depth", "description": "Explains systems precisely.", "weight": 2, "scale_min": 1, "scale_max": 5},
     {"name": "Communication", "description": "Clear and concise.", "weight": 1, "scale_min": 1, "scale_max": 5},
